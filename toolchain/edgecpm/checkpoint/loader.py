@@ -1,0 +1,136 @@
+"""Load a MiniCPM4 model from a Hugging Face directory, one tensor at a time.
+
+The model is built on the meta device (no memory), then each parameter is read from its
+safetensors file (memory-mapped) and assigned in place: an 8B checkpoint is materialised once,
+never twice. Pickled ``.bin`` checkpoints are refused (never unpickle), and no code from the
+checkpoint directory is ever run (``auto_map`` is ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+
+from edgecpm.checkpoint.safetensors_file import TensorEntry, read_header
+from edgecpm.checkpoint.writer import INDEX_NAME
+from edgecpm.errors import CheckpointError
+from edgecpm.model.config import MiniCPMConfig
+from edgecpm.model.minicpm import MiniCPMForCausalLM
+
+_FLOAT_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+# Buffers some exporters write that carry no information for us.
+_IGNORED_SUFFIXES = (".rotary_emb.inv_freq",)
+# KV cache length when the caller names none: the full 32K window would cost ~0.8 GB of fp32
+# cache for the 0.5B, which a quick generate does not need.
+DEFAULT_MAX_SEQ_LEN = 4096
+
+
+def checkpoint_files(model_dir: Path) -> list[Path]:
+    """The safetensors files of a checkpoint, from its index when sharded."""
+    index = model_dir / INDEX_NAME
+    if index.is_file():
+        try:
+            weight_map = json.loads(index.read_text())["weight_map"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise CheckpointError(f"{index}: not a valid safetensors index (no weight_map)") from None
+        files = [model_dir / f for f in sorted(set(weight_map.values()))]
+        missing = [f.name for f in files if not f.is_file()]
+        if missing:
+            raise CheckpointError(f"{index}: lists shard(s) that are not in {model_dir}: "
+                                  f"{', '.join(missing)}; the download is incomplete")
+        return files
+    files = sorted(model_dir.glob("*.safetensors"))
+    if files:
+        return files
+    if any(model_dir.glob("*.bin")) or any(model_dir.glob("*.pt")):
+        raise CheckpointError(
+            f"{model_dir}: has only pickled weights (*.bin / *.pt); edgecpm never unpickles. "
+            "Convert them to safetensors first (e.g. with the `safetensors` convert script).")
+    raise CheckpointError(f"{model_dir}: no *.safetensors files found")
+
+
+def read_index(model_dir: Path) -> dict[str, TensorEntry]:
+    entries: dict[str, TensorEntry] = {}
+    for f in checkpoint_files(model_dir):
+        for name, entry in read_header(f).items():
+            if name in entries:
+                raise CheckpointError(f"{f}: tensor {name!r} is also in {entries[name].file}")
+            entries[name] = entry
+    return entries
+
+
+def load_config(model_dir: str | Path) -> MiniCPMConfig:
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise CheckpointError(f"{model_dir}: not a directory (expected a Hugging Face model directory)")
+    return MiniCPMConfig.from_json_file(model_dir / "config.json")
+
+
+def expected_shapes(cfg: MiniCPMConfig) -> dict[str, tuple[int, ...]]:
+    with torch.device("meta"):
+        model = MiniCPMForCausalLM(cfg)
+    shapes = {n: tuple(p.shape) for n, p in model.state_dict().items()}
+    if cfg.tie_word_embeddings:
+        shapes.pop("lm_head.weight")
+    return shapes
+
+
+def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
+               max_seq_len: int | None = None, progress=None) -> MiniCPMForCausalLM:
+    """The model in ``dtype`` (default: the checkpoint's), with caches for ``max_seq_len``.
+
+    ``progress``, if given, is called once per tensor loaded.
+    """
+    model_dir = Path(model_dir)
+    cfg = load_config(model_dir)
+    entries = read_index(model_dir)
+    shapes = expected_shapes(cfg)
+
+    missing = [n for n in shapes if n not in entries]
+    if missing:
+        where = ", ".join(sorted({e.file.name for e in entries.values()})) or "no files"
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise CheckpointError(f"{model_dir}: tensor {missing[0]!r}{more} is missing from {where}; "
+                              "is this checkpoint complete, and does config.json match it?")
+    for name, shape in shapes.items():
+        e = entries[name]
+        if e.shape != shape:
+            raise CheckpointError(f"{e.file}: tensor {name!r} has shape {list(e.shape)}, but "
+                                  f"{model_dir / 'config.json'} implies {list(shape)}")
+        if e.dtype not in _FLOAT_DTYPES:
+            raise CheckpointError(
+                f"{e.file}: tensor {name!r} is {e.dtype}; expected a float checkpoint "
+                "(F32/F16/BF16). Quantized weights are loaded through edgecpm's quantized format.")
+    unexpected = [n for n in entries if n not in shapes and not n.endswith(_IGNORED_SUFFIXES)
+                  and not (n == "lm_head.weight" and cfg.tie_word_embeddings)]
+    if unexpected:
+        raise CheckpointError(f"{entries[unexpected[0]].file}: unexpected tensor {unexpected[0]!r} "
+                              f"({len(unexpected)} in all); config.json may not match the weights")
+
+    if dtype is None:
+        dtype = _FLOAT_DTYPES[entries["model.embed_tokens.weight"].dtype]
+    with torch.device("meta"):
+        model = MiniCPMForCausalLM(cfg)
+    by_file: dict[Path, list[str]] = {}
+    for name in shapes:
+        by_file.setdefault(entries[name].file, []).append(name)
+    for path, names in by_file.items():
+        with safe_open(str(path), framework="pt") as f:
+            for name in names:
+                try:
+                    tensor = f.get_tensor(name).to(dtype)
+                except Exception as e:  # safetensors raises its own error types
+                    raise CheckpointError(f"{path}: cannot read tensor {name!r}: {e}") from None
+                module_name, _, leaf = name.rpartition(".")
+                module = model.get_submodule(module_name)
+                module._parameters[leaf] = torch.nn.Parameter(tensor, requires_grad=False)
+                if progress is not None:
+                    progress(name)
+    if cfg.tie_word_embeddings:
+        model.lm_head.weight = model.model.embed_tokens.weight
+    model.eval()
+    model.setup_caches(max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN))
+    return model

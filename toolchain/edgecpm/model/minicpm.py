@@ -1,0 +1,180 @@
+"""MiniCPM4 in PyTorch, export-friendly (MINICPM4.md §2).
+
+Module names follow the Hugging Face checkpoint, so ``state_dict()`` keys are the safetensors
+names (``model.layers.0.self_attn.q_proj.weight`` …) and loading needs no renaming table.
+
+Two paths through ``forward``:
+- ``input_pos is None``: a plain causal forward over the tokens, no cache (training, eval).
+- ``input_pos`` given: the static KV cache path (prefill a chunk or decode one token). Positions
+  are an input, the cache is a fixed ``max_seq_len`` buffer, the mask is computed from positions:
+  no Python branch depends on tensor values, so ``torch.export`` traces it once for all steps.
+Which path runs is decided by the *presence* of ``input_pos``, fixed at trace time.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgecpm.model.config import MiniCPMConfig
+from edgecpm.model.rope import apply_rope, rope_tables
+
+
+class RMSNorm(nn.Module):
+    """Variance in fp32, normalise, cast back, then scale (the official ``rms_layernorm`` order)."""
+
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        variance = xf.pow(2).mean(-1, keepdim=True)
+        return (xf * torch.rsqrt(variance + self.eps)).to(x.dtype) * self.weight
+
+
+class KVCache(nn.Module):
+    """Keys/values of one layer for ``max_seq_len`` positions: [batch, kv_heads, max_seq_len, head_dim]."""
+
+    def __init__(self, batch: int, kv_heads: int, max_seq_len: int, head_dim: int,
+                 dtype: torch.dtype, device: torch.device | str | None = None):
+        super().__init__()
+        shape = (batch, kv_heads, max_seq_len, head_dim)
+        self.register_buffer("k_cache", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
+        self.register_buffer("v_cache", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
+
+    def update(self, input_pos: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
+        # index_put_ on a buffer: torch.export records it as a buffer mutation (ExecuTorch keeps
+        # the cache as mutable state between execute() calls).
+        self.k_cache[:, :, input_pos] = k
+        self.v_cache[:, :, input_pos] = v
+        return self.k_cache, self.v_cache
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: MiniCPMConfig):
+        super().__init__()
+        self.n_heads = cfg.num_attention_heads
+        self.n_kv = cfg.num_key_value_heads
+        self.head_dim = cfg.head_dim
+        h = cfg.hidden_size
+        self.q_proj = nn.Linear(h, self.n_heads * self.head_dim, bias=False)
+        self.k_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
+        self.v_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
+        self.o_proj = nn.Linear(self.n_heads * self.head_dim, h, bias=False)
+        self.kv_cache: KVCache | None = None
+
+    def forward(self, x, cos, sin, input_pos=None, mask=None):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if input_pos is not None:
+            k, v = self.kv_cache.update(input_pos, k, v)
+        groups = self.n_heads // self.n_kv
+        # Head i reads KV head i // groups, as HF's repeat_kv does.
+        k = k.repeat_interleave(groups, dim=1)
+        v = v.repeat_interleave(groups, dim=1)
+        if mask is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: MiniCPMConfig):
+        super().__init__()
+        self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+        self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+        self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: MiniCPMConfig, residual_scale: float | None = None):
+        super().__init__()
+        self.self_attn = Attention(cfg)
+        self.mlp = MLP(cfg)
+        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        # scale_depth / sqrt(L); an EAGLE draft layer passes its own (L + 1).
+        self.residual_scale = cfg.residual_scale if residual_scale is None else residual_scale
+
+    def forward(self, h, cos, sin, input_pos=None, mask=None):
+        h = h + self.self_attn(self.input_layernorm(h), cos, sin, input_pos, mask) * self.residual_scale
+        return h + self.mlp(self.post_attention_layernorm(h)) * self.residual_scale
+
+
+class MiniCPMModel(nn.Module):
+    """Embedding, decoder layers and final norm: the ``model.*`` part of the checkpoint."""
+
+    def __init__(self, cfg: MiniCPMConfig):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.num_hidden_layers))
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+
+
+class MiniCPMForCausalLM(nn.Module):
+    def __init__(self, cfg: MiniCPMConfig):
+        super().__init__()
+        self.config = cfg
+        self.model = MiniCPMModel(cfg)
+        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        if cfg.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+        self.max_seq_len = 0
+
+    # ---- static state: rotary tables and KV cache ----
+    def setup_caches(self, max_seq_len: int, max_batch_size: int = 1, dtype: torch.dtype | None = None):
+        """Allocate rotary tables for ``max_seq_len`` positions and a KV cache per layer.
+
+        Called after the weights are in place (they may have been built on the meta device).
+        """
+        weight = self.model.embed_tokens.weight
+        dtype = dtype or weight.dtype
+        cfg = self.config
+        cos, sin = rope_tables(cfg, max_seq_len)
+        self.register_buffer("rope_cos", cos.to(weight.device), persistent=False)
+        self.register_buffer("rope_sin", sin.to(weight.device), persistent=False)
+        self.register_buffer("positions", torch.arange(max_seq_len, device=weight.device), persistent=False)
+        for layer in self.model.layers:
+            layer.self_attn.kv_cache = KVCache(max_batch_size, cfg.num_key_value_heads, max_seq_len,
+                                               cfg.head_dim, dtype, weight.device)
+        self.max_seq_len = max_seq_len
+
+    def reset_caches(self):
+        for layer in self.model.layers:
+            layer.self_attn.kv_cache.k_cache.zero_()
+            layer.self_attn.kv_cache.v_cache.zero_()
+
+    # ---- forward ----
+    def hidden_states(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden state after the last norm, [B, T, hidden] (what an EAGLE draft head reads)."""
+        if self.max_seq_len == 0:
+            raise RuntimeError("call setup_caches(max_seq_len) before running the model")
+        t = tokens.shape[1]
+        if input_pos is None:
+            cos, sin, mask = self.rope_cos[:t], self.rope_sin[:t], None
+        else:
+            cos, sin = self.rope_cos[input_pos], self.rope_sin[input_pos]
+            # Query at position p sees cache slots 0..p: stale slots beyond p are masked out.
+            mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
+        h = self.model.embed_tokens(tokens) * self.config.scale_emb
+        for layer in self.model.layers:
+            h = layer(h, cos, sin, input_pos, mask)
+        return self.model.norm(h)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        # The official code applies lm_head in the model dtype, then casts to fp32.
+        return self.lm_head(hidden / self.config.logit_divisor).float()
+
+    def forward(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits [B, T, vocab] in fp32."""
+        return self.logits(self.hidden_states(tokens, input_pos))
