@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from edgecpm.cli.app import app
+
+
+@pytest.mark.slow
+def test_demo_prints_text_eval_and_speed_table():
+    r = CliRunner().invoke(app, ["demo", "-n", "8"])
+    assert r.exit_code == 0, r.output
+    assert "### generate" in r.output and "held-out perplexity" in r.output
+    assert "| model | size | params | backend | threads | test | t/s |" in r.output
+    assert "| pp64 |" in r.output and "| tg32 |" in r.output

@@ -1,0 +1,51 @@
+"""What every command shares: friendly errors, progress bars, loading a model + tokenizer."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import typer
+
+from edgecpm.errors import EdgecpmError
+
+
+def friendly_errors(fn):
+    """Bad input (EdgecpmError, ValueError from argument checks) → one red line, exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (EdgecpmError, ValueError, FileExistsError) as e:
+            typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def progress_bar(total: int, desc: str, unit: str = "it"):
+    from tqdm import tqdm
+
+    # disable=None: draw on a terminal, stay silent in pipes and CI logs.
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
+
+
+def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dtype: str | None = None):
+    import torch
+
+    from edgecpm.checkpoint.loader import expected_shapes, load_config, load_model
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.tokenizer.tokenizer import load_tokenizer
+
+    model_dir = resolve_model(model_arg)
+    cfg = load_config(model_dir)
+    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}[dtype]
+    with progress_bar(len(expected_shapes(cfg)), "loading", "tensor") as bar:
+        model = load_model(model_dir, dtype=torch_dtype, max_seq_len=max_seq_len,
+                           progress=lambda _: bar.update(1))
+    tokenizer = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
+    return model_dir, model, tokenizer
