@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from edgecpm.checkpoint.writer import state_dict_items, write_checkpoint
+from edgecpm.eval.perplexity import perplexity
 from edgecpm.model.minicpm import MiniCPMForCausalLM
 from edgecpm.model.presets import preset
 from edgecpm.tiny.bpe import train_bpe
@@ -43,22 +44,6 @@ def batches(ids: torch.Tensor, batch: int, seq: int, gen: torch.Generator):
         starts = torch.randint(0, ids.numel() - seq - 1, (batch,), generator=gen)
         x = torch.stack([ids[s:s + seq + 1] for s in starts.tolist()])
         yield x[:, :-1], x[:, 1:]
-
-
-@torch.no_grad()
-def perplexity(model, ids: torch.Tensor, seq: int) -> float:
-    """Non-overlapping windows of ``seq`` tokens (the same protocol as ``edgecpm eval``)."""
-    model.eval()
-    nll, count = 0.0, 0
-    for s in range(0, ids.numel() - 1, seq):
-        x = ids[s:s + seq + 1]
-        if x.numel() < 2:
-            break
-        logits = model(x[:-1].unsqueeze(0))
-        nll += F.cross_entropy(logits[0], x[1:], reduction="sum").item()
-        count += x.numel() - 1
-    model.train()
-    return math.exp(nll / count)
 
 
 def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
@@ -122,7 +107,7 @@ def main(argv=None) -> None:
             entry = {"step": step, "loss": round(loss.item(), 4),
                      "elapsed_s": round(time.time() - t_train, 1)}
             if (step % args.eval_every == 0 and step) or step == args.steps - 1:
-                entry["held_out_ppl"] = round(perplexity(model, held_ids, args.seq), 2)
+                entry["held_out_ppl"] = round(perplexity(model, held_ids, args.seq).ppl, 2)
             log.append(entry)
             print(json.dumps(entry), flush=True)
 
