@@ -22,3 +22,7 @@ class TokenizerError(EdgecpmError):
 
 class EnvironmentMismatch(EdgecpmError):
     """An installed dependency of the wrong version (torch / executorch pins)."""
+
+
+class QuantError(EdgecpmError):
+    """A weight tensor, group size or pack format that cannot be quantized or packed as asked."""
