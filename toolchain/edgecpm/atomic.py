@@ -29,8 +29,12 @@ def atomic_dir(target: str | Path, overwrite: bool = False):
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
     try:
         yield tmp
-        # mkdtemp makes 0700; the result should look like any directory the user creates.
+        # mkdtemp makes 0700 and some writers 0600; the result should look like anything else
+        # the user creates.
         os.chmod(tmp, 0o777 & ~_umask())
+        for f in tmp.iterdir():
+            if f.is_file():
+                os.chmod(f, 0o666 & ~_umask())
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

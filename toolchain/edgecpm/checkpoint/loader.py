@@ -86,6 +86,11 @@ def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
     """
     model_dir = Path(model_dir)
     cfg = load_config(model_dir)
+    if (model_dir / "quant_config.json").is_file():
+        from edgecpm.checkpoint.quantized import load_quantized_model
+
+        return load_quantized_model(model_dir, max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN),
+                                    dtype, progress=progress)
     entries = read_index(model_dir)
     shapes = expected_shapes(cfg)
 

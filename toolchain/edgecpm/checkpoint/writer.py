@@ -49,11 +49,13 @@ def write_checkpoint(
     shard_bytes: int = DEFAULT_SHARD_BYTES,
     overwrite: bool = False,
     progress=None,
+    finalize=None,
 ) -> Path:
     """Write ``out_dir`` atomically. Returns its path.
 
     ``extra_files`` (name → bytes) go beside the weights: tokenizer files, training logs.
     ``progress`` is called with each tensor name as it is consumed, if given.
+    ``finalize(tmp_dir)`` runs after everything is written and before the rename (checksums).
     """
     out_dir = Path(out_dir)
     if cfg.tie_word_embeddings:
@@ -87,6 +89,8 @@ def write_checkpoint(
         (tmp / "config.json").write_text(json.dumps(cfg.to_hf_dict(), indent=2) + "\n")
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
+        if finalize is not None:
+            finalize(tmp)
     return out_dir
 
 

@@ -55,17 +55,18 @@ def generate(
 @app.command("eval")
 @friendly_errors
 def eval_(
-    model: str = ModelArg,
+    models: list[str] = typer.Argument(..., help="Models to score; the first is the reference for "
+                                                  "ΔPPL, KL divergence and top-1 agreement"),
     corpus: Optional[Path] = typer.Option(
         None, help="UTF-8 text file (default: the held-out split of the embedded model's corpus)"),
     ctx: int = typer.Option(256, help="Window length in tokens"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Score at most this many tokens"),
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
 ):
-    """Perplexity of a model on a text file."""
+    """Perplexity, and for several models: ΔPPL, KLD and top-1 agreement against the first."""
     import torch
 
-    from edgecpm.eval.perplexity import perplexity
+    from edgecpm.eval.compare import compare_quality, render_quality
 
     if corpus is None:
         from edgecpm.tiny.corpus import held_out_text
@@ -75,48 +76,84 @@ def eval_(
         if not corpus.is_file():
             raise ValueError(f"{corpus}: no such file")
         text, source = corpus.read_text(encoding="utf-8"), str(corpus)
-    _, m, tok = load_model_and_tokenizer(model, ctx, dtype)
+    loaded = {}
+    tok = None
+    for name in models:
+        _, m, t = load_model_and_tokenizer(name, ctx, dtype)
+        if tok is None:
+            tok = t
+        elif t.vocab_size != tok.vocab_size:
+            raise ValueError(f"{name}: vocabulary {t.vocab_size} differs from {models[0]}'s {tok.vocab_size}; "
+                             "compared models must share a tokenizer")
+        loaded[name] = m
     ids = torch.tensor(tok.encode(text), dtype=torch.long)
     if max_tokens:
         ids = ids[: max_tokens + 1]
     with progress_bar(ids.numel(), "scoring", "tok") as bar:
-        res = perplexity(m, ids, ctx, progress=bar.update)
-    typer.echo(f"| model | corpus | ctx | tokens | PPL |\n| --- | --- | --- | --- | --- |\n"
-               f"| {model} | {source} | {ctx} | {res.tokens} | {res.ppl:.2f} |")
+        rows = compare_quality(loaded, ids, ctx, progress=bar.update)
+    typer.echo(f"corpus: {source}, {ids.numel() - 1} tokens, ctx {ctx}\n")
+    typer.echo(render_quality(rows))
 
 
-@app.command()
+def _quant_types_help() -> str:
+    from edgecpm.quant.formats import format_table  # torch-free: --help stays fast
+
+    rows = "\n".join(f"  {name:<8} {bpw:>8}  {desc}" for name, bpw, desc in format_table())
+    return f"Packed formats (bits/weight):\n\n{rows}"
+
+
+@app.command(epilog=_quant_types_help())
 @friendly_errors
-def init(
+def quantize(
+    model: str = ModelArg,
     out: Path = typer.Option(..., "-o", "--out", help="Directory to create"),
-    preset: str = typer.Option(..., help="tiny, minicpm4-0.5b, minicpm4-8b, minicpm4.1-8b"),
-    random: bool = typer.Option(False, "--random", help="Random weights (required: no download here)"),
-    dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
-    layers: Optional[int] = typer.Option(None, help="Override the layer count (small speed models)"),
-    seed: int = typer.Option(0),
+    scheme: str = typer.Option(..., help="ternary (BitCPM) or int4"),
+    group_size: Optional[int] = typer.Option(
+        None, "--group-size", help="Group along the input dim (ternary: 32..256 or 0 = per-channel, "
+                                   "default 128; int4: 32/64/128, default 128)"),
+    method: str = typer.Option("rtn", help="int4: rtn or gptq"),
+    asym: bool = typer.Option(False, "--asym", help="int4: asymmetric (zero point) instead of symmetric"),
+    layout: str = typer.Option("tq2_0", help="ternary: tq2_0 (2.06 bpw) or tq1_0 (1.69 bpw)"),
+    calib: Optional[Path] = typer.Option(None, help="GPTQ calibration text (default: the embedded corpus)"),
+    calib_seqs: int = typer.Option(64, "--calib-seqs", help="GPTQ: calibration sequences"),
+    calib_len: int = typer.Option(256, "--calib-len", help="GPTQ: tokens per calibration sequence"),
+    skip_first: int = typer.Option(0, "--skip-first", help="GPTQ: drop the first N positions of each "
+                                                            "sequence from the Hessian (P-GPTQ uses 4)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
-    """Write a checkpoint at a preset's shape in the Hugging Face layout."""
-    if not random:
-        raise ValueError("only --random is supported: edgecpm cannot download weights; "
-                         "pass --random for a random-weight checkpoint at the real shape")
-    import torch
+    """Quantize the decoder-block linears to packed ternary or int4 (streams tensor by tensor)."""
+    from edgecpm.checkpoint.loader import expected_shapes, load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.checkpoint.quantized import quantize_checkpoint
+    from edgecpm.quant.config import Int4Config, TernaryConfig
 
-    from edgecpm.checkpoint.loader import expected_shapes
-    from edgecpm.checkpoint.random_init import write_random_checkpoint
-    from edgecpm.model.presets import preset as get_preset
+    model_dir = resolve_model(model)
+    if scheme == "ternary":
+        config = TernaryConfig(group_size=128 if group_size is None else group_size, layout=layout)
+    elif scheme == "int4":
+        config = Int4Config(group_size=group_size or 128, symmetric=not asym, method=method,
+                            skip_first=skip_first, calib_sequences=calib_seqs, calib_seq_len=calib_len)
+    else:
+        raise ValueError(f"--scheme {scheme!r}: choose ternary or int4")
+    config.validate()
+    cfg = load_config(model_dir)
+    prepared = None
+    if scheme == "int4" and method == "gptq":
+        from edgecpm.checkpoint.gptq_calibration import gptq_model
 
-    cfg = get_preset(preset)
-    if layers is not None:
-        cfg.num_hidden_layers = layers
-    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
-    if torch_dtype is None:
-        raise ValueError(f"--dtype {dtype!r}: choose bf16, fp16 or fp32")
-    with progress_bar(len(expected_shapes(cfg)), f"writing {preset}", "tensor") as bar:
-        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force,
-                                progress=lambda _: bar.update(1))
-    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
-    typer.echo(f"wrote {out}: {preset}, {cfg.num_parameters / 1e6:.1f}M parameters, {size:.1f} MiB")
+        if calib is None:
+            from edgecpm.tiny.corpus import split_text, stdlib_documents
+
+            text = split_text(stdlib_documents())[0]
+        else:
+            text = calib.read_text(encoding="utf-8")
+        with progress_bar(cfg.num_hidden_layers, "GPTQ", "layer") as bar:
+            prepared = gptq_model(model_dir, config, text, progress=lambda _: bar.update(1))
+    with progress_bar(len(expected_shapes(cfg)), "quantizing", "tensor") as bar:
+        summary = quantize_checkpoint(model_dir, out, config, prepared=prepared, overwrite=force,
+                                      progress=lambda _: bar.update(1))
+    typer.echo(summary.table())
+    typer.echo(f"wrote {out}")
 
 
 @app.command()

@@ -13,12 +13,23 @@ Which path runs is decided by the *presence* of ``input_pos``, fixed at trace ti
 
 from __future__ import annotations
 
+import re
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.rope import apply_rope, rope_tables
+
+
+# The linears inside decoder blocks: what BitCPM / int4 quantize. Embeddings, the LM head and the
+# norms stay in high precision.
+_BLOCK_LINEAR = re.compile(r"model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)")
+
+
+def is_block_linear(module_path: str) -> bool:
+    return _BLOCK_LINEAR.fullmatch(module_path) is not None
 
 
 class RMSNorm(nn.Module):

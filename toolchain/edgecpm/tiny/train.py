@@ -53,45 +53,18 @@ def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-o", "--out", required=True, type=Path)
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--seq", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--eval-every", type=int, default=250)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--force", action="store_true")
-    args = ap.parse_args(argv)
+def train_loop(model, train_ids: torch.Tensor, held_ids: torch.Tensor, args) -> list[dict]:
+    """AdamW with warmup + cosine decay; logs loss every 25 steps and held-out PPL every eval_every.
 
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    cfg = preset("tiny")
-    t0 = time.time()
-    train_text, held_text = split_text(stdlib_documents())
-    fingerprint = corpus_fingerprint(train_text, held_text)
-    tok_path = args.out.parent / f".{args.out.name}.tokenizer.json"
-    train_bpe(train_text, cfg.vocab_size, tok_path)
-    from tokenizers import Tokenizer
-    tok = Tokenizer.from_file(str(tok_path))
-    train_ids = torch.tensor(tok.encode(train_text).ids, dtype=torch.long)
-    held_ids = torch.tensor(tok.encode(held_text).ids, dtype=torch.long)
-    print(f"corpus: {len(train_text):,} chars → {train_ids.numel():,} train tokens, "
-          f"{held_ids.numel():,} held-out tokens ({time.time() - t0:.0f}s)", flush=True)
-
-    model = MiniCPMForCausalLM(cfg)
-    init_weights(model)
-    model.setup_caches(max_seq_len=args.seq)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    ``args`` carries steps, batch, seq, lr, warmup, seed, eval_every (the CLI namespace).
+    """
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
-    gen = torch.Generator().manual_seed(args.seed)
-    data = batches(train_ids, args.batch, args.seq, gen)
+    data = batches(train_ids, args.batch, args.seq, torch.Generator().manual_seed(args.seed))
+    model.train()
     log = []
     t_train = time.time()
     for step in range(args.steps):
@@ -110,13 +83,57 @@ def main(argv=None) -> None:
                 entry["held_out_ppl"] = round(perplexity(model, held_ids, args.seq).ppl, 2)
             log.append(entry)
             print(json.dumps(entry), flush=True)
+    model.eval()
+    return log
 
+
+def training_args(description: str, **defaults) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("-o", "--out", required=True, type=Path)
+    ap.add_argument("--steps", type=int, default=defaults.get("steps", 800))
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=defaults.get("lr", 2e-3))
+    ap.add_argument("--warmup", type=int, default=defaults.get("warmup", 100))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--force", action="store_true")
+    return ap
+
+
+def hyperparameters(args) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("out", "force")}
+
+
+def main(argv=None) -> None:
+    args = training_args(__doc__.splitlines()[0]).parse_args(argv)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    cfg = preset("tiny")
+    t0 = time.time()
+    train_text, held_text = split_text(stdlib_documents())
+    fingerprint = corpus_fingerprint(train_text, held_text)
+    tok_path = args.out.parent / f".{args.out.name}.tokenizer.json"
+    train_bpe(train_text, cfg.vocab_size, tok_path)
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(tok_path))
+    train_ids = torch.tensor(tok.encode(train_text).ids, dtype=torch.long)
+    held_ids = torch.tensor(tok.encode(held_text).ids, dtype=torch.long)
+    print(f"corpus: {len(train_text):,} chars → {train_ids.numel():,} train tokens, "
+          f"{held_ids.numel():,} held-out tokens ({time.time() - t0:.0f}s)", flush=True)
+
+    model = MiniCPMForCausalLM(cfg)
+    init_weights(model)
+    model.setup_caches(max_seq_len=args.seq)
+    t_train = time.time()
+    log = train_loop(model, train_ids, held_ids, args)
     final_ppl = log[-1]["held_out_ppl"]
     report = {
         "corpus": fingerprint,
         "config": "preset tiny",
         "parameters": sum(p.numel() for p in model.parameters()),
-        "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("out", "force")},
+        "hyperparameters": hyperparameters(args),
         "train_tokens": train_ids.numel(),
         "held_out_tokens": held_ids.numel(),
         "held_out_ppl": final_ppl,
@@ -124,7 +141,6 @@ def main(argv=None) -> None:
         "torch": torch.__version__,
         "log": log,
     }
-    model.eval()
     write_checkpoint(
         args.out, cfg, state_dict_items(model), overwrite=args.force,
         extra_files={"tokenizer.json": tok_path.read_bytes(),

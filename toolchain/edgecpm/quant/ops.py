@@ -1,0 +1,75 @@
+"""The quantized-linear custom ops: ``edgecpm::ternary_linear`` and ``edgecpm::int4_linear``.
+
+Each op has (ARCHITECTURE.md principle 1) a Python reference here — unpack, dequantize, matmul;
+the truth for every kernel and the eager path — a fake kernel so ``torch.export`` sees one op per
+quantized linear, and an ``.out`` schema, which ExecuTorch's ``to_executorch()`` swaps in and the
+C++ kernels implement. Arguments are the packed tensors exactly as a quantized checkpoint stores
+them, so a kernel reads checkpoint bytes with no re-layout:
+
+- ``ternary_linear(x, packed, scales?, layout, group_size)``: ``packed`` uint8 TQ2_0 (``layout``
+  0) or TQ1_0 (``layout`` 1) rows, ``[N, K/256 * block_bytes]``; ``scales`` the side scales
+  ``[N, K/group_size]``, or None when each block's fp16 ``d`` is the scale (then group_size is
+  256, the block).
+- ``int4_linear(x, qweight, scales, zeros?, group_size)``: INT4_G, ``qweight`` uint8 ``[N, K/2]``
+  (low nibble = even k), ``scales`` fp16 ``[N, K/group_size]``, ``zeros`` uint8 or None (= 8).
+
+The output has x's dtype and shape ``[..., N]``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from edgecpm.quant.formats import TQ_BLOCK, PackFormat
+from edgecpm.quant.int4 import Int4Weight, dequantize_int4
+from edgecpm.quant.tq import TQPacked, dequantize_tq
+
+TERNARY_LAYOUTS = (PackFormat.TQ2_0, PackFormat.TQ1_0)  # index = the op's ``layout`` argument
+TQ_BLOCK_BYTES = {PackFormat.TQ2_0: 66, PackFormat.TQ1_0: 54}
+
+
+def ternary_weight(packed: torch.Tensor, scales: Optional[torch.Tensor], layout: int, group_size: int,
+                   dtype: torch.dtype) -> torch.Tensor:
+    """The float weight ``[N, K]`` that the op's arguments stand for."""
+    fmt = TERNARY_LAYOUTS[layout]
+    n = packed.shape[0]
+    k = packed.shape[1] // TQ_BLOCK_BYTES[fmt] * 256
+    # Without side scales each 256-block's own fp16 d is the scale (group = the block).
+    p = TQPacked(fmt, packed, scales, group_size if scales is not None else TQ_BLOCK, (n, k), dtype)
+    return dequantize_tq(p, dtype)
+
+
+@torch.library.custom_op("edgecpm::ternary_linear", mutates_args=())
+def ternary_linear(x: torch.Tensor, packed: torch.Tensor, scales: Optional[torch.Tensor],
+                   layout: int, group_size: int) -> torch.Tensor:
+    return F.linear(x, ternary_weight(packed, scales, layout, group_size, x.dtype))
+
+
+@ternary_linear.register_fake
+def _(x, packed, scales, layout, group_size):
+    return x.new_empty(*x.shape[:-1], packed.shape[0])
+
+
+@torch.library.custom_op("edgecpm::int4_linear", mutates_args=())
+def int4_linear(x: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor,
+                zeros: Optional[torch.Tensor], group_size: int) -> torch.Tensor:
+    w = dequantize_int4(Int4Weight(qweight, scales, zeros, group_size), x.dtype)
+    return F.linear(x, w)
+
+
+@int4_linear.register_fake
+def _(x, qweight, scales, zeros, group_size):
+    return x.new_empty(*x.shape[:-1], qweight.shape[0])
+
+
+# Out variants: schema only. ExecuTorch's to_executorch() replaces each .default call with its
+# .out overload (memory planning owns the output buffer); the C++ kernels implement these.
+torch.library.define(
+    "edgecpm::ternary_linear.out",
+    "(Tensor x, Tensor packed, Tensor? scales, int layout, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
+torch.library.define(
+    "edgecpm::int4_linear.out",
+    "(Tensor x, Tensor qweight, Tensor scales, Tensor? zeros, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
