@@ -87,3 +87,30 @@ def test_generate_and_eval_on_embedded_model(tmp_path):
 def test_doctor_lists_pins():
     r = invoke("doctor")
     assert r.exit_code == 0 and "executorch" in r.output and "1.5.1" in r.output
+
+
+def test_quantize_prints_summary_and_eval_compares(tmp_path):
+    out = tmp_path / "t"
+    r = invoke("quantize", "tiny", "--scheme", "int4", "--group-size", "32", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "block linears → int4 sym g32 (rtn)" in r.output and "| **total** |" in r.output
+    r = invoke("eval", "tiny", out, "--max-tokens", "600", "--ctx", "200")
+    assert r.exit_code == 0, r.output
+    last = [c.strip() for c in r.output.strip().splitlines()[-1].split("|")]
+    assert last[2] == "int4 sym g32 rtn" and last[3] == "4.5"
+    assert 0 < float(last[7]) < 0.2 and float(last[8]) > 70  # KLD, top-1 %: int4 g32 is close
+
+
+def test_quantize_bad_scheme_and_group(tmp_path):
+    r = invoke("quantize", "tiny", "--scheme", "int3", "-o", tmp_path / "x")
+    assert r.exit_code == 2 and "choose ternary or int4" in r.output
+    r = invoke("quantize", "tiny", "--scheme", "int4", "--group-size", "48", "-o", tmp_path / "x")
+    assert r.exit_code == 2 and "int4 group size 48" in r.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_gguf_and_unsupported_formats(tmp_path):
+    r = invoke("export", "tiny", "--format", "gguf", "-o", tmp_path / "t.gguf")
+    assert r.exit_code == 0 and (tmp_path / "t.gguf").is_file(), r.output
+    r = invoke("export", "tiny", "--format", "pte", "-o", tmp_path / "t.pte")
+    assert r.exit_code == 2 and "not available yet" in r.output and not (tmp_path / "t.pte").exists()

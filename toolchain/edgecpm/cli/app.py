@@ -158,6 +158,25 @@ def quantize(
 
 @app.command()
 @friendly_errors
+def export(
+    model: str = ModelArg,
+    out: Path = typer.Option(..., "-o", "--out", help="Output file"),
+    fmt: str = typer.Option("gguf", "--format", help="gguf (pte and onnx: not yet, see README)"),
+):
+    """Export a float or quantized checkpoint (GGUF for llama.cpp today)."""
+    from edgecpm.checkpoint.locate import resolve_model
+
+    if fmt != "gguf":
+        raise ValueError(f"--format {fmt}: not available yet; this edgecpm exports gguf only "
+                         "(the ExecuTorch .pte and ONNX exports are issue #4)")
+    from edgecpm.export.gguf import export_gguf
+
+    path = export_gguf(resolve_model(model), out)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+
+
+@app.command()
+@friendly_errors
 def demo(
     n: int = typer.Option(48, "-n", help="Tokens to generate per prompt"),
 ):

@@ -1,0 +1,101 @@
+"""GGUF export: read the file back with the gguf package and dequantize with *its* code."""
+
+from __future__ import annotations
+
+import shutil
+
+import gguf
+import numpy as np
+import pytest
+import torch
+
+from edgecpm.checkpoint.loader import load_model
+from edgecpm.checkpoint.locate import resolve_model
+from edgecpm.checkpoint.quantized import quantize_checkpoint
+from edgecpm.errors import QuantError
+from edgecpm.export.gguf import export_gguf, gguf_name, rope_row_order
+from edgecpm.model.minicpm import is_block_linear
+from edgecpm.quant.config import Int4Config, TernaryConfig
+from edgecpm.quant.int4 import dequantize_int4
+from edgecpm.quant.tq import dequantize_tq
+from tests.conftest import MINICPM4_05B, make_checkpoint, small_config
+
+
+def _field(reader, key):
+    f = reader.fields[key]
+    value = f.parts[f.data[0]]
+    return bytes(value).decode() if f.types[0] == gguf.GGUFValueType.STRING else value[0]
+
+
+def _gguf_weights(path) -> dict[str, torch.Tensor]:
+    reader = gguf.GGUFReader(path)
+    return {t.name: torch.from_numpy(np.array(gguf.quants.dequantize(t.data, t.tensor_type)).copy())
+            .reshape(*reversed([int(x) for x in t.shape])) for t in reader.tensors}
+
+
+def _our_weight(module, name, cfg):
+    if hasattr(module, "packed"):
+        w = dequantize_tq(module.packed_weight(), torch.float32)
+    elif hasattr(module, "qweight"):
+        w = dequantize_int4(module.int4_weight())
+    else:
+        w = module.weight.float()
+    heads = {"self_attn.q_proj": cfg.num_attention_heads, "self_attn.k_proj": cfg.num_key_value_heads}
+    for suffix, h in heads.items():
+        if name.endswith(suffix):
+            w = w[rope_row_order(w.shape[0], h)]
+    return w
+
+
+@pytest.mark.parametrize("scheme", [
+    Int4Config(group_size=32), TernaryConfig(group_size=256, layout="tq2_0"),
+    TernaryConfig(group_size=0, layout="tq1_0"), None])
+def test_gguf_weights_equal_ours_through_ggufs_own_dequantizer(tmp_path, scheme):
+    src = resolve_model("tiny")
+    if scheme is not None:
+        quantize_checkpoint(src, tmp_path / "q", scheme)
+        src = tmp_path / "q"
+    out = export_gguf(src, tmp_path / "m.gguf")
+    model = load_model(src, max_seq_len=16)
+    cfg = model.config
+    got = _gguf_weights(out)
+    for name, module in model.named_modules():
+        if is_block_linear(name) or name in ("model.embed_tokens",):
+            assert torch.equal(got[gguf_name(name) + ".weight"], _our_weight(module, name, cfg)), name
+    reader = gguf.GGUFReader(out)
+    types = {t.name: t.tensor_type.name for t in reader.tensors}
+    want = {None: "F32", "int4": "Q4_0"}.get(getattr(scheme, "scheme", None)) or scheme.layout.upper()
+    assert types["blk.0.ffn_down.weight"] == want
+    assert _field(reader, "general.architecture") == "minicpm"
+    assert _field(reader, "minicpm.embedding_scale") == pytest.approx(12.0)
+    assert _field(reader, "minicpm.residual_scale") == pytest.approx(1.4 / 2)
+    assert _field(reader, "minicpm.logit_scale") == pytest.approx(256 / 64)
+    assert _field(reader, "tokenizer.ggml.model") == "gpt2"
+    assert len(reader.fields["tokenizer.ggml.tokens"].data) == 8192
+    assert "output.weight" not in types  # tied head: llama.cpp reuses token_embd
+
+
+def test_real_minicpm4_sentencepiece_tokenizer_goes_in(tmp_path):
+    if not (MINICPM4_05B / "tokenizer.model").is_file():
+        pytest.skip("real MiniCPM4 tokenizer not available")
+    cfg = small_config()
+    cfg.vocab_size = 73448
+    ckpt = make_checkpoint(tmp_path / "m", cfg)
+    for f in ("tokenizer.model", "added_tokens.json", "tokenizer_config.json"):
+        shutil.copy(MINICPM4_05B / f, ckpt / f)
+    reader = gguf.GGUFReader(export_gguf(ckpt, tmp_path / "m.gguf"))
+    assert _field(reader, "tokenizer.ggml.model") == "llama"
+    tokens = reader.fields["tokenizer.ggml.tokens"]
+    assert len(tokens.data) == 73448
+    assert bytes(tokens.parts[tokens.data[73440]]).decode() == "<|im_end|>"
+
+
+@pytest.mark.parametrize("scheme,hint", [
+    (TernaryConfig(group_size=128), "--group-size 256"),
+    (Int4Config(group_size=128), "--group-size 32"),
+    (Int4Config(group_size=32, symmetric=False), "--group-size 32")])
+def test_schemes_without_an_exact_gguf_type_are_refused(tmp_path, scheme, hint):
+    quantize_checkpoint(resolve_model("tiny"), tmp_path / "q", scheme)
+    with pytest.raises(QuantError, match=hint):
+        export_gguf(tmp_path / "q", tmp_path / "m.gguf")
+    assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob(".tmp-*"))
