@@ -95,6 +95,40 @@ def eval_(
     typer.echo(render_quality(rows))
 
 
+@app.command()
+@friendly_errors
+def init(
+    out: Path = typer.Option(..., "-o", "--out", help="Directory to create"),
+    preset: str = typer.Option(..., help="tiny, minicpm4-0.5b, minicpm4-8b, minicpm4.1-8b"),
+    random: bool = typer.Option(False, "--random", help="Random weights (required: no download here)"),
+    dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
+    layers: Optional[int] = typer.Option(None, help="Override the layer count (small speed models)"),
+    seed: int = typer.Option(0),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
+):
+    """Write a checkpoint at a preset's shape in the Hugging Face layout."""
+    if not random:
+        raise ValueError("only --random is supported: edgecpm cannot download weights; "
+                         "pass --random for a random-weight checkpoint at the real shape")
+    import torch
+
+    from edgecpm.checkpoint.loader import expected_shapes
+    from edgecpm.checkpoint.random_init import write_random_checkpoint
+    from edgecpm.model.presets import preset as get_preset
+
+    cfg = get_preset(preset)
+    if layers is not None:
+        cfg.num_hidden_layers = layers
+    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
+    if torch_dtype is None:
+        raise ValueError(f"--dtype {dtype!r}: choose bf16, fp16 or fp32")
+    with progress_bar(len(expected_shapes(cfg)), f"writing {preset}", "tensor") as bar:
+        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force,
+                                progress=lambda _: bar.update(1))
+    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
+    typer.echo(f"wrote {out}: {preset}, {cfg.num_parameters / 1e6:.1f}M parameters, {size:.1f} MiB")
+
+
 def _quant_types_help() -> str:
     from edgecpm.quant.formats import format_table  # torch-free: --help stays fast
 
