@@ -161,3 +161,28 @@ def test_bad_scheme_values():
         Int4Config(group_size=256).validate()
     with pytest.raises(QuantError, match="int4 method 'awq'"):
         Int4Config(method="awq").validate()
+
+
+@pytest.mark.parametrize("kind", ["int8", "int4"])
+@pytest.mark.parametrize("tied", [True, False])
+def test_quantized_embeddings_and_head(tmp_path, kind, tied):
+    from edgecpm.quant.linear import QuantizedEmbedding
+
+    src = make_checkpoint(tmp_path / "fp", quant_config_shapes(tied=tied))
+    quantize_checkpoint(src, tmp_path / "q", Int4Config(group_size=32, embeddings=kind))
+    q = load_model(tmp_path / "q", max_seq_len=48)
+    emb = q.model.embed_tokens
+    assert isinstance(emb, QuantizedEmbedding) and emb.kind == kind
+    if tied:  # one table, read both ways
+        assert q.lm_head.qweight.data_ptr() == emb.qweight.data_ptr()
+    # The float model with every quantized tensor dequantized gives the same logits.
+    ref = load_model(src, max_seq_len=48)
+    with torch.no_grad():
+        for name, m in _linears(q).items():
+            ref.get_submodule(name).weight.copy_(dequantize_int4(m.int4_weight()))
+        ids = torch.arange(ref.config.vocab_size).unsqueeze(0)
+        ref.model.embed_tokens.weight.copy_(emb(ids)[0])
+        if not tied:
+            head = q.lm_head
+            ref.lm_head.weight.copy_(head(torch.eye(head.in_features)).T)
+    assert (q(IDS) - ref(IDS)).abs().max().item() <= 1e-4

@@ -17,6 +17,7 @@ from edgecpm.export.gguf import export_gguf, gguf_name, rope_row_order
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.int4 import dequantize_int4
+from edgecpm.quant.linear import QuantizedEmbedding
 from edgecpm.quant.tq import dequantize_tq
 from tests.conftest import MINICPM4_05B, make_checkpoint, small_config
 
@@ -34,7 +35,9 @@ def _gguf_weights(path) -> dict[str, torch.Tensor]:
 
 
 def _our_weight(module, name, cfg):
-    if hasattr(module, "packed"):
+    if isinstance(module, QuantizedEmbedding):
+        w = module(torch.arange(module.qweight.shape[0]).unsqueeze(0))[0].float()
+    elif hasattr(module, "packed"):
         w = dequantize_tq(module.packed_weight(), torch.float32)
     elif hasattr(module, "qweight"):
         w = dequantize_int4(module.int4_weight())
@@ -49,7 +52,8 @@ def _our_weight(module, name, cfg):
 
 @pytest.mark.parametrize("scheme", [
     Int4Config(group_size=32), TernaryConfig(group_size=256, layout="tq2_0"),
-    TernaryConfig(group_size=0, layout="tq1_0"), None])
+    TernaryConfig(group_size=0, layout="tq1_0"), None,
+    Int4Config(group_size=32, embeddings="int8"), TernaryConfig(group_size=256, embeddings="int4")])
 def test_gguf_weights_equal_ours_through_ggufs_own_dequantizer(tmp_path, scheme):
     src = resolve_model("tiny")
     if scheme is not None:
@@ -66,6 +70,8 @@ def test_gguf_weights_equal_ours_through_ggufs_own_dequantizer(tmp_path, scheme)
     types = {t.name: t.tensor_type.name for t in reader.tensors}
     want = {None: "F32", "int4": "Q4_0"}.get(getattr(scheme, "scheme", None)) or scheme.layout.upper()
     assert types["blk.0.ffn_down.weight"] == want
+    emb_type = {"int8": "Q8_0", "int4": "Q4_0"}.get(getattr(scheme, "embeddings", "fp"), "F32")
+    assert types["token_embd.weight"] == emb_type
     assert _field(reader, "general.architecture") == "minicpm"
     assert _field(reader, "minicpm.embedding_scale") == pytest.approx(12.0)
     assert _field(reader, "minicpm.residual_scale") == pytest.approx(1.4 / 2)

@@ -17,6 +17,7 @@ def test_bits_per_weight_match_llama_cpp():
     assert bits_per_weight(PackFormat.TQ2_0) == 2.0625
     assert bits_per_weight(PackFormat.TQ1_0) == 1.6875
     assert bits_per_weight(PackFormat.Q4_0) == 4.5
+    assert bits_per_weight(PackFormat.Q8_0) == 8.5
     assert bits_per_weight(PackFormat.INT4_G, 128) == 4.125
     assert bits_per_weight(PackFormat.INT4_G, 32, symmetric=False) == 4 + 16 / 32 + 8 / 32
     with pytest.raises(QuantError, match="use one of"):
@@ -33,6 +34,7 @@ def test_table_lists_every_format_and_documents_bytes():
     assert "66 bytes per block of 256" in PackFormat.TQ2_0.__doc__
     assert "54 bytes per block of 256" in PackFormat.TQ1_0.__doc__
     assert "18 bytes per block of 32" in PackFormat.Q4_0.__doc__
+    assert "34 bytes per block of 32" in PackFormat.Q8_0.__doc__
     assert "low nibble" in PackFormat.INT4_G.__doc__
 
 

@@ -33,8 +33,10 @@ from edgecpm.checkpoint.writer import write_checkpoint
 from edgecpm.errors import CheckpointError, QuantError
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.api import from_prepared, quantized_linear
+from edgecpm.quant.linear import quantize_table
 from edgecpm.quant.config import QUANT_CONFIG_NAME, Int4Config, QuantConfig, config_to_dict, read_quant_config
 
+TABLES = ("model.embed_tokens", "lm_head")  # what `embeddings=int8|int4` quantizes
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "added_tokens.json",
                    "special_tokens_map.json", "generation_config.json")
 
@@ -109,6 +111,11 @@ def quantized_tensors(model_dir: Path, config: QuantConfig, summary: QuantSummar
                     out = list(_linear_tensors(module_path, module))
                     summary.add(_describe(config), t.numel(), _nbytes(t), sum(_nbytes(b) for _, b in out))
                     yield from out
+                elif module_path in TABLES and config.embeddings != "fp":
+                    out = [(f"{module_path}.{k}", v) for k, v in quantize_table(t, config.embeddings).items()]
+                    summary.add(f"embeddings / head → {config.embeddings}", t.numel(), _nbytes(t),
+                                sum(_nbytes(b) for _, b in out))
+                    yield from out
                 else:
                     kind = "norms (kept)" if t.dim() == 1 else "embeddings / head (kept)"
                     summary.add(kind, t.numel(), _nbytes(t), _nbytes(t))
@@ -154,6 +161,13 @@ def verify_checksums(model_dir: Path, raw: dict) -> None:
                                   "modified packed file); re-run `edgecpm quantize`")
 
 
+def _quantized_table(module_path: str, kind: str, tensors: dict, dtype: torch.dtype) -> torch.nn.Module:
+    from edgecpm.quant.linear import QuantizedEmbedding
+
+    table = QuantizedEmbedding(kind, tensors, dtype)
+    return table if module_path == "model.embed_tokens" else table.head()
+
+
 def load_quantized_model(model_dir: str | Path, max_seq_len: int, dtype: torch.dtype | None = None,
                          verify: bool = True, progress=None):
     """A MiniCPM4 model whose block linears are TernaryLinear / Int4Linear with the stored bytes."""
@@ -170,13 +184,17 @@ def load_quantized_model(model_dir: str | Path, max_seq_len: int, dtype: torch.d
         verify_checksums(model_dir, raw)
     cfg = load_config(model_dir)
     entries: dict[str, TensorEntry] = read_index(model_dir)
-    float_names = [n for n in expected_shapes(cfg) if not is_block_linear(n.removesuffix(".weight"))]
+    expected = expected_shapes(cfg)
+    quantized_modules = {n.removesuffix(".weight") for n in expected if is_block_linear(n.removesuffix(".weight"))}
+    if config.embeddings != "fp":
+        quantized_modules |= {m for m in TABLES if f"{m}.weight" in expected}
+    float_names = [n for n in expected if n.removesuffix(".weight") not in quantized_modules]
     missing = [n for n in float_names if n not in entries]
     if missing:
         raise CheckpointError(f"{model_dir}: tensor {missing[0]!r} is missing from the quantized checkpoint")
     if dtype is None:
         dtype = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[
-            entries["model.embed_tokens.weight"].dtype]
+            entries["model.norm.weight"].dtype]
     with torch.device("meta"):
         model = MiniCPMForCausalLM(cfg)
     groups: dict[str, dict[str, torch.Tensor]] = {}
@@ -185,7 +203,7 @@ def load_quantized_model(model_dir: str | Path, max_seq_len: int, dtype: torch.d
             for name in f.keys():
                 module_path, _, leaf = name.rpartition(".")
                 t = f.get_tensor(name)
-                if is_block_linear(module_path):
+                if module_path in quantized_modules:
                     groups.setdefault(module_path, {})[leaf] = t
                 elif name in float_names:
                     model.get_submodule(module_path)._parameters[leaf] = torch.nn.Parameter(
@@ -194,17 +212,22 @@ def load_quantized_model(model_dir: str | Path, max_seq_len: int, dtype: torch.d
                     raise CheckpointError(f"{path}: unexpected tensor {name!r} in a quantized checkpoint")
                 if progress is not None:
                     progress(name)
-    linears = [n.removesuffix(".weight") for n in expected_shapes(cfg) if is_block_linear(n.removesuffix(".weight"))]
-    for module_path in linears:
+    for module_path in sorted(quantized_modules):
         if module_path not in groups:
             raise CheckpointError(f"{model_dir}: packed tensors for {module_path!r} are missing")
         try:
-            set_submodule(model, module_path, linear_from_tensors(config.scheme, getattr(config, "layout", ""),
-                                                                  groups[module_path]))
+            if module_path in TABLES:
+                new = _quantized_table(module_path, config.embeddings, groups[module_path], dtype)
+            else:
+                new = linear_from_tensors(config.scheme, getattr(config, "layout", ""), groups[module_path])
         except KeyError as e:
             raise CheckpointError(f"{model_dir}: {module_path!r} lacks its {e.args[0]!r} tensor") from None
+        set_submodule(model, module_path, new)
     if cfg.tie_word_embeddings:
-        model.lm_head.weight = model.model.embed_tokens.weight
+        if config.embeddings == "fp":
+            model.lm_head.weight = model.model.embed_tokens.weight
+        else:
+            model.lm_head = model.model.embed_tokens.head()  # the same buffers, read as a linear
     model.eval()
     model.setup_caches(max_seq_len, dtype=dtype)
     model.quant_config = config

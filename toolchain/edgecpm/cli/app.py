@@ -148,6 +148,7 @@ def quantize(
     method: str = typer.Option("rtn", help="int4: rtn or gptq"),
     asym: bool = typer.Option(False, "--asym", help="int4: asymmetric (zero point) instead of symmetric"),
     layout: str = typer.Option("tq2_0", help="ternary: tq2_0 (2.06 bpw) or tq1_0 (1.69 bpw)"),
+    embeddings: str = typer.Option("fp", help="Embedding table and LM head: fp (kept), int8 or int4"),
     calib: Optional[Path] = typer.Option(None, help="GPTQ calibration text (default: the embedded corpus)"),
     calib_seqs: int = typer.Option(64, "--calib-seqs", help="GPTQ: calibration sequences"),
     calib_len: int = typer.Option(256, "--calib-len", help="GPTQ: tokens per calibration sequence"),
@@ -163,10 +164,12 @@ def quantize(
 
     model_dir = resolve_model(model)
     if scheme == "ternary":
-        config = TernaryConfig(group_size=128 if group_size is None else group_size, layout=layout)
+        config = TernaryConfig(group_size=128 if group_size is None else group_size, layout=layout,
+                               embeddings=embeddings)
     elif scheme == "int4":
         config = Int4Config(group_size=group_size or 128, symmetric=not asym, method=method,
-                            skip_first=skip_first, calib_sequences=calib_seqs, calib_seq_len=calib_len)
+                            skip_first=skip_first, calib_sequences=calib_seqs, calib_seq_len=calib_len,
+                            embeddings=embeddings)
     else:
         raise ValueError(f"--scheme {scheme!r}: choose ternary or int4")
     config.validate()

@@ -32,9 +32,10 @@ def describe_scheme(model) -> str:
     qc = getattr(model, "quant_config", None)
     if qc is None:
         return str(model.model.norm.weight.dtype).removeprefix("torch.")
+    emb = "" if qc.embeddings == "fp" else f" + {qc.embeddings} emb"
     if qc.scheme == "ternary":
-        return f"ternary {qc.layout.upper()} g{qc.group_size or 'ch'}"
-    return f"int4 {'sym' if qc.symmetric else 'asym'} g{qc.group_size} {qc.method}"
+        return f"ternary {qc.layout.upper()} g{qc.group_size or 'ch'}{emb}"
+    return f"int4 {'sym' if qc.symmetric else 'asym'} g{qc.group_size} {qc.method}{emb}"
 
 
 def weight_bytes(model) -> tuple[float, float]:

@@ -11,7 +11,8 @@ Quantized block linears go in without re-quantization, byte for byte:
 
 - ternary TQ2_0 / TQ1_0 with the scale in each block's ``d`` (group size a multiple of 256) are
   llama.cpp's TQ2_0 / TQ1_0 already;
-- int4 symmetric with group 32 is llama.cpp's Q4_0 (d = scale, q = code - 8), repacked exactly.
+- int4 symmetric with group 32 is llama.cpp's Q4_0 (d = scale, q = code - 8), repacked exactly;
+- int8 / int4 embedding tables and heads are Q8_0 / Q4_0 values, repacked exactly.
 
 Anything else (ternary with side scales, int4 g64/g128 or asymmetric) has no exact GGUF type: the
 export stops and says which ``edgecpm quantize`` options make one, rather than silently
@@ -34,6 +35,7 @@ from edgecpm.errors import QuantError
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.config import read_quant_config
 from edgecpm.quant.int4 import Int4Weight, pack_q4_0, unpack_int4
+from edgecpm.quant.int8 import Int8Weight, pack_q8_0
 
 # HF tensor names (after "model.layers.{i}.") → llama.cpp names (after "blk.{i}.").
 _BLOCK_NAMES = {
@@ -84,6 +86,16 @@ def _block_tensor(scheme: str, tensors: dict[str, torch.Tensor], module_path: st
         raise QuantError(f"{module_path}: int4 {'sym' if config.symmetric else 'asym'} g{config.group_size} "
                          "has no exact GGUF type (Q4_0 is symmetric, 32-blocks); re-quantize with "
                          "`edgecpm quantize --scheme int4 --group-size 32`")
+    codes = unpack_int4(Int4Weight(tensors["qweight"], tensors["scales"], None, 32)).to(torch.int16) - 8
+    return pack_q4_0(codes, tensors["scales"]), gguf.GGMLQuantizationType.Q4_0
+
+
+def _table_tensor(kind: str, tensors: dict[str, torch.Tensor]):
+    """Quantized embedding table / head → exact Q8_0 (int8) or Q4_0 (int4 sym g32) rows."""
+    import gguf
+
+    if kind == "int8":
+        return pack_q8_0(Int8Weight(tensors["qweight"], tensors["scales"])), gguf.GGMLQuantizationType.Q8_0
     codes = unpack_int4(Int4Weight(tensors["qweight"], tensors["scales"], None, 32)).to(torch.int16) - 8
     return pack_q4_0(codes, tensors["scales"]), gguf.GGMLQuantizationType.Q4_0
 
@@ -172,6 +184,8 @@ def export_gguf(model_dir: str | Path, out_path: str | Path, progress=None) -> P
             heads = next((h for k, h in rows_heads.items() if module_path.endswith(k)), None)
             if config is not None and is_block_linear(module_path):
                 data, ggml = _block_tensor(config.scheme, tensors, module_path, config, raw)
+            elif "qweight" in tensors:  # an int8 / int4 embedding table or head
+                data, ggml = _table_tensor(config.embeddings, tensors)
             else:
                 data, ggml = tensors["weight"], None
             if heads is not None:

@@ -148,7 +148,7 @@ class MiniCPMForCausalLM(nn.Module):
 
         Called after the weights are in place (they may have been built on the meta device).
         """
-        weight = self.model.embed_tokens.weight
+        weight = self.model.norm.weight  # always a float parameter (tables may be quantized)
         dtype = dtype or weight.dtype
         cfg = self.config
         cos, sin = rope_tables(cfg, max_seq_len)

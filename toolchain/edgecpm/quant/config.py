@@ -17,6 +17,14 @@ FORMAT_VERSION = 1
 QUANT_CONFIG_NAME = "quant_config.json"
 
 
+EMBEDDING_CHOICES = ("fp", "int8", "int4")
+
+
+def _check_embeddings(value: str) -> None:
+    if value not in EMBEDDING_CHOICES:
+        raise QuantError(f"embeddings {value!r}: choose one of {', '.join(EMBEDDING_CHOICES)}")
+
+
 @dataclass
 class TernaryConfig:
     """BitCPM ternary for the decoder-block linears.
@@ -25,14 +33,17 @@ class TernaryConfig:
     ``layout``: the packed bytes, ``tq2_0`` (2.0625 bpw) or ``tq1_0`` (1.6875 bpw).
     ``detect``: if a weight is already ternary (a fake-quantised BitCPM checkpoint), pack its
     exact values instead of re-quantizing it.
+    ``embeddings``: the embedding table and LM head: ``fp`` (kept), ``int8`` or ``int4``.
     """
 
     group_size: int = 128
     layout: str = "tq2_0"
     detect: bool = True
+    embeddings: str = "fp"
     scheme: str = field(default="ternary", init=False)
 
     def validate(self) -> "TernaryConfig":
+        _check_embeddings(self.embeddings)
         if self.group_size not in (0, *TERNARY_GROUP_SIZES):
             raise QuantError(f"ternary group size {self.group_size}: choose one of "
                              f"{', '.join(map(str, TERNARY_GROUP_SIZES))} or 0 (per-channel)")
@@ -60,9 +71,11 @@ class Int4Config:
     calib_sequences: int = 64
     calib_seq_len: int = 256
     damp: float = 0.01
+    embeddings: str = "fp"
     scheme: str = field(default="int4", init=False)
 
     def validate(self) -> "Int4Config":
+        _check_embeddings(self.embeddings)
         if self.group_size not in INT4_GROUP_SIZES:
             raise QuantError(f"int4 group size {self.group_size}: choose one of "
                              f"{', '.join(map(str, INT4_GROUP_SIZES))}")

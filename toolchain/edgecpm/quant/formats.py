@@ -22,6 +22,7 @@ Q4_0_BLOCK = 32
 TQ2_0_BLOCK_BYTES = TQ_BLOCK // 4 + 2   # 64 bytes of 2-bit codes + fp16 d = 66
 TQ1_0_BLOCK_BYTES = 48 + 4 + 2          # 48 bytes of 5-trit groups + 4 of 4-trit groups + fp16 d = 54
 Q4_0_BLOCK_BYTES = 2 + Q4_0_BLOCK // 2  # fp16 d + 16 bytes of nibbles = 18
+Q8_0_BLOCK_BYTES = 2 + 32               # fp16 d + 32 int8 = 34
 
 INT4_GROUP_SIZES = (32, 64, 128)
 TERNARY_GROUP_SIZES = (32, 64, 128, 256)  # or per-channel (group = the whole input row)
@@ -76,6 +77,14 @@ class PackFormat(enum.Enum):
         each as ``q + 8``; weight = ``(nibble - 8) * d``.
         """)
 
+    Q8_0 = ("q8_0", """llama.cpp Q8_0 (edgecpm: int8 embedding tables and LM heads): 8.5 bits/weight,
+        34 bytes per block of 32 weights.
+
+        Bytes 0..1: fp16 ``d`` (the block's absmax / 127); bytes 2..33: 32 int8 ``q``; weight =
+        ``q * d``. In a quantized checkpoint the same values are two tensors, ``qweight`` int8
+        ``[N, K]`` and ``scales`` fp16 ``[N, K/32]``; GGUF export joins them into these blocks.
+        """)
+
 
 def bits_per_weight(fmt: PackFormat, group_size: int = 128, symmetric: bool = True) -> float:
     """Storage cost including scales. ``group_size`` / ``symmetric`` only matter for INT4_G."""
@@ -85,6 +94,8 @@ def bits_per_weight(fmt: PackFormat, group_size: int = 128, symmetric: bool = Tr
         return TQ1_0_BLOCK_BYTES * 8 / TQ_BLOCK
     if fmt is PackFormat.Q4_0:
         return Q4_0_BLOCK_BYTES * 8 / Q4_0_BLOCK
+    if fmt is PackFormat.Q8_0:
+        return Q8_0_BLOCK_BYTES * 8 / 32
     if fmt is PackFormat.INT4_G:
         if group_size not in INT4_GROUP_SIZES:
             raise QuantError(f"int4 group size {group_size} is not supported: use one of {INT4_GROUP_SIZES}")
@@ -96,7 +107,8 @@ _SUMMARY = {
     PackFormat.TQ2_0: "ternary, 2-bit codes in 256-blocks + fp16 scale (llama.cpp TQ2_0)",
     PackFormat.TQ1_0: "ternary, 5 trits/byte in 256-blocks + fp16 scale (llama.cpp TQ1_0)",
     PackFormat.INT4_G: "int4 group-wise (32/64/128) sym or asym, fp16 scales; edgecpm kernels",
-    PackFormat.Q4_0: "int4 sym, 32-blocks + fp16 scale (llama.cpp Q4_0)",
+    PackFormat.Q4_0: "int4 sym, 32-blocks + fp16 scale (llama.cpp Q4_0); --embeddings int4",
+    PackFormat.Q8_0: "int8, 32-blocks + fp16 scale (llama.cpp Q8_0); --embeddings int8",
 }
 
 

@@ -99,3 +99,56 @@ def linear_from_tensors(scheme: str, layout: str, tensors: dict[str, torch.Tenso
     qweight, scales = tensors["qweight"], tensors["scales"]
     n, k = qweight.shape[0], qweight.shape[1] * 2
     return Int4Linear(k, n, qweight, scales, tensors.get("zeros"), k // scales.shape[1])
+
+
+class Int8Linear(nn.Module):
+    """A quantized LM head: int8 in groups of 32 along K (llama.cpp Q8_0 values)."""
+
+    def __init__(self, qweight: torch.Tensor, scales: torch.Tensor):
+        super().__init__()
+        self.out_features, self.in_features = qweight.shape
+        self.register_buffer("qweight", qweight)
+        self.register_buffer("scales", scales)
+
+    def forward(self, x):
+        return torch.ops.edgecpm.int8_linear(x, self.qweight, self.scales)
+
+
+class QuantizedEmbedding(nn.Module):
+    """An embedding table stored int8 (Q8_0 values) or int4 (INT4_G); rows dequantized on lookup.
+
+    ``head()`` returns the matching linear over the same buffers, for a tied LM head.
+    """
+
+    def __init__(self, kind: str, tensors: dict[str, torch.Tensor], out_dtype: torch.dtype):
+        super().__init__()
+        self.kind, self.out_dtype = kind, out_dtype
+        self.register_buffer("qweight", tensors["qweight"])
+        self.register_buffer("scales", tensors["scales"])
+        self.register_buffer("zeros", tensors.get("zeros"))
+        k = self.qweight.shape[1] * (2 if kind == "int4" else 1)
+        self.group_size = k // self.scales.shape[1]
+
+    def forward(self, ids):
+        if self.kind == "int8":
+            rows = torch.ops.edgecpm.int8_embedding(ids, self.qweight, self.scales)
+        else:
+            rows = torch.ops.edgecpm.int4_embedding(ids, self.qweight, self.scales, self.zeros, self.group_size)
+        return rows.to(self.out_dtype)
+
+    def head(self) -> nn.Module:
+        if self.kind == "int8":
+            return Int8Linear(self.qweight, self.scales)
+        return Int4Linear(self.qweight.shape[1] * 2, self.qweight.shape[0], self.qweight, self.scales,
+                          self.zeros, self.group_size)
+
+
+def quantize_table(weight: torch.Tensor, kind: str) -> dict[str, torch.Tensor]:
+    """An embedding table or LM head → its checkpoint tensors (``qweight``, ``scales``)."""
+    from edgecpm.quant.int8 import quantize_int8
+
+    if kind == "int8":
+        q = quantize_int8(weight)
+        return {"qweight": q.qweight, "scales": q.scales}
+    q = quantize_int4(weight, 32, symmetric=True)  # INT4 sym g32 = llama.cpp Q4_0 values
+    return {"qweight": q.qweight, "scales": q.scales}

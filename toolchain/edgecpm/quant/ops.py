@@ -14,6 +14,10 @@ them, so a kernel reads checkpoint bytes with no re-layout:
   (low nibble = even k), ``scales`` fp16 ``[N, K/group_size]``, ``zeros`` uint8 or None (= 8).
 
 The output has x's dtype and shape ``[..., N]``.
+
+For the embedding table and LM head (optional): ``int8_linear(x, qweight, scales)`` (int8
+``[N, K]``, fp16 scales per 32 along K; the Q8_0 values) and ``int8_embedding`` /
+``int4_embedding(ids, …)``, which gather and dequantize rows of the same tensors.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch.nn.functional as F
 
 from edgecpm.quant.formats import TQ_BLOCK, PackFormat
 from edgecpm.quant.int4 import Int4Weight, dequantize_int4
+from edgecpm.quant.int8 import Int8Weight, dequantize_int8
 from edgecpm.quant.tq import TQPacked, dequantize_tq
 
 TERNARY_LAYOUTS = (PackFormat.TQ2_0, PackFormat.TQ1_0)  # index = the op's ``layout`` argument
@@ -65,6 +70,44 @@ def _(x, qweight, scales, zeros, group_size):
     return x.new_empty(*x.shape[:-1], qweight.shape[0])
 
 
+@torch.library.custom_op("edgecpm::int8_linear", mutates_args=())
+def int8_linear(x: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+    return F.linear(x, dequantize_int8(Int8Weight(qweight, scales), x.dtype))
+
+
+@int8_linear.register_fake
+def _(x, qweight, scales):
+    return x.new_empty(*x.shape[:-1], qweight.shape[0])
+
+
+# Embedding lookups on quantized tables (the rows of the same tensors a tied LM head reads).
+# The output is fp32; the module casts it to the model's dtype.
+@torch.library.custom_op("edgecpm::int8_embedding", mutates_args=())
+def int8_embedding(ids: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+    flat = ids.reshape(-1)
+    rows = dequantize_int8(Int8Weight(qweight[flat], scales[flat]))
+    return rows.reshape(*ids.shape, qweight.shape[1])
+
+
+@int8_embedding.register_fake
+def _(ids, qweight, scales):
+    return qweight.new_empty(*ids.shape, qweight.shape[1], dtype=torch.float32)
+
+
+@torch.library.custom_op("edgecpm::int4_embedding", mutates_args=())
+def int4_embedding(ids: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor,
+                   zeros: Optional[torch.Tensor], group_size: int) -> torch.Tensor:
+    flat = ids.reshape(-1)
+    z = None if zeros is None else zeros[flat]
+    rows = dequantize_int4(Int4Weight(qweight[flat], scales[flat], z, group_size))
+    return rows.reshape(*ids.shape, qweight.shape[1] * 2)
+
+
+@int4_embedding.register_fake
+def _(ids, qweight, scales, zeros, group_size):
+    return qweight.new_empty(*ids.shape, qweight.shape[1] * 2, dtype=torch.float32)
+
+
 # Out variants: schema only. ExecuTorch's to_executorch() replaces each .default call with its
 # .out overload (memory planning owns the output buffer); the C++ kernels implement these.
 torch.library.define(
@@ -73,3 +116,10 @@ torch.library.define(
 torch.library.define(
     "edgecpm::int4_linear.out",
     "(Tensor x, Tensor qweight, Tensor scales, Tensor? zeros, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
+torch.library.define(
+    "edgecpm::int8_linear.out", "(Tensor x, Tensor qweight, Tensor scales, *, Tensor(a!) out) -> Tensor(a!)")
+torch.library.define(
+    "edgecpm::int8_embedding.out", "(Tensor ids, Tensor qweight, Tensor scales, *, Tensor(a!) out) -> Tensor(a!)")
+torch.library.define(
+    "edgecpm::int4_embedding.out",
+    "(Tensor ids, Tensor qweight, Tensor scales, Tensor? zeros, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
