@@ -121,7 +121,7 @@ def test_quantized_model_exports_one_op_per_linear(tmp_path, float_ckpt):
 
 def test_ternary_on_shapes_that_do_not_fit_names_the_tensor(tmp_path):
     ckpt = make_checkpoint(tmp_path / "fp", small_config())  # hidden 64: K is not a multiple of 256
-    with pytest.raises(QuantError, match=r"model.safetensors: tensor 'model.layers.0.self_attn.q_proj.weight'.*256"):
+    with pytest.raises(QuantError, match=r"model.safetensors: tensor 'model.layers.0.[a-z_.]+weight'.*not a multiple of 256"):
         quantize_checkpoint(ckpt, tmp_path / "q", TernaryConfig(group_size=32))
     assert not (tmp_path / "q").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["fp"]  # no half-written output

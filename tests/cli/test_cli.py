@@ -3,7 +3,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 from typer.testing import CliRunner
 
 from edgecpm.cli.app import app

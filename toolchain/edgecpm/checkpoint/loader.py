@@ -1,7 +1,7 @@
 """Load a MiniCPM4 model from a Hugging Face directory, one tensor at a time.
 
 The model is built on the meta device (no memory), then each parameter is read from its
-safetensors file (memory-mapped) and assigned in place: an 8B checkpoint is materialised once,
+safetensors file (plain reads, see ``read_tensor``) and assigned in place: an 8B checkpoint is materialised once,
 never twice. Pickled ``.bin`` checkpoints are refused (never unpickle), and no code from the
 checkpoint directory is ever run (``auto_map`` is ignored).
 """
@@ -12,9 +12,7 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-
-from edgecpm.checkpoint.safetensors_file import TensorEntry, read_header
+from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors, read_header
 from edgecpm.checkpoint.writer import INDEX_NAME
 from edgecpm.errors import CheckpointError
 from edgecpm.model.config import MiniCPMConfig
@@ -119,21 +117,12 @@ def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
         dtype = _FLOAT_DTYPES[entries["model.embed_tokens.weight"].dtype]
     with torch.device("meta"):
         model = MiniCPMForCausalLM(cfg)
-    by_file: dict[Path, list[str]] = {}
-    for name in shapes:
-        by_file.setdefault(entries[name].file, []).append(name)
-    for path, names in by_file.items():
-        with safe_open(str(path), framework="pt") as f:
-            for name in names:
-                try:
-                    tensor = f.get_tensor(name).to(dtype)
-                except Exception as e:  # safetensors raises its own error types
-                    raise CheckpointError(f"{path}: cannot read tensor {name!r}: {e}") from None
-                module_name, _, leaf = name.rpartition(".")
-                module = model.get_submodule(module_name)
-                module._parameters[leaf] = torch.nn.Parameter(tensor, requires_grad=False)
-                if progress is not None:
-                    progress(name)
+    for entry, tensor in iter_tensors(entries[n] for n in shapes):
+        module_name, _, leaf = entry.name.rpartition(".")
+        module = model.get_submodule(module_name)
+        module._parameters[leaf] = torch.nn.Parameter(tensor.to(dtype), requires_grad=False)
+        if progress is not None:
+            progress(entry.name)
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.model.embed_tokens.weight
     model.eval()

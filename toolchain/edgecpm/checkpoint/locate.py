@@ -7,7 +7,7 @@ from pathlib import Path
 from edgecpm.errors import CheckpointError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EMBEDDED = {"tiny": ASSETS / "tiny"}
+EMBEDDED = {"tiny": ASSETS / "tiny", "tiny-ternary": ASSETS / "tiny-ternary"}
 
 
 def resolve_model(arg: str | Path) -> Path:

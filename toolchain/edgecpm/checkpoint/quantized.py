@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import torch
-from safetensors import safe_open
-
-from edgecpm.checkpoint.loader import checkpoint_files, expected_shapes, load_config, read_index
-from edgecpm.checkpoint.safetensors_file import TensorEntry
+from edgecpm.checkpoint.loader import expected_shapes, load_config, read_index
+from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors
 from edgecpm.checkpoint.writer import write_checkpoint
 from edgecpm.errors import CheckpointError, QuantError
 from edgecpm.model.minicpm import is_block_linear
@@ -92,34 +89,29 @@ def quantized_tensors(model_dir: Path, config: QuantConfig, summary: QuantSummar
     missing = [n for n in shapes if n not in entries]
     if missing:
         raise CheckpointError(f"{model_dir}: tensor {missing[0]!r} is missing; cannot quantize an incomplete checkpoint")
-    by_file: dict[Path, list[str]] = {}
-    for name in shapes:
-        by_file.setdefault(entries[name].file, []).append(name)
-    for path, names in by_file.items():
-        with safe_open(str(path), framework="pt") as f:
-            for name in names:
-                t = f.get_tensor(name)
-                module_path = name.removesuffix(".weight")
-                if name.endswith(".weight") and is_block_linear(module_path):
-                    try:
-                        if prepared is not None:
-                            module = from_prepared(prepared[module_path], config)
-                        else:
-                            module = quantized_linear(t, config)
-                    except QuantError as e:
-                        raise QuantError(f"{path}: tensor {name!r}: {e}") from None
-                    out = list(_linear_tensors(module_path, module))
-                    summary.add(_describe(config), t.numel(), _nbytes(t), sum(_nbytes(b) for _, b in out))
-                    yield from out
-                elif module_path in TABLES and config.embeddings != "fp":
-                    out = [(f"{module_path}.{k}", v) for k, v in quantize_table(t, config.embeddings).items()]
-                    summary.add(f"embeddings / head → {config.embeddings}", t.numel(), _nbytes(t),
-                                sum(_nbytes(b) for _, b in out))
-                    yield from out
+    for entry, t in iter_tensors(entries[n] for n in shapes):
+        name, path = entry.name, entry.file
+        module_path = name.removesuffix(".weight")
+        if name.endswith(".weight") and is_block_linear(module_path):
+            try:
+                if prepared is not None:
+                    module = from_prepared(prepared[module_path], config)
                 else:
-                    kind = "norms (kept)" if t.dim() == 1 else "embeddings / head (kept)"
-                    summary.add(kind, t.numel(), _nbytes(t), _nbytes(t))
-                    yield name, t
+                    module = quantized_linear(t, config)
+            except QuantError as e:
+                raise QuantError(f"{path}: tensor {name!r}: {e}") from None
+            out = list(_linear_tensors(module_path, module))
+            summary.add(_describe(config), t.numel(), _nbytes(t), sum(_nbytes(b) for _, b in out))
+            yield from out
+        elif module_path in TABLES and config.embeddings != "fp":
+            out = [(f"{module_path}.{k}", v) for k, v in quantize_table(t, config.embeddings).items()]
+            summary.add(f"embeddings / head → {config.embeddings}", t.numel(), _nbytes(t),
+                        sum(_nbytes(b) for _, b in out))
+            yield from out
+        else:
+            kind = "norms (kept)" if t.dim() == 1 else "embeddings / head (kept)"
+            summary.add(kind, t.numel(), _nbytes(t), _nbytes(t))
+            yield name, t
 
 
 def _sha256(path: Path) -> str:
@@ -198,20 +190,18 @@ def load_quantized_model(model_dir: str | Path, max_seq_len: int, dtype: torch.d
     with torch.device("meta"):
         model = MiniCPMForCausalLM(cfg)
     groups: dict[str, dict[str, torch.Tensor]] = {}
-    for path in checkpoint_files(model_dir):
-        with safe_open(str(path), framework="pt") as f:
-            for name in f.keys():
-                module_path, _, leaf = name.rpartition(".")
-                t = f.get_tensor(name)
-                if module_path in quantized_modules:
-                    groups.setdefault(module_path, {})[leaf] = t
-                elif name in float_names:
-                    model.get_submodule(module_path)._parameters[leaf] = torch.nn.Parameter(
-                        t.to(dtype), requires_grad=False)
-                else:
-                    raise CheckpointError(f"{path}: unexpected tensor {name!r} in a quantized checkpoint")
-                if progress is not None:
-                    progress(name)
+    for entry, t in iter_tensors(entries.values()):
+        name, path = entry.name, entry.file
+        module_path, _, leaf = name.rpartition(".")
+        if module_path in quantized_modules:
+            groups.setdefault(module_path, {})[leaf] = t
+        elif name in float_names:
+            model.get_submodule(module_path)._parameters[leaf] = torch.nn.Parameter(
+                t.to(dtype), requires_grad=False)
+        else:
+            raise CheckpointError(f"{path}: unexpected tensor {name!r} in a quantized checkpoint")
+        if progress is not None:
+            progress(name)
     for module_path in sorted(quantized_modules):
         if module_path not in groups:
             raise CheckpointError(f"{model_dir}: packed tensors for {module_path!r} are missing")

@@ -29,6 +29,8 @@ class TensorEntry:
     dtype: str
     shape: tuple[int, ...]
     file: Path
+    offset: int = 0   # absolute byte offset of the data in the file
+    nbytes: int = 0
 
 
 def read_header(path: str | Path) -> dict[str, TensorEntry]:
@@ -72,5 +74,47 @@ def read_header(path: str | Path) -> dict[str, TensorEntry]:
             raise CheckpointError(
                 f"{path}: truncated: tensor {name!r} needs data up to byte {end}, "
                 f"but the file holds {data_size} data bytes; {_HINT}")
-        entries[name] = TensorEntry(name, dtype, shape, path)
+        entries[name] = TensorEntry(name, dtype, shape, path, 8 + n + begin, want)
     return entries
+
+
+_TORCH_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+                 "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8",
+                 "BOOL": "bool", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+
+
+def read_tensor(entry: TensorEntry, f=None):
+    """One tensor, read with plain file reads into memory it owns.
+
+    Not a memory map on purpose: pages of a mapped checkpoint count as resident for as long as
+    the mapping lives, so streaming a 16 GB checkpoint through mmap looks (and, under memory
+    pressure, behaves) like holding all of it. ``f``: an already open binary file, or None.
+    """
+    import torch
+
+    if entry.dtype not in _TORCH_DTYPES:
+        raise CheckpointError(f"{entry.file}: tensor {entry.name!r} has dtype {entry.dtype}, "
+                              "which edgecpm does not read")
+    buf = torch.empty(entry.nbytes, dtype=torch.uint8)
+    own = f is None
+    f = f or entry.file.open("rb")
+    try:
+        f.seek(entry.offset)
+        got = f.readinto(memoryview(buf.numpy()))
+    finally:
+        if own:
+            f.close()
+    if got != entry.nbytes:
+        raise CheckpointError(f"{entry.file}: truncated while reading tensor {entry.name!r}; {_HINT}")
+    return buf.view(getattr(torch, _TORCH_DTYPES[entry.dtype])).reshape(entry.shape)
+
+
+def iter_tensors(entries):
+    """(entry, tensor) for each entry, one tensor in memory at a time, each file opened once."""
+    by_file: dict[Path, list[TensorEntry]] = {}
+    for e in entries:
+        by_file.setdefault(e.file, []).append(e)
+    for path, group in by_file.items():
+        with path.open("rb") as f:
+            for e in sorted(group, key=lambda e: e.offset):
+                yield e, read_tensor(e, f)

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-
-from edgecpm.checkpoint.loader import checkpoint_files, load_config
+from edgecpm.checkpoint.loader import load_config, read_index
+from edgecpm.checkpoint.safetensors_file import iter_tensors
 from edgecpm.errors import QuantError
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.config import read_quant_config
@@ -174,11 +173,9 @@ def export_gguf(model_dir: str | Path, out_path: str | Path, progress=None) -> P
         _add_tokenizer(writer, model_dir, cfg)
 
         grouped: dict[str, dict[str, torch.Tensor]] = {}
-        for path in checkpoint_files(model_dir):
-            with safe_open(str(path), framework="pt") as f:
-                for name in f.keys():
-                    module_path, _, leaf = name.rpartition(".")
-                    grouped.setdefault(module_path, {})[leaf] = f.get_tensor(name)
+        for entry, t in iter_tensors(read_index(model_dir).values()):
+            module_path, _, leaf = entry.name.rpartition(".")
+            grouped.setdefault(module_path, {})[leaf] = t
         for module_path, tensors in grouped.items():
             rows_heads = {"self_attn.q_proj": cfg.num_attention_heads, "self_attn.k_proj": cfg.num_key_value_heads}
             heads = next((h for k, h in rows_heads.items() if module_path.endswith(k)), None)

@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from edgecpm.quant.config import Int4Config, QuantConfig, TernaryConfig
+from edgecpm.quant.config import QuantConfig, TernaryConfig
 from edgecpm.quant.int4 import Int4Weight
 from edgecpm.quant.linear import Int4Linear, TernaryLinear
 from edgecpm.quant.ternary import TernaryWeight
