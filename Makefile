@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.edgecpm-installed
 
-.PHONY: setup demo test test-fast tiny-model clean
+.PHONY: setup demo test test-fast tiny-model tiny-ternary quality clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,14 @@ test-fast: setup
 # Retrain the embedded default model (about 35 minutes on 2 cores; the result is committed).
 tiny-model: setup
 	$(PY) -m edgecpm.tiny.train -o toolchain/edgecpm/assets/tiny --steps 800 --eval-every 200 --force
+
+# Retrain its BitCPM-style ternary twin by QAT from the fp model (about 20 minutes).
+tiny-ternary: setup
+	$(PY) -m edgecpm.tiny.train_qat -o toolchain/edgecpm/assets/tiny-ternary --steps 400 --force
+
+# The README's quality table (fp, int4 RTN/GPTQ, ternary PTQ/QAT), about 5 minutes.
+quality: setup
+	benchmarks/quality.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info toolchain/*.egg-info .pytest_cache

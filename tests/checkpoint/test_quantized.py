@@ -22,6 +22,7 @@ from edgecpm.quant.qat import fake_quantized_weight
 from edgecpm.quant.ternary import dequantize_ternary, quantize_ternary
 from edgecpm.quant.tq import dequantize_tq
 from tests.conftest import make_checkpoint, small_config
+from tests.model.test_export import Step
 
 IDS = torch.arange(3, 40).unsqueeze(0) % 96
 
@@ -102,15 +103,6 @@ def test_int4_rtn_model_is_close_to_float(tmp_path, float_ckpt, symmetric, group
 def test_quantized_model_exports_one_op_per_linear(tmp_path, float_ckpt):
     quantize_checkpoint(float_ckpt, tmp_path / "q", TernaryConfig(group_size=256))
     q = load_model(tmp_path / "q", max_seq_len=16)
-
-    class Step(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, tokens, input_pos):
-            return self.m(tokens, input_pos)
-
     ep = torch.export.export(Step(q), (torch.tensor([[5]]), torch.tensor([0])), strict=False)
     calls = [n for n in ep.graph.nodes if n.op == "call_function" and "ternary_linear" in str(n.target)]
     assert len(calls) == 7 * q.config.num_hidden_layers

@@ -65,3 +65,37 @@ def test_split_is_disjoint_and_about_five_percent():
     held = [d for d in docs if d.held_out]
     assert 0.02 < len(held) / len(docs) < 0.08
     assert not {d.name for d in held} & {d.name for d in docs if not d.held_out}
+
+
+@pytest.fixture(scope="module")
+def twin():
+    path = resolve_model("tiny-ternary")
+    return path, load_model(path, dtype=torch.float32, max_seq_len=256), json.loads((path / "training.json").read_text())
+
+
+def test_ternary_twin_is_a_fake_quantised_bitcpm_checkpoint(twin):
+    from edgecpm.model.minicpm import is_block_linear
+    from edgecpm.quant.ternary import detect_ternary
+    from edgecpm.quant.tq import pack_ternary
+
+    path, model, report = twin
+    assert json.loads((path / "config.json").read_text())["torch_dtype"] == "bfloat16"
+    linears = {n: m for n, m in model.named_modules() if is_block_linear(n)}
+    assert len(linears) == 28
+    for name, m in linears.items():
+        w = m.weight.to(torch.bfloat16)  # as stored
+        tw = detect_ternary(w)
+        assert tw is not None, name
+        assert tw.group_size % 256 == 0, name  # QAT groups of 256 (per-channel where K = 256)
+        assert pack_ternary(tw).self_contained, name  # plain llama.cpp TQ2_0 bytes
+
+
+def test_ternary_twin_perplexity_is_the_recorded_one(twin, tiny, corpus):
+    _, model, report = twin
+    _, _, tok, _ = tiny
+    if corpus_fingerprint(*corpus)["held_out_sha256"] != report["corpus"]["held_out_sha256"]:
+        pytest.skip("this Python's stdlib differs from the training corpus")
+    ids = torch.tensor(tok.encode(corpus[1]), dtype=torch.long)
+    got = perplexity(model, ids, ctx=256).ppl
+    assert got == pytest.approx(report["held_out_ppl"], rel=1e-3)
+    assert got < 100 < report["held_out_ppl_ternary_before_qat"]  # QAT recovered what PTQ destroyed
