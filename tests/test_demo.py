@@ -10,6 +10,7 @@ from edgecpm.cli.app import app
 def test_demo_prints_text_eval_and_speed_table():
     r = CliRunner().invoke(app, ["demo", "-n", "8"])
     assert r.exit_code == 0, r.output
-    assert "### generate" in r.output and "held-out perplexity" in r.output
+    assert "### generate" in r.output and "### quantize" in r.output and "### eval" in r.output
+    assert "| tiny-ternary TQ2_0 | ternary TQ2_0 g256 | 2.06 |" in r.output
     assert "| model | size | params | backend | threads | test | t/s |" in r.output
     assert "| pp64 |" in r.output and "| tg32 |" in r.output

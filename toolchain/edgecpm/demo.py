@@ -1,21 +1,24 @@
-"""``edgecpm demo`` / ``make demo``: the main job on the embedded tiny model.
+"""``edgecpm demo`` / ``make demo``: the main job on the embedded tiny models.
 
-Today: load → generate (greedy, streamed) → held-out perplexity → a llama-bench-style speed table
-of the eager PyTorch path. Quantize, export and the native runner join as their issues land; the
-demo prints only stages that really ran.
+Today: load → generate (greedy, streamed) → quantize (the ternary QAT twin to TQ2_0, the fp model
+to int4) → held-out quality of each → a llama-bench-style speed table of the eager PyTorch path.
+Export and the native runner join with their issue; the demo prints only stages that really ran.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
+import tempfile
+from pathlib import Path
 
 import torch
 
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
-from edgecpm.eval.perplexity import perplexity
+from edgecpm.checkpoint.quantized import quantize_checkpoint
+from edgecpm.eval.compare import compare_quality, describe_scheme, render_quality, weight_bytes
 from edgecpm.generate import SamplingConfig, TextStream, generate
+from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.tiny.corpus import held_out_text
 from edgecpm.tokenizer.tokenizer import load_tokenizer
 
@@ -37,6 +40,14 @@ def _speed_rows(model, n_prompt: int, n_gen: int, reps: int = 3):
     return [(f"pp{n_prompt}", pp), (f"tg{n_gen}", tg)]
 
 
+def _stream(model, tok, prompt: str, n_new: int) -> None:
+    stream = TextStream(tok)
+    print(f"> {prompt}", end="", flush=True)
+    generate(model, tok.encode(prompt, bos=True), n_new, SamplingConfig(),
+             eos_ids=tok.eos_ids, on_token=lambda t: print(stream.push(t), end="", flush=True))
+    print("\n")
+
+
 def run_demo(n_new: int = 48) -> None:
     model_dir = resolve_model("tiny")
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=512)
@@ -48,23 +59,36 @@ def run_demo(n_new: int = 48) -> None:
 
     print("### generate (greedy, eager PyTorch, KV cache)\n")
     for prompt in PROMPTS:
-        stream = TextStream(tok)
-        print(f"> {prompt}", end="", flush=True)
-        generate(model, tok.encode(prompt, bos=True), n_new, SamplingConfig(),
-                 eos_ids=tok.eos_ids, on_token=lambda t: print(stream.push(t), end="", flush=True))
-        print("\n")
+        _stream(model, tok, prompt, n_new)
 
-    ids = torch.tensor(tok.encode(held_out_text()), dtype=torch.long)
-    t0 = time.perf_counter()
-    ppl = perplexity(model, ids, ctx=256)
-    print(f"### eval\n\nheld-out perplexity ({ppl.tokens} tokens, ctx 256): {ppl.ppl:.2f} "
-          f"({time.perf_counter() - t0:.1f}s)\n")
+    with tempfile.TemporaryDirectory(prefix="edgecpm-demo-") as tmp:
+        print("### quantize\n")
+        quantized = {
+            "tiny int4 g32": (model_dir, Int4Config(group_size=32)),
+            "tiny-ternary TQ2_0": (resolve_model("tiny-ternary"), TernaryConfig(group_size=256)),
+        }
+        models = {"tiny fp32": model}
+        for name, (src, qcfg) in quantized.items():
+            out = Path(tmp) / name.replace(" ", "-")
+            summary = quantize_checkpoint(src, out, qcfg)
+            params, before, after = summary.totals()
+            print(f"{name}: {before / 2**20:.2f} MiB → {after / 2**20:.2f} MiB "
+                  f"({8 * after / params:.2f} bits/weight overall, embeddings included)")
+            models[name] = load_model(out, max_seq_len=512)
+        print()
+        _stream(models["tiny-ternary TQ2_0"], tok, PROMPTS[1], n_new)
 
-    print("### speed (eager PyTorch fp32; the exported .pte and native runner come with issue 4)\n")
-    size_mib = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
-    print("| model | size | params | backend | threads | test | t/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for test, samples in _speed_rows(model, 64, 32):
-        sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
-        print(f"| tiny fp32 | {size_mib:.1f} MiB | {cfg.num_parameters / 1e6:.2f} M | torch-eager | "
-              f"{torch.get_num_threads()} | {test} | {statistics.mean(samples):.1f} ± {sd:.1f} |")
+        ids = torch.tensor(tok.encode(held_out_text()), dtype=torch.long)
+        print(f"### eval (held-out split, {ids.numel() - 1} tokens, ctx 256; against tiny fp32)\n")
+        print(render_quality(compare_quality(models, ids, 256)) + "\n")
+
+        print("### speed (eager PyTorch; quantized linears run the Python reference ops, which "
+              "dequantize per call — the C++ kernels and the exported .pte come with issue 4)\n")
+        print("| model | size | params | backend | threads | test | t/s |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, m in models.items():
+            _, size_mib = weight_bytes(m)
+            for test, samples in _speed_rows(m, 64, 32):
+                sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
+                print(f"| {name} ({describe_scheme(m)}) | {size_mib:.1f} MiB | {cfg.num_parameters / 1e6:.2f} M | "
+                      f"torch-eager | {torch.get_num_threads()} | {test} | {statistics.mean(samples):.1f} ± {sd:.1f} |")

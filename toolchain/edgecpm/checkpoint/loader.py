@@ -84,11 +84,11 @@ def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
     """
     model_dir = Path(model_dir)
     cfg = load_config(model_dir)
+    max_seq_len = max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN)
     if (model_dir / "quant_config.json").is_file():
         from edgecpm.checkpoint.quantized import load_quantized_model
 
-        return load_quantized_model(model_dir, max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN),
-                                    dtype, progress=progress)
+        return load_quantized_model(model_dir, max_seq_len, dtype, progress=progress)
     entries = read_index(model_dir)
     shapes = expected_shapes(cfg)
 
@@ -126,5 +126,5 @@ def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.model.embed_tokens.weight
     model.eval()
-    model.setup_caches(max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN))
+    model.setup_caches(max_seq_len)
     return model

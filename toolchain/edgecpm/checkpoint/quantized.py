@@ -49,6 +49,11 @@ class QuantSummary:
         for i, v in enumerate((1, params, before, after)):
             row[i] += v
 
+    def totals(self) -> tuple[int, int, int]:
+        """(parameters, bytes before, bytes after) over every tensor."""
+        rows = list(self.rows.values())
+        return tuple(sum(r[i] for r in rows) for i in (1, 2, 3))
+
     def table(self) -> str:
         lines = ["| tensors | count | params | bits/weight | MiB before | MiB after |",
                  "| --- | --- | --- | --- | --- | --- |"]

@@ -43,7 +43,10 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
 
     model_dir = resolve_model(model_arg)
     cfg = load_config(model_dir)
-    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}[dtype]
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}
+    if dtype not in dtypes:
+        raise ValueError(f"--dtype {dtype!r}: choose fp32, bf16 or fp16")
+    torch_dtype = dtypes[dtype]
     with progress_bar(len(expected_shapes(cfg)), "loading", "tensor") as bar:
         model = load_model(model_dir, dtype=torch_dtype, max_seq_len=max_seq_len,
                            progress=lambda _: bar.update(1))
