@@ -197,19 +197,29 @@ def quantize(
 @friendly_errors
 def export(
     model: str = ModelArg,
-    out: Path = typer.Option(..., "-o", "--out", help="Output file"),
-    fmt: str = typer.Option("gguf", "--format", help="gguf (pte and onnx: not yet, see README)"),
+    out: Path = typer.Option(..., "-o", "--out", help="Output: a .gguf file, or a directory for pte"),
+    fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch, float models today) or gguf (llama.cpp)"),
+    target: str = typer.Option("host", help="pte target recipe: host (jetson / android: not yet)"),
+    max_seq_len: int = typer.Option(512, "--max-seq-len", help="pte: KV cache length"),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
-    """Export a float or quantized checkpoint (GGUF for llama.cpp today)."""
+    """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""
     from edgecpm.checkpoint.locate import resolve_model
 
-    if fmt != "gguf":
-        raise ValueError(f"--format {fmt}: not available yet; this edgecpm exports gguf only "
-                         "(the ExecuTorch .pte and ONNX exports are issue #4)")
-    from edgecpm.export.gguf import export_gguf
+    src = resolve_model(model)
+    if fmt == "gguf":
+        from edgecpm.export.gguf import export_gguf
 
-    path = export_gguf(resolve_model(model), out)
-    typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+        path = export_gguf(src, out)
+        typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+    elif fmt == "pte":
+        from edgecpm.export.pte import PROGRAM, export_pte
+
+        path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
+                          progress=lambda msg: typer.echo(f"[export] {msg}", err=True))
+        typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
+    else:
+        raise ValueError(f"--format {fmt}: choose pte or gguf (onnx: not yet, issue #4)")
 
 
 @app.command()

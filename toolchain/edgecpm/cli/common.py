@@ -42,6 +42,12 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
     from edgecpm.tokenizer.tokenizer import load_tokenizer
 
     model_dir = resolve_model(model_arg)
+    if (model_dir / "manifest.json").is_file():  # an exported ExecuTorch program
+        from edgecpm.export.pte import PteModel
+
+        model = PteModel(model_dir)
+        cfg = model.config
+        return model_dir, model, load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
     cfg = load_config(model_dir)
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}
     if dtype not in dtypes:

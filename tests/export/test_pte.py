@@ -1,0 +1,64 @@
+"""The float model as an ExecuTorch program: same greedy tokens as eager, and bad artifacts named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from edgecpm.checkpoint.loader import load_model
+from edgecpm.checkpoint.locate import resolve_model
+from edgecpm.checkpoint.quantized import quantize_checkpoint
+from edgecpm.errors import CheckpointError, EdgecpmError
+from edgecpm.export.pte import MANIFEST, PROGRAM, PteModel, export_pte
+from edgecpm.generate import generate
+from edgecpm.quant.config import Int4Config
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    # Lowering costs about a minute on 2 cores: once per run.
+    return export_pte(resolve_model("tiny"), tmp_path_factory.mktemp("pte") / "tiny", max_seq_len=96)
+
+
+@pytest.mark.slow
+def test_pte_greedy_tokens_equal_eager(exported):
+    pte = PteModel(exported)
+    eager = load_model(resolve_model("tiny"), dtype=torch.float32, max_seq_len=96)
+    prompt = [1, 604, 322, 1290, 2000, 17]
+    assert generate(pte, prompt, 32).tokens == generate(eager, prompt, 32).tokens
+    ids = torch.tensor([prompt])
+    # fp32 both ways; XNNPACK's GEMMs sum in another order: measured 1.1e-5 on these logits (|x| < 30).
+    assert (pte(ids, torch.arange(6)) - eager(ids, torch.arange(6))).abs().max().item() < 1e-3
+
+
+@pytest.mark.slow
+def test_manifest_names_everything_a_device_needs(exported):
+    m = json.loads((exported / MANIFEST).read_text())
+    assert m["scheme"] == "fp32" and m["target"] == "host" and m["kernel_library"] is None
+    assert {"forward", "get_bos_id", "get_eos_ids", "get_max_seq_len", "get_vocab_size", "use_kv_cache"} <= set(m["methods"])
+    assert "aten::index_put.out" in m["operators"]  # the KV-cache write
+    assert set(m["sha256"]) == {PROGRAM, "tokenizer.json"}
+
+
+@pytest.mark.slow
+def test_truncated_program_and_bad_checksum_are_named(exported, tmp_path):
+    bad = shutil.copytree(exported, tmp_path / "bad")
+    data = (bad / PROGRAM).read_bytes()
+    (bad / PROGRAM).write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=f"{PROGRAM}: missing or its sha256 does not match manifest.json"):
+        PteModel(bad)
+    # Even unchecked, the runtime refuses a truncated program (it does not run garbage).
+    with pytest.raises(Exception):
+        PteModel(bad, verify=False)(torch.tensor([[1]]), torch.tensor([0]))
+
+
+def test_quantized_checkpoint_and_unknown_target_are_refused(tmp_path):
+    quantize_checkpoint(resolve_model("tiny"), tmp_path / "q", Int4Config(group_size=32))
+    with pytest.raises(EdgecpmError, match="C\\+\\+ kernels .* not built yet"):
+        export_pte(tmp_path / "q", tmp_path / "out")
+    with pytest.raises(EdgecpmError, match="--target jetson: only host"):
+        export_pte(resolve_model("tiny"), tmp_path / "out", target="jetson")
+    assert not (tmp_path / "out").exists()
