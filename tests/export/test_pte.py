@@ -62,3 +62,14 @@ def test_quantized_checkpoint_and_unknown_target_are_refused(tmp_path):
     with pytest.raises(EdgecpmError, match="--target jetson: only host"):
         export_pte(resolve_model("tiny"), tmp_path / "out", target="jetson")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_eval_compares_the_program_with_eager(exported):
+    from edgecpm.eval.compare import compare_quality
+
+    eager = load_model(resolve_model("tiny"), dtype=torch.float32, max_seq_len=96)
+    ids = torch.arange(10, 400, 3)
+    ref, pte = compare_quality({"eager": eager, "pte": PteModel(exported)}, ids, ctx=96)
+    assert pte.scheme == "fp32 .pte (xnnpack)"
+    assert pte.top1 == 1.0 and pte.kld < 1e-6 and pte.ppl == pytest.approx(ref.ppl, rel=1e-4)

@@ -11,13 +11,15 @@ from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, progre
 
 app = typer.Typer(
     name="edgecpm",
-    help="MiniCPM4 on the edge: load, generate, evaluate (quantize / export / bench: see README).",
+    help="MiniCPM4 on the edge: generate, evaluate, quantize (ternary / int4), export (ExecuTorch / GGUF).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-ModelArg = typer.Argument(..., help="Hugging Face model directory, or 'tiny' for the embedded model")
+ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
+                                        "exported .pte directory (generate, eval), or an embedded model: "
+                                        "'tiny', 'tiny-ternary'")
 DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
 
 
@@ -36,7 +38,7 @@ def generate(
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
 ):
-    """Generate text with the eager model and its KV cache, streaming as it goes."""
+    """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
     from edgecpm.generate import SamplingConfig, TextStream, generate as run
 
     sampling = SamplingConfig(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed)

@@ -29,6 +29,8 @@ class QualityRow:
 
 
 def describe_scheme(model) -> str:
+    if hasattr(model, "manifest"):  # an exported ExecuTorch program
+        return f"{model.manifest['scheme']} .pte ({model.manifest['backend']})"
     qc = getattr(model, "quant_config", None)
     if qc is None:
         return str(model.model.norm.weight.dtype).removeprefix("torch.")
@@ -40,6 +42,10 @@ def describe_scheme(model) -> str:
 
 def weight_bytes(model) -> tuple[float, float]:
     """(bits per weight of block linears, total MiB of stored weights)."""
+    if hasattr(model, "manifest"):  # an exported program: its file is what is stored
+        from edgecpm.export.pte import PROGRAM
+
+        return 32.0, (model.dir / PROGRAM).stat().st_size / 2**20
     block_bits = block_params = total = 0
     seen = set()
     for mod_name, mod in model.named_modules():
