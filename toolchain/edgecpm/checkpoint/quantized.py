@@ -17,7 +17,6 @@ plus one tensor, never the model. GPTQ needs activations and holds the float mod
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 from edgecpm.checkpoint.loader import expected_shapes, load_config, read_index
 from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors
 from edgecpm.checkpoint.writer import write_checkpoint
+from edgecpm.checksum import file_sha256
 from edgecpm.errors import CheckpointError, QuantError
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.api import from_prepared, quantized_linear
@@ -119,14 +119,6 @@ def quantized_tensors(model_dir: Path, config: QuantConfig, summary: QuantSummar
             yield name, t
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def quantize_checkpoint(model_dir: str | Path, out_dir: str | Path, config: QuantConfig,
                         prepared: dict | None = None, overwrite: bool = False, progress=None) -> QuantSummary:
     """Write ``out_dir`` (atomically) from the float checkpoint ``model_dir``."""
@@ -137,7 +129,7 @@ def quantize_checkpoint(model_dir: str | Path, out_dir: str | Path, config: Quan
     extra = {name: (model_dir / name).read_bytes() for name in TOKENIZER_FILES if (model_dir / name).is_file()}
 
     def finalize(tmp: Path) -> None:
-        files = {p.name: _sha256(p) for p in sorted(tmp.glob("*.safetensors"))}
+        files = {p.name: file_sha256(p) for p in sorted(tmp.glob("*.safetensors"))}
         raw = config_to_dict(config, {"source": str(model_dir), "sha256": files})
         (tmp / QUANT_CONFIG_NAME).write_text(json.dumps(raw, indent=2) + "\n")
 
@@ -153,7 +145,7 @@ def verify_checksums(model_dir: Path, raw: dict) -> None:
         path = model_dir / name
         if not path.is_file():
             raise CheckpointError(f"{path}: listed in {QUANT_CONFIG_NAME} but missing; re-run `edgecpm quantize`")
-        if _sha256(path) != want:
+        if file_sha256(path) != want:
             raise CheckpointError(f"{path}: sha256 does not match {QUANT_CONFIG_NAME} (corrupt or "
                                   "modified packed file); re-run `edgecpm quantize`")
 

@@ -14,7 +14,6 @@ writing a program nothing can load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import torch
 
 from edgecpm.atomic import atomic_dir
+from edgecpm.checksum import file_sha256
 from edgecpm.checkpoint.quantized import TOKENIZER_FILES
 from edgecpm.errors import CheckpointError, EdgecpmError
 from edgecpm.quant.config import read_quant_config
@@ -39,10 +39,6 @@ class _Forward(torch.nn.Module):
 
     def forward(self, tokens, input_pos):
         return self.model(tokens, input_pos)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int = 512,
@@ -85,7 +81,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         for name in TOKENIZER_FILES:
             if (model_dir / name).is_file():
                 shutil.copy(model_dir / name, tmp / name)
-        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+        files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
         manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name, "scheme": "fp32",
                     "target": target, "backend": "xnnpack", "max_seq_len": max_seq_len,
                     "config": cfg.to_hf_dict(), "methods": ["forward", *metadata], "operators": ops,
@@ -113,7 +109,7 @@ class PteModel:
         if verify:
             for name, want in self.manifest["sha256"].items():
                 f = self.dir / name
-                if not f.is_file() or _sha256(f) != want:
+                if not f.is_file() or file_sha256(f) != want:
                     raise CheckpointError(f"{f}: missing or its sha256 does not match {MANIFEST} "
                                           "(truncated or modified); re-run `edgecpm export`")
         self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(path))

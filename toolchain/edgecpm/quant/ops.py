@@ -27,13 +27,13 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from edgecpm.quant.formats import TQ_BLOCK, PackFormat
+from edgecpm.quant.formats import TQ1_0_BLOCK_BYTES, TQ2_0_BLOCK_BYTES, TQ_BLOCK, PackFormat
 from edgecpm.quant.int4 import Int4Weight, dequantize_int4
 from edgecpm.quant.int8 import Int8Weight, dequantize_int8
 from edgecpm.quant.tq import TQPacked, dequantize_tq
 
 TERNARY_LAYOUTS = (PackFormat.TQ2_0, PackFormat.TQ1_0)  # index = the op's ``layout`` argument
-TQ_BLOCK_BYTES = {PackFormat.TQ2_0: 66, PackFormat.TQ1_0: 54}
+TQ_BLOCK_BYTES = {PackFormat.TQ2_0: TQ2_0_BLOCK_BYTES, PackFormat.TQ1_0: TQ1_0_BLOCK_BYTES}
 
 
 def ternary_weight(packed: torch.Tensor, scales: Optional[torch.Tensor], layout: int, group_size: int,
