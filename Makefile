@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.edgecpm-installed
 
-.PHONY: setup demo test test-fast tiny-model tiny-ternary quality clean
+.PHONY: setup demo test test-fast kernels kernels-aarch64 tiny-model tiny-ternary quality clean
 
 setup: $(STAMP)
 
@@ -14,14 +14,36 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: setup
+demo: setup kernels
 	$(VENV)/bin/edgecpm demo
 
-test: setup
+test: setup kernels kernels-aarch64
 	$(PY) -m pytest -q
 
-test-fast: setup
+test-fast: setup kernels
 	$(PY) -m pytest -q -m "not slow"
+
+# The C++ ExecuTorch kernels for this machine, against the executorch wheel in .venv.
+ET_HOST = $(shell $(PY) -c "import executorch; print(executorch.__path__[0])")
+kernels: setup
+	cmake -S runtime_kernels -B build/kernels/host -DEXECUTORCH_ROOT=$(ET_HOST) > /dev/null
+	cmake --build build/kernels/host -j2
+
+# The same for aarch64 (Jetson): cross-compiled against the aarch64 executorch wheel, which pip
+# fetches once. Needs g++-aarch64-linux-gnu; qemu-aarch64 runs the results (see .ci/run).
+ET_AARCH64 := build/executorch-aarch64
+ET_VERSION = $(shell $(PY) -c "import importlib.metadata as m; print(m.version('executorch'))")
+$(ET_AARCH64)/.extracted: $(STAMP)
+	rm -rf $(ET_AARCH64) build/wheels/executorch-*aarch64*.whl
+	$(PY) -m pip download -q executorch==$(ET_VERSION) --platform manylinux_2_28_aarch64 \
+		--python-version 3.11 --only-binary=:all: --no-deps -d build/wheels
+	$(PY) -m zipfile -e build/wheels/executorch-$(ET_VERSION)-*aarch64.whl $(ET_AARCH64)
+	touch $@
+
+kernels-aarch64: $(ET_AARCH64)/.extracted
+	cmake -S runtime_kernels -B build/kernels/aarch64 -DEXECUTORCH_ROOT=$(abspath $(ET_AARCH64))/executorch \
+		-DCMAKE_TOOLCHAIN_FILE=$(abspath runtime_kernels/cmake/aarch64-linux-gnu.cmake) > /dev/null
+	cmake --build build/kernels/aarch64 -j2
 
 # Retrain the embedded default model (about 35 minutes on 2 cores; the result is committed).
 tiny-model: setup

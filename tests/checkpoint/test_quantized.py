@@ -16,6 +16,7 @@ from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.minicpm import is_block_linear
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.int4 import dequantize_int4
+from edgecpm.quant.act_quant import fake_quantize_activations
 from edgecpm.quant.linear import Int4Linear, TernaryLinear
 from edgecpm.quant.metrics import sqnr_db
 from edgecpm.quant.qat import fake_quantized_weight
@@ -60,8 +61,10 @@ def test_ternary_model_runs_exactly_its_packed_weights(tmp_path, float_ckpt, lay
             w = ref.get_submodule(name).weight
             want = dequantize_ternary(quantize_ternary(w, group or None), torch.float32)
             assert torch.equal(dequantize_tq(m.packed_weight(), torch.float32), want), name
-            # ...and the model with those weights put back gives the op path's logits.
+            # ...and the model with those weights put back (and the ops' int8 activations,
+            # quant/act_quant.py) gives the op path's logits.
             w.copy_(want)
+            ref.get_submodule(name).register_forward_pre_hook(lambda _m, args: (fake_quantize_activations(args[0]),))
     assert (q(IDS) - ref(IDS)).abs().max().item() <= 1e-5
 
 
@@ -97,6 +100,7 @@ def test_int4_rtn_model_is_close_to_float(tmp_path, float_ckpt, symmetric, group
     with torch.no_grad():
         for name, m in _linears(q).items():
             ref.get_submodule(name).weight.copy_(dequantize_int4(m.int4_weight()))
+            ref.get_submodule(name).register_forward_pre_hook(lambda _m, args: (fake_quantize_activations(args[0]),))
     assert (q(IDS) - ref(IDS)).abs().max().item() <= 1e-5
 
 
@@ -167,11 +171,16 @@ def test_quantized_embeddings_and_head(tmp_path, kind, tied):
     assert isinstance(emb, QuantizedEmbedding) and emb.kind == kind
     if tied:  # one table, read both ways
         assert q.lm_head.qweight.data_ptr() == emb.qweight.data_ptr()
-    # The float model with every quantized tensor dequantized gives the same logits.
+    # The float model with every quantized tensor dequantized (and int8 activations into the
+    # int4 linears, as the ops define) gives the same logits.
     ref = load_model(src, max_seq_len=48)
+    act_quant = lambda _m, args: (fake_quantize_activations(args[0]),)  # noqa: E731
+    if kind == "int4":
+        ref.lm_head.register_forward_pre_hook(act_quant)
     with torch.no_grad():
         for name, m in _linears(q).items():
             ref.get_submodule(name).weight.copy_(dequantize_int4(m.int4_weight()))
+            ref.get_submodule(name).register_forward_pre_hook(act_quant)
         ids = torch.arange(ref.config.vocab_size).unsqueeze(0)
         ref.model.embed_tokens.weight.copy_(emb(ids)[0])
         if not tied:

@@ -1,13 +1,16 @@
 """``edgecpm demo`` / ``make demo``: the main job on the embedded tiny models.
 
-Today: load → generate (greedy, streamed) → quantize (the ternary QAT twin to TQ2_0, the fp model
-to int4) → held-out quality of each → a llama-bench-style speed table of the eager PyTorch path.
-Export and the native runner join with their issue; the demo prints only stages that really ran.
+load → generate (greedy, streamed) → quantize (the ternary QAT twin to TQ2_0, the fp model to
+int4) → held-out quality of each → export each to an ExecuTorch program (XNNPACK + edgecpm's C++
+kernels) → a llama-bench-style speed table: eager PyTorch, the .pte through the ExecuTorch Python
+runtime, and the native C++ runner, side by side in one run.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,6 +20,9 @@ from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
 from edgecpm.eval.compare import compare_quality, describe_scheme, render_quality, weight_bytes
+from edgecpm.export.kernel_library import kernel_isa
+from edgecpm.export.pte import PROGRAM, VOCAB_BIN, PteModel, export_pte
+from edgecpm.export.targets import load_target
 from edgecpm.generate import SamplingConfig, TextStream, generate
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.tiny.corpus import held_out_text
@@ -37,6 +43,24 @@ def _speed_rows(model, n_prompt: int, n_gen: int, reps: int = 3):
         res = generate(model, prompt, n_gen)
         pp.append(res.prefill_tok_s)
         tg.append(res.decode_tok_s)
+    return [(f"pp{n_prompt}", pp), (f"tg{n_gen}", tg)]
+
+
+def _runner_rows(bundle: Path, n_prompt: int, n_gen: int, vocab: int, reps: int = 3):
+    """The native runner's own prefill / decode rates (its JSON stats line)."""
+    runner = load_target("host").kernel_dir / "edgecpm-runner"
+    if not runner.is_file():
+        print(f"(no native-runner rows: {runner} is not built; run `make kernels`)")
+        return []
+    prompt = ",".join(map(str, torch.randint(3, vocab, (n_prompt,)).tolist()))
+    pp, tg = [], []
+    for _ in range(reps):
+        out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
+                              "--prompt-ids", prompt, "-n", str(n_gen), "--stats-only"],
+                             capture_output=True, text=True, check=True).stdout
+        stats = json.loads(out.strip().splitlines()[-1])
+        pp.append(stats["prefill_tok_s"])
+        tg.append(stats["decode_tok_s"])
     return [(f"pp{n_prompt}", pp), (f"tg{n_gen}", tg)]
 
 
@@ -82,13 +106,28 @@ def run_demo(n_new: int = 48) -> None:
         print(f"### eval (held-out split, {ids.numel() - 1} tokens, ctx 256; against tiny fp32)\n")
         print(render_quality(compare_quality(models, ids, 256)) + "\n")
 
-        print("### speed (eager PyTorch; quantized linears run the Python reference ops, which "
-              "dequantize per call — the C++ kernels and the exported .pte come with issue 4)\n")
+        print("### export (ExecuTorch .pte: XNNPACK for float ops, edgecpm C++ kernels for packed weights)\n")
+        sources = {"tiny fp32": model_dir, **{n: Path(tmp) / n.replace(" ", "-") for n in quantized}}
+        bundles = {}
+        for name, src in sources.items():
+            bundles[name] = export_pte(src, Path(tmp) / f"{name.replace(' ', '-')}.pte", max_seq_len=128)
+            print(f"{name}: {(bundles[name] / PROGRAM).stat().st_size / 2**20:.2f} MiB program")
+        ptes = {name: PteModel(b) for name, b in bundles.items()}
+        print(f"\nkernels: {kernel_isa()}\n")
+        _stream(ptes["tiny-ternary TQ2_0"], tok, PROMPTS[1], n_new)
+
+        print("### speed (one run, same machine; eager quantized linears are the Python reference ops, "
+              "which dequantize per call)\n")
         print("| model | size | params | backend | threads | test | t/s |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
+        threads = torch.get_num_threads()
         for name, m in models.items():
             _, size_mib = weight_bytes(m)
-            for test, samples in _speed_rows(m, 64, 32):
-                sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
-                print(f"| {name} ({describe_scheme(m)}) | {size_mib:.1f} MiB | {cfg.num_parameters / 1e6:.2f} M | "
-                      f"torch-eager | {torch.get_num_threads()} | {test} | {statistics.mean(samples):.1f} ± {sd:.1f} |")
+            runs = [("torch-eager", _speed_rows(m, 64, 32)),
+                    (f"executorch (python) + {kernel_isa()}", _speed_rows(ptes[name], 64, 32)),
+                    (f"edgecpm-runner (C++) + {kernel_isa()}", _runner_rows(bundles[name], 64, 32, cfg.vocab_size))]
+            for backend, rows in runs:
+                for test, samples in rows:
+                    sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
+                    print(f"| {name} ({describe_scheme(m)}) | {size_mib:.1f} MiB | {cfg.num_parameters / 1e6:.2f} M | "
+                          f"{backend} | {threads} | {test} | {statistics.mean(samples):.1f} ± {sd:.1f} |")

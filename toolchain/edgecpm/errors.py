@@ -26,3 +26,7 @@ class EnvironmentMismatch(EdgecpmError):
 
 class QuantError(EdgecpmError):
     """A weight tensor, group size or pack format that cannot be quantized or packed as asked."""
+
+
+class KernelLibraryError(EdgecpmError):
+    """A program needs operators that no loaded library provides (ExecuTorch's 'Missing operator')."""

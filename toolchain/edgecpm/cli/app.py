@@ -200,9 +200,9 @@ def quantize(
 def export(
     model: str = ModelArg,
     out: Path = typer.Option(..., "-o", "--out", help="Output: a .gguf file, or a directory for pte"),
-    fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch, float models today) or gguf (llama.cpp)"),
-    target: str = typer.Option("host", help="pte target recipe: host (jetson / android: not yet)"),
-    max_seq_len: int = typer.Option(512, "--max-seq-len", help="pte: KV cache length"),
+    fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch: float, ternary or int4) or gguf (llama.cpp)"),
+    target: str = typer.Option("host", help="pte target recipe in export/targets/: host, jetson, android"),
+    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="pte: KV cache length (default: the target's)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""

@@ -45,7 +45,7 @@ def weight_bytes(model) -> tuple[float, float]:
     if hasattr(model, "manifest"):  # an exported program: its file is what is stored
         from edgecpm.export.pte import PROGRAM
 
-        return 32.0, (model.dir / PROGRAM).stat().st_size / 2**20
+        return model.manifest.get("bits_per_weight", 32.0), (model.dir / PROGRAM).stat().st_size / 2**20
     block_bits = block_params = total = 0
     seen = set()
     for mod_name, mod in model.named_modules():

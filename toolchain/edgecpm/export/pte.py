@@ -4,12 +4,12 @@ The program has one ``forward(tokens [1, T], input_pos [T]) -> logits [1, T, voc
 dynamic T (prefill a chunk, or decode one token), the KV cache as mutable buffers carried between
 calls, XNNPACK for the linears, and the metadata methods ExecuTorch's LLM runner reads
 (``get_bos_id``, ``get_eos_ids``, ``get_max_seq_len``, ``get_max_context_len``, ``get_vocab_size``,
-``use_kv_cache``). Beside it: the tokenizer and ``manifest.json`` (model, scheme, target, the
+``use_kv_cache``). Beside it: the tokenizer, ``vocab.bin`` (token bytes for the C++ runner) and ``manifest.json`` (model, scheme, target, the
 program's operators, the kernel library it needs, sha256 of every file).
 
-Not yet: quantized checkpoints. Their ``edgecpm::`` ops lower fine, but the ExecuTorch runtime can
-only run them with our C++ kernels, which are issue #4's next step; export refuses them rather than
-writing a program nothing can load.
+Quantized checkpoints keep their packed tensors as program constants and call ``edgecpm::`` ops
+(``runtime_kernels/``); the target's kernel library is copied into the bundle, so the directory is
+everything a device needs. Targets are recipes in ``export/targets/`` (``targets.py``).
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ import torch
 from edgecpm.atomic import atomic_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.checkpoint.quantized import TOKENIZER_FILES
-from edgecpm.errors import CheckpointError, EdgecpmError
+from edgecpm.errors import CheckpointError, KernelLibraryError
+from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
+from edgecpm.export.targets import Target, load_target
+from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.quant.config import read_quant_config
 
 MANIFEST = "manifest.json"
 PROGRAM = "model.pte"
+VOCAB_BIN = "vocab.bin"
 MANIFEST_VERSION = 1
-TARGETS = ("host",)
 
 
 class _Forward(torch.nn.Module):
@@ -41,53 +44,78 @@ class _Forward(torch.nn.Module):
         return self.model(tokens, input_pos)
 
 
-def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int = 512,
-               overwrite: bool = False, progress=None) -> Path:
-    from edgecpm.torch_env import require_executorch
-
-    require_executorch()
+def lower_model(model, max_seq_len: int, say=lambda _msg: None):
+    """An in-memory model (float, edgecpm-quantized, or torchao-quantized) → (ExecuTorch program
+    manager, its metadata methods). The model must have caches for ``max_seq_len``."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    from edgecpm.checkpoint.loader import load_model
-
-    model_dir = Path(model_dir)
-    if target not in TARGETS:
-        raise EdgecpmError(f"--target {target}: only {', '.join(TARGETS)} is available yet "
-                           "(jetson / android recipes come with the aarch64 kernels, issue #4)")
-    if read_quant_config(model_dir) is not None:
-        raise EdgecpmError(f"{model_dir}: is quantized; a .pte of it needs edgecpm's C++ kernels for the "
-                           "edgecpm:: ops, which are not built yet (issue #4). Export the float checkpoint, "
-                           "or use --format gguf for llama.cpp")
-    say = progress or (lambda _msg: None)
-    model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
     cfg = model.config
     seq = torch.export.Dim("seq", min=1, max=max_seq_len)
     say("torch.export")
     ep = torch.export.export(_Forward(model), (torch.tensor([[cfg.bos_token_id, 2]]), torch.arange(2)),
                              dynamic_shapes=({1: seq}, {0: seq}), strict=False)
-    say("lowering to ExecuTorch (XNNPACK)")
+    say("lowering to ExecuTorch (XNNPACK for float ops, edgecpm:: kernels for packed weights)")
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
                 "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
     edge = to_edge_transform_and_lower({"forward": ep}, partitioner=[XnnpackPartitioner()],
                                        constant_methods=metadata)
-    program = edge.to_executorch()
-    ops = sorted({str(op.name) + (f".{op.overload}" if op.overload else "")
-                  for plan in program.executorch_program.execution_plan for op in plan.operators})
+    return edge.to_executorch(), metadata
+
+
+def program_operators(program) -> list[str]:
+    """The operators a program calls (outside delegates): what the runtime must have registered."""
+    return sorted({str(op.name) + (f".{op.overload}" if op.overload else "")
+                   for plan in program.executorch_program.execution_plan for op in plan.operators})
+
+
+def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int | None = None,
+               overwrite: bool = False, progress=None) -> Path:
+    from edgecpm.torch_env import require_executorch
+
+    require_executorch()
+    from edgecpm.checkpoint.loader import load_model
+    from edgecpm.eval.compare import describe_scheme, weight_bytes
+
+    model_dir = Path(model_dir)
+    recipe = load_target(target)
+    max_seq_len = max_seq_len or recipe.max_seq_len
+    quantized = read_quant_config(model_dir) is not None
+    kernels = _kernel_library_for(recipe) if quantized else None  # checked before minutes of lowering
+    say = progress or (lambda _msg: None)
+    say(f"loading {model_dir}")
+    model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
+    cfg = model.config
+    program, metadata = lower_model(model, max_seq_len, say)
+    ops = program_operators(program)
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         (tmp / PROGRAM).write_bytes(program.buffer)
         for name in TOKENIZER_FILES:
             if (model_dir / name).is_file():
                 shutil.copy(model_dir / name, tmp / name)
+        write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
+        if kernels is not None:
+            shutil.copy(kernels, tmp / LIBRARY_NAME)
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
-        manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name, "scheme": "fp32",
-                    "target": target, "backend": "xnnpack", "max_seq_len": max_seq_len,
-                    "config": cfg.to_hf_dict(), "methods": ["forward", *metadata], "operators": ops,
-                    "kernel_library": None, "sha256": files}
+        manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
+                    "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
+                    "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
+                    "max_seq_len": max_seq_len, "config": cfg.to_hf_dict(), "methods": ["forward", *metadata],
+                    "operators": ops, "kernel_library": LIBRARY_NAME if kernels is not None else None,
+                    "sha256": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return Path(out_dir)
+
+
+def _kernel_library_for(recipe: Target) -> Path:
+    path = recipe.kernel_dir / LIBRARY_NAME
+    if not path.is_file():
+        raise KernelLibraryError(
+            f"a quantized program for --target {recipe.name} runs on edgecpm's kernels, and {path} is not "
+            f"built: run {recipe.kernel_build}")
+    return path
 
 
 class PteModel:
@@ -117,9 +145,17 @@ class PteModel:
         self._load()
 
     def _load(self):
+        import platform
+
         from executorch.runtime import Runtime
 
-        self._method = Runtime.get().load_program(str(self.dir / PROGRAM)).load_method("forward")
+        program = self.dir / PROGRAM
+        if self.manifest.get("arch", platform.machine()) != platform.machine():
+            raise KernelLibraryError(f"{self.dir}: exported for {self.manifest['arch']} "
+                                     f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
+        bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
+        ensure_operators(self.manifest["operators"], program, bundled)
+        self._method = Runtime.get().load_program(str(program)).load_method("forward")
 
     def reset_caches(self):
         # Stale cache slots are masked by position, so reuse is safe; nothing to clear.

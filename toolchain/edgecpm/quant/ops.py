@@ -13,10 +13,13 @@ them, so a kernel reads checkpoint bytes with no re-layout:
 - ``int4_linear(x, qweight, scales, zeros?, group_size)``: INT4_G, ``qweight`` uint8 ``[N, K/2]``
   (low nibble = even k), ``scales`` fp16 ``[N, K/group_size]``, ``zeros`` uint8 or None (= 8).
 
-The output has x's dtype and shape ``[..., N]``.
+The output has x's dtype and shape ``[..., N]``. Both ops quantize x dynamically to int8 per 32
+values first (``act_quant.py``: W1.58A8 / W4A8, as llama.cpp and 8da4w do), so the C++ kernels can
+use integer dot products and still equal this reference up to fp32 summation order.
 
 For the embedding table and LM head (optional): ``int8_linear(x, qweight, scales)`` (int8
-``[N, K]``, fp16 scales per 32 along K; the Q8_0 values) and ``int8_embedding`` /
+``[N, K]``, fp16 scales per 32 along K; the Q8_0 values; float activations: the head picks the
+token, and int8 activations there flipped near-tied greedy choices) and ``int8_embedding`` /
 ``int4_embedding(ids, …)``, which gather and dequantize rows of the same tensors.
 """
 
@@ -27,6 +30,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from edgecpm.quant.act_quant import fake_quantize_activations
 from edgecpm.quant.formats import TQ1_0_BLOCK_BYTES, TQ2_0_BLOCK_BYTES, TQ_BLOCK, PackFormat
 from edgecpm.quant.int4 import Int4Weight, dequantize_int4
 from edgecpm.quant.int8 import Int8Weight, dequantize_int8
@@ -50,7 +54,7 @@ def ternary_weight(packed: torch.Tensor, scales: Optional[torch.Tensor], layout:
 @torch.library.custom_op("edgecpm::ternary_linear", mutates_args=())
 def ternary_linear(x: torch.Tensor, packed: torch.Tensor, scales: Optional[torch.Tensor],
                    layout: int, group_size: int) -> torch.Tensor:
-    return F.linear(x, ternary_weight(packed, scales, layout, group_size, x.dtype))
+    return F.linear(fake_quantize_activations(x), ternary_weight(packed, scales, layout, group_size, x.dtype))
 
 
 @ternary_linear.register_fake
@@ -62,7 +66,7 @@ def _(x, packed, scales, layout, group_size):
 def int4_linear(x: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor,
                 zeros: Optional[torch.Tensor], group_size: int) -> torch.Tensor:
     w = dequantize_int4(Int4Weight(qweight, scales, zeros, group_size), x.dtype)
-    return F.linear(x, w)
+    return F.linear(fake_quantize_activations(x), w)
 
 
 @int4_linear.register_fake
@@ -110,16 +114,18 @@ def _(ids, qweight, scales, zeros, group_size):
 
 # Out variants: schema only. ExecuTorch's to_executorch() replaces each .default call with its
 # .out overload (memory planning owns the output buffer); the C++ kernels implement these.
+# Integer arguments are SymInt because custom_op declares Python ints so; a plain `int` here is
+# a schema mismatch and to_executorch() reports "Missing out variants".
 torch.library.define(
     "edgecpm::ternary_linear.out",
-    "(Tensor x, Tensor packed, Tensor? scales, int layout, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
+    "(Tensor x, Tensor packed, Tensor? scales, SymInt layout, SymInt group_size, *, Tensor(a!) out) -> Tensor(a!)")
 torch.library.define(
     "edgecpm::int4_linear.out",
-    "(Tensor x, Tensor qweight, Tensor scales, Tensor? zeros, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
+    "(Tensor x, Tensor qweight, Tensor scales, Tensor? zeros, SymInt group_size, *, Tensor(a!) out) -> Tensor(a!)")
 torch.library.define(
     "edgecpm::int8_linear.out", "(Tensor x, Tensor qweight, Tensor scales, *, Tensor(a!) out) -> Tensor(a!)")
 torch.library.define(
     "edgecpm::int8_embedding.out", "(Tensor ids, Tensor qweight, Tensor scales, *, Tensor(a!) out) -> Tensor(a!)")
 torch.library.define(
     "edgecpm::int4_embedding.out",
-    "(Tensor ids, Tensor qweight, Tensor scales, Tensor? zeros, int group_size, *, Tensor(a!) out) -> Tensor(a!)")
+    "(Tensor ids, Tensor qweight, Tensor scales, Tensor? zeros, SymInt group_size, *, Tensor(a!) out) -> Tensor(a!)")

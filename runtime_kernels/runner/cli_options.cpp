@@ -1,0 +1,119 @@
+#include "cli_options.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "runner_error.h"
+
+namespace edgecpm {
+namespace {
+
+const char* kUsage =
+    "usage: edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin\n"
+    "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [--stats-only]\n"
+    "\n"
+    "Greedy generation from an `edgecpm export` bundle. The prompt is given as token ids: this\n"
+    "runner has no tokenizer for encoding (the Python CLI tokenizes); it decodes output through\n"
+    "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n";
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw RunnerError(path + ": cannot read the prompt ids file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int parse_positive_int(const std::string& text, const std::string& flag) {
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < 1 || value > 1000000) {
+    throw RunnerError(flag + " expects a positive integer, got '" + text + "'");
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_id_list(const std::string& text, const std::string& where) {
+  std::vector<int64_t> ids;
+  std::string token;
+  auto flush = [&]() {
+    if (token.empty()) {
+      return;
+    }
+    char* end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(token.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0 || value < 0) {
+      throw RunnerError(where + ": '" + token + "' is not a token id (non-negative integer)");
+    }
+    ids.push_back(static_cast<int64_t>(value));
+    token.clear();
+  };
+  for (char c : text) {
+    if (c == ',' || c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      flush();
+    } else {
+      token.push_back(c);
+    }
+  }
+  flush();
+  if (ids.empty()) {
+    throw RunnerError(where + ": no prompt token ids");
+  }
+  return ids;
+}
+
+CliOptions parse_cli(int argc, char** argv) {
+  CliOptions options;
+  bool have_prompt = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        throw RunnerError(arg + " needs a value\n" + kUsage);
+      }
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--model") {
+      options.model_path = value();
+    } else if (arg == "--vocab") {
+      options.vocab_path = value();
+    } else if (arg == "--prompt-ids") {
+      options.prompt_ids = parse_id_list(value(), "--prompt-ids");
+      have_prompt = true;
+    } else if (arg == "--prompt-ids-file") {
+      std::string path = value();
+      options.prompt_ids = parse_id_list(read_text_file(path), path);
+      have_prompt = true;
+    } else if (arg == "-n" || arg == "--max-new-tokens") {
+      options.max_new_tokens = parse_positive_int(value(), arg);
+    } else if (arg == "--stats-only") {
+      options.stats_only = true;
+    } else {
+      throw RunnerError("unknown argument '" + arg + "'\n" + kUsage);
+    }
+  }
+  if (options.model_path.empty()) {
+    throw RunnerError(std::string("--model is required\n") + kUsage);
+  }
+  if (!have_prompt) {
+    throw RunnerError(std::string("--prompt-ids or --prompt-ids-file is required\n") + kUsage);
+  }
+  if (options.vocab_path.empty() && !options.stats_only) {
+    throw RunnerError(std::string("--vocab is required to print text (or pass --stats-only)\n") + kUsage);
+  }
+  return options;
+}
+
+}  // namespace edgecpm

@@ -1,0 +1,24 @@
+// Command line of edgecpm-runner.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgecpm {
+
+struct CliOptions {
+  std::string model_path;   // --model DIR/model.pte
+  std::string vocab_path;   // --vocab DIR/vocab.bin (may be empty with --stats-only)
+  std::vector<int64_t> prompt_ids;
+  int max_new_tokens = 32;  // -n
+  bool stats_only = false;  // no streamed text, only the final JSON line
+};
+
+// Throws RunnerError for a bad command line; prints usage and exits 0 for --help.
+CliOptions parse_cli(int argc, char** argv);
+
+// "1,604, 322" or whitespace/newline separated ids (a --prompt-ids-file may hold either).
+std::vector<int64_t> parse_id_list(const std::string& text, const std::string& where);
+
+}  // namespace edgecpm

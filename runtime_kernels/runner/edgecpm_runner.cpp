@@ -1,0 +1,161 @@
+// edgecpm-runner: greedy text generation from an `edgecpm export` bundle with the ExecuTorch
+// runtime alone (no libtorch, no Python), for the host and for aarch64 boards.
+//
+//   edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin --prompt-ids 1,604,322 [-n 32]
+//
+// The prompt arrives as token ids: encoding text needs the model's HF/SentencePiece tokenizer,
+// which has no C++ implementation here, so the Python CLI tokenizes. Output text is decoded with
+// vocab.bin (per-id bytes), streamed as tokens arrive. The last stdout line is a JSON object
+// with the generated ids and timings (see run_stats.h).
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include <executorch/runtime/platform/runtime.h>
+
+#include "cli_options.h"
+#include "forward_call.h"
+#include "pte_program.h"
+#include "quiet_log.h"
+#include "run_stats.h"
+#include "runner_error.h"
+#include "utf8_stream.h"
+#include "vocab.h"
+
+namespace edgecpm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t single_value(const PteProgram& program, const char* method) {
+  auto values = program.constant_ints(method);
+  if (values.size() != 1) {
+    throw RunnerError(program.path() + ": method '" + method + "' should return one value");
+  }
+  return values[0];
+}
+
+void check_prompt(const CliOptions& options, int64_t max_seq_len, int64_t vocab_size, const std::string& pte) {
+  const auto prompt_len = static_cast<int64_t>(options.prompt_ids.size());
+  if (prompt_len > max_seq_len) {
+    throw RunnerError("the prompt has " + std::to_string(prompt_len) + " tokens but " + pte +
+                      " was exported with max_seq_len " + std::to_string(max_seq_len) +
+                      "; shorten the prompt or re-export with a larger --max-seq-len");
+  }
+  // Same budget as the Python generate(): every generated token needs a KV-cache slot.
+  if (prompt_len + options.max_new_tokens > max_seq_len) {
+    throw RunnerError("prompt (" + std::to_string(prompt_len) + " tokens) + " +
+                      std::to_string(options.max_new_tokens) + " new tokens exceeds the KV cache of " + pte +
+                      " (max_seq_len " + std::to_string(max_seq_len) + "); pass a smaller -n or re-export " +
+                      "with a larger --max-seq-len");
+  }
+  for (int64_t id : options.prompt_ids) {
+    if (id >= vocab_size) {
+      throw RunnerError("prompt token id " + std::to_string(id) + " is outside the vocabulary of " + pte +
+                        " (" + std::to_string(vocab_size) + " ids)");
+    }
+  }
+}
+
+void write_text(const std::string& text) {
+  if (!text.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);  // stream: show each token as soon as it exists
+  }
+}
+
+int run(const CliOptions& options) {
+  RunStats stats;
+  stats.prompt_tokens = options.prompt_ids.size();
+
+  const auto load_start = Clock::now();
+  auto program = PteProgram::open(options.model_path);
+  const int64_t max_seq_len = single_value(*program, "get_max_seq_len");
+  const int64_t vocab_size = single_value(*program, "get_vocab_size");
+  const auto eos_list = program->constant_ints("get_eos_ids");
+  const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
+  check_prompt(options, max_seq_len, vocab_size, options.model_path);
+
+  Vocab vocab;
+  if (!options.vocab_path.empty()) {
+    vocab = Vocab::load(options.vocab_path);
+    if (static_cast<int64_t>(vocab.size()) != vocab_size) {
+      throw RunnerError(options.vocab_path + ": has " + std::to_string(vocab.size()) + " ids but " +
+                        options.model_path + " has a vocabulary of " + std::to_string(vocab_size) +
+                        "; use the vocab.bin of the same bundle");
+    }
+  }
+  ForwardCall forward(program->load_method("forward"), options.model_path);
+  stats.load_s = seconds_since(load_start);
+
+  const bool print_text = !options.stats_only;
+  Utf8Stream text;
+  bool text_ends_with_newline = true;  // nothing printed yet counts as "at a line start"
+  auto emit = [&](int64_t token) {
+    // The eos token ends the answer; its text ("</s>", "<|im_end|>") is not part of it.
+    if (!print_text || eos_ids.count(token)) {
+      return;
+    }
+    std::string ready = text.push(vocab.bytes_of(token));
+    write_text(ready);
+    if (!ready.empty()) {
+      text_ends_with_newline = ready.back() == '\n';
+    }
+  };
+
+  // Prefill: the whole prompt in one call; its last row gives the first new token.
+  auto start = Clock::now();
+  int64_t token = forward.greedy_next(options.prompt_ids, 0);
+  stats.prefill_s = seconds_since(start);
+
+  int64_t position = static_cast<int64_t>(options.prompt_ids.size());
+  start = Clock::now();
+  std::vector<int64_t> step(1);
+  while (true) {
+    stats.tokens.push_back(token);
+    emit(token);
+    if (eos_ids.count(token)) {
+      stats.stopped_on_eos = true;
+      break;
+    }
+    if (static_cast<int>(stats.tokens.size()) >= options.max_new_tokens) {
+      break;
+    }
+    step[0] = token;
+    token = forward.greedy_next(step, position++);
+  }
+  stats.decode_s = seconds_since(start);
+
+  if (print_text) {
+    std::string rest = text.flush();
+    write_text(rest);
+    if (!rest.empty()) {
+      text_ends_with_newline = rest.back() == '\n';
+    }
+    if (!text_ends_with_newline) {
+      write_text("\n");  // so the JSON line is a line of its own
+    }
+  }
+  std::printf("%s\n", stats_json(stats, peak_rss_mb()).c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace edgecpm
+
+int main(int argc, char** argv) {
+  edgecpm::install_quiet_log();
+  executorch::runtime::runtime_init();
+  try {
+    return edgecpm::run(edgecpm::parse_cli(argc, argv));
+  } catch (const edgecpm::RunnerError& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "edgecpm-runner: error: %s\n", e.what());
+    return 1;
+  }
+}

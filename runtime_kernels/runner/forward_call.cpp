@@ -1,0 +1,74 @@
+#include "forward_call.h"
+
+#include <executorch/runtime/core/evalue.h>
+#include <executorch/runtime/core/exec_aten/exec_aten.h>
+
+#include "runner_error.h"
+
+namespace edgecpm {
+
+using executorch::aten::ScalarType;
+using executorch::aten::Tensor;
+using executorch::aten::TensorImpl;
+using executorch::runtime::Error;
+using executorch::runtime::EValue;
+
+namespace {
+
+int64_t argmax(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (row[i] > row[best]) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+ForwardCall::ForwardCall(std::unique_ptr<LoadedMethod> method, std::string program_path)
+    : method_(std::move(method)), program_path_(std::move(program_path)) {}
+
+int64_t ForwardCall::greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos) {
+  auto& method = method_->method();
+  const auto count = static_cast<TensorImpl::SizesType>(tokens.size());
+  positions_.resize(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    positions_[i] = start_pos + static_cast<int64_t>(i);
+  }
+  // Non-owning views; set_input copies them into the method's planned input buffers.
+  TensorImpl::SizesType token_sizes[2] = {1, count};
+  TensorImpl::DimOrderType token_order[2] = {0, 1};
+  TensorImpl::StridesType token_strides[2] = {count, 1};
+  TensorImpl token_impl(ScalarType::Long, 2, token_sizes, const_cast<int64_t*>(tokens.data()), token_order,
+                        token_strides);
+  TensorImpl::SizesType pos_sizes[1] = {count};
+  TensorImpl::DimOrderType pos_order[1] = {0};
+  TensorImpl::StridesType pos_strides[1] = {1};
+  TensorImpl pos_impl(ScalarType::Long, 1, pos_sizes, positions_.data(), pos_order, pos_strides);
+
+  const std::string where = program_path_ + ": forward";
+  Error status = method.set_input(EValue(Tensor(&token_impl)), 0);
+  if (status == Error::Ok) {
+    status = method.set_input(EValue(Tensor(&pos_impl)), 1);
+  }
+  if (status != Error::Ok) {
+    throw RunnerError(where + " rejected a " + std::to_string(tokens.size()) + "-token input (" +
+                      executorch::runtime::to_string(status) + ")");
+  }
+  status = method.execute();
+  if (status != Error::Ok) {
+    throw RunnerError(where + " failed (" + std::string(executorch::runtime::to_string(status)) + ")");
+  }
+  const EValue& out = method.get_output(0);
+  if (!out.isTensor() || out.toTensor().scalar_type() != ScalarType::Float || out.toTensor().dim() != 3) {
+    throw RunnerError(where + " did not return float32 logits [1, T, vocab]; was it made by `edgecpm export`?");
+  }
+  const Tensor& logits = out.toTensor();
+  const int64_t vocab = logits.size(2);
+  const float* last_row = logits.const_data_ptr<float>() + (logits.size(1) - 1) * vocab;
+  return argmax(last_row, vocab);
+}
+
+}  // namespace edgecpm

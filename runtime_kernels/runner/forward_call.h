@@ -1,0 +1,29 @@
+// One call of the exported LLM: forward(tokens int64 [1, T], input_pos int64 [T]) -> logits
+// float32 [1, T, vocab]. The KV cache is a mutable buffer of the loaded Method, so successive
+// calls on the same ForwardCall continue one sequence.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pte_program.h"
+
+namespace edgecpm {
+
+class ForwardCall {
+ public:
+  ForwardCall(std::unique_ptr<LoadedMethod> method, std::string program_path);
+
+  // Feeds `tokens` at positions start_pos, start_pos+1, ... and returns the greedy next token:
+  // the argmax of the last logits row (first index on ties, as torch.argmax).
+  int64_t greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos);
+
+ private:
+  std::unique_ptr<LoadedMethod> method_;
+  std::string program_path_;
+  std::vector<int64_t> positions_;  // scratch for input_pos, reused across calls
+};
+
+}  // namespace edgecpm

@@ -1,0 +1,40 @@
+#include "run_stats.h"
+
+#include <sys/resource.h>
+
+#include <cstdio>
+
+namespace edgecpm {
+namespace {
+
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+}  // namespace
+
+std::string stats_json(const RunStats& stats, double rss_mb) {
+  const size_t decode_steps = stats.tokens.empty() ? 0 : stats.tokens.size() - 1;
+  const double prefill_tok_s = stats.prefill_s > 0 ? stats.prompt_tokens / stats.prefill_s : 0;
+  const double decode_tok_s = stats.decode_s > 0 ? decode_steps / stats.decode_s : 0;
+  std::string json = "{\"prompt_tokens\":" + std::to_string(stats.prompt_tokens) +
+                     ",\"generated_tokens\":" + std::to_string(stats.tokens.size()) + ",\"tokens\":[";
+  for (size_t i = 0; i < stats.tokens.size(); ++i) {
+    json += (i ? "," : "") + std::to_string(stats.tokens[i]);
+  }
+  json += "],\"stopped_on_eos\":" + std::string(stats.stopped_on_eos ? "true" : "false") +
+          ",\"load_ms\":" + fixed(stats.load_s * 1e3, 1) + ",\"ttft_ms\":" + fixed(stats.prefill_s * 1e3, 2) +
+          ",\"prefill_tok_s\":" + fixed(prefill_tok_s, 2) + ",\"decode_tok_s\":" + fixed(decode_tok_s, 2) +
+          ",\"peak_rss_mb\":" + fixed(rss_mb, 1) + "}";
+  return json;
+}
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // Linux reports KiB
+}
+
+}  // namespace edgecpm

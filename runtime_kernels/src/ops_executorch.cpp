@@ -1,0 +1,199 @@
+// The edgecpm:: operators as ExecuTorch kernels: argument checks, output resizing, threading.
+// The arithmetic is in linear.cpp; the schemas are in toolchain/edgecpm/quant/ops.py.
+//
+// Bad arguments fail the kernel through ET_KERNEL_CHECK_MSG (the runtime returns an error from
+// execute) instead of reading out of bounds: a program built against other shapes, or a
+// checkpoint whose tensors were edited, is reported, not trusted.
+#include <executorch/extension/kernel_util/make_boxed_from_unboxed_functor.h>
+#include <executorch/runtime/core/exec_aten/util/tensor_util.h>
+#include <executorch/runtime/kernel/kernel_includes.h>
+#include <executorch/runtime/kernel/thread_parallel_interface.h>
+
+#include <optional>
+
+#include "act_quant.h"
+#include "isa.h"
+#include "linear.h"
+
+namespace edgecpm {
+namespace {
+
+using executorch::aten::ScalarType;
+using executorch::aten::SizesType;
+using executorch::aten::Tensor;
+using executorch::runtime::Error;
+using executorch::runtime::KernelRuntimeContext;
+
+constexpr int64_t kMaxDims = 8;
+
+// out.shape = lead.shape[:-drop] + [last], resized in place (outputs are dynamic in T).
+bool resize_like(const Tensor& lead, int drop, int64_t last, Tensor& out) {
+  SizesType sizes[kMaxDims];
+  const int64_t nd = lead.dim() - drop;
+  if (nd + 1 > kMaxDims) return false;
+  for (int64_t i = 0; i < nd; ++i) sizes[i] = lead.size(i);
+  sizes[nd] = SizesType(last);
+  return executorch::runtime::resize_tensor(out, {sizes, size_t(nd + 1)}) == Error::Ok;
+}
+
+bool scale_view(const Tensor& t, ScaleView& view) {
+  view.data = t.const_data_ptr();
+  switch (t.scalar_type()) {
+    case ScalarType::Float: view.type = ScaleView::Type::F32; return true;
+    case ScalarType::Half: view.type = ScaleView::Type::F16; return true;
+    case ScalarType::BFloat16: view.type = ScaleView::Type::BF16; return true;
+    default: return false;
+  }
+}
+
+// Quantize x's rows once (shared by all threads), then split the output rows across threads.
+template <typename RowsFn>
+void run_rows(const Tensor& x, ActOrder order, int64_t n_out, RowsFn rows_fn) {
+  const int64_t k = x.size(x.dim() - 1), m = x.numel() / k;
+  // Reused between calls to skip reallocation. Named through a reference on purpose: inside the
+  // lambda a thread_local name would mean each worker's own (empty) instance.
+  thread_local QuantizedActs per_thread;
+  QuantizedActs& acts = per_thread;
+  quantize_acts(x.const_data_ptr<float>(), m, k, order, acts);
+  const DotKernels& dot = active_kernels();
+  // Enough rows per task to amortise scheduling; decode GEMVs still spread over every core.
+  const int64_t grain = n_out >= 64 ? 16 : n_out;
+  executorch::extension::parallel_for(0, n_out, grain, [&](int64_t n0, int64_t n1) { rows_fn(dot, acts, n0, n1); });
+}
+
+Tensor& ternary_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& packed,
+                           const std::optional<Tensor>& scales, int64_t layout, int64_t group_size, Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, layout == 0 || layout == 1, InvalidArgument, out, "layout %d is not 0 (TQ2_0) or 1 (TQ1_0)", int(layout));
+  ET_KERNEL_CHECK_MSG(ctx, x.scalar_type() == ScalarType::Float && out.scalar_type() == ScalarType::Float && x.dim() >= 1,
+                      InvalidArgument, out, "ternary_linear: x and out must be float32");
+  ET_KERNEL_CHECK_MSG(ctx, packed.scalar_type() == ScalarType::Byte && packed.dim() == 2, InvalidArgument, out,
+                      "ternary_linear: packed must be uint8 [N, bytes]");
+  const auto lay = TernaryLayout(layout);
+  const int64_t k = x.size(x.dim() - 1), n = packed.size(0);
+  ET_KERNEL_CHECK_MSG(ctx, k % 256 == 0 && packed.size(1) == k / 256 * ternary_block_bytes(lay), InvalidArgument, out,
+                      "ternary_linear: x has K=%d but packed rows hold %d bytes", int(k), int(packed.size(1)));
+  TernaryWeights w{packed.const_data_ptr<uint8_t>(), n, k, lay, {}, group_size};
+  if (scales.has_value()) {
+    const Tensor& s = *scales;
+    ET_KERNEL_CHECK_MSG(ctx, s.dim() == 2 && s.size(0) == n && group_size > 0 && group_size % kSub == 0 &&
+                        s.size(1) * group_size == k && scale_view(s, w.side_scales),
+                        InvalidArgument, out, "ternary_linear: side scales do not match [N, K/group_size] float");
+  }
+  ET_KERNEL_CHECK(ctx, resize_like(x, 1, n, out), InvalidArgument, out);
+  run_rows(x, ActOrder::Natural, n, [&](const DotKernels& dot, const QuantizedActs& a, int64_t n0, int64_t n1) {
+    ternary_linear_rows(dot, w, a, n0, n1, out.mutable_data_ptr<float>());
+  });
+  return out;
+}
+
+Tensor& int4_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& qweight, const Tensor& scales,
+                        const std::optional<Tensor>& zeros, int64_t group_size, Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, x.scalar_type() == ScalarType::Float && out.scalar_type() == ScalarType::Float && x.dim() >= 1,
+                      InvalidArgument, out, "int4_linear: x and out must be float32");
+  const int64_t k = x.size(x.dim() - 1);
+  ET_KERNEL_CHECK_MSG(ctx, qweight.scalar_type() == ScalarType::Byte && qweight.dim() == 2 && qweight.size(1) * 2 == k,
+                      InvalidArgument, out, "int4_linear: qweight must be uint8 [N, K/2] with K=%d", int(k));
+  const int64_t n = qweight.size(0);
+  ET_KERNEL_CHECK_MSG(ctx, group_size > 0 && group_size % kSub == 0 && k % group_size == 0 &&
+                      scales.scalar_type() == ScalarType::Half && scales.dim() == 2 && scales.size(0) == n &&
+                      scales.size(1) == k / group_size,
+                      InvalidArgument, out, "int4_linear: scales must be fp16 [N, K/group_size], group a multiple of 32");
+  const uint8_t* zp = nullptr;
+  if (zeros.has_value()) {
+    ET_KERNEL_CHECK_MSG(ctx, zeros->scalar_type() == ScalarType::Byte && zeros->numel() == scales.numel(),
+                        InvalidArgument, out, "int4_linear: zeros must be uint8 shaped like scales");
+    zp = zeros->const_data_ptr<uint8_t>();
+  }
+  ET_KERNEL_CHECK(ctx, resize_like(x, 1, n, out), InvalidArgument, out);
+  const Int4Weights w{qweight.const_data_ptr<uint8_t>(), scales.const_data_ptr<uint16_t>(), zp, n, k, group_size};
+  run_rows(x, ActOrder::Int4, n, [&](const DotKernels& dot, const QuantizedActs& a, int64_t n0, int64_t n1) {
+    int4_linear_rows(dot, w, a, n0, n1, out.mutable_data_ptr<float>());
+  });
+  return out;
+}
+
+Tensor& int8_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& qweight, const Tensor& scales,
+                        Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, x.scalar_type() == ScalarType::Float && out.scalar_type() == ScalarType::Float && x.dim() >= 1,
+                      InvalidArgument, out, "int8_linear: x and out must be float32");
+  const int64_t k = x.size(x.dim() - 1);
+  ET_KERNEL_CHECK_MSG(ctx, qweight.scalar_type() == ScalarType::Char && qweight.dim() == 2 && qweight.size(1) == k &&
+                      k % kSub == 0 && scales.scalar_type() == ScalarType::Half && scales.dim() == 2 &&
+                      scales.size(0) == qweight.size(0) && scales.size(1) == k / kSub,
+                      InvalidArgument, out, "int8_linear: expected int8 [N, K] and fp16 scales [N, K/32], K=%d", int(k));
+  const int64_t n = qweight.size(0);
+  ET_KERNEL_CHECK(ctx, resize_like(x, 1, n, out), InvalidArgument, out);
+  const Int8Weights w{qweight.const_data_ptr<int8_t>(), scales.const_data_ptr<uint16_t>(), n, k};
+  const DotKernels& dot = active_kernels();
+  const float* xp = x.const_data_ptr<float>();
+  const int64_t m = x.numel() / k;
+  executorch::extension::parallel_for(0, n, 16, [&](int64_t n0, int64_t n1) {
+    int8_linear_rows(dot, w, xp, m, n0, n1, out.mutable_data_ptr<float>());
+  });
+  return out;
+}
+
+bool ids_in_range(const Tensor& ids, int64_t vocab) {
+  if (ids.scalar_type() != ScalarType::Long) return false;
+  const int64_t* p = ids.const_data_ptr<int64_t>();
+  for (int64_t i = 0; i < ids.numel(); ++i)
+    if (p[i] < 0 || p[i] >= vocab) return false;
+  return true;
+}
+
+Tensor& int8_embedding_out(KernelRuntimeContext& ctx, const Tensor& ids, const Tensor& qweight, const Tensor& scales,
+                           Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, qweight.scalar_type() == ScalarType::Char && qweight.dim() == 2 && qweight.size(1) % kSub == 0 &&
+                      scales.scalar_type() == ScalarType::Half && scales.numel() == qweight.numel() / kSub &&
+                      out.scalar_type() == ScalarType::Float,
+                      InvalidArgument, out, "int8_embedding: expected int8 [V, K], fp16 [V, K/32], float out");
+  ET_KERNEL_CHECK_MSG(ctx, ids_in_range(ids, qweight.size(0)), InvalidArgument, out,
+                      "int8_embedding: token ids must be int64 in [0, %d)", int(qweight.size(0)));
+  const int64_t k = qweight.size(1);
+  ET_KERNEL_CHECK(ctx, resize_like(ids, 0, k, out), InvalidArgument, out);
+  const int64_t* id = ids.const_data_ptr<int64_t>();
+  const int8_t* q = qweight.const_data_ptr<int8_t>();
+  const uint16_t* sc = scales.const_data_ptr<uint16_t>();
+  float* dst = out.mutable_data_ptr<float>();
+  for (int64_t i = 0; i < ids.numel(); ++i)
+    for (int64_t c = 0; c < k; ++c) dst[i * k + c] = float(q[id[i] * k + c]) * half_to_float(sc[(id[i] * k + c) / kSub]);
+  return out;
+}
+
+Tensor& int4_embedding_out(KernelRuntimeContext& ctx, const Tensor& ids, const Tensor& qweight, const Tensor& scales,
+                           const std::optional<Tensor>& zeros, int64_t group_size, Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, qweight.scalar_type() == ScalarType::Byte && qweight.dim() == 2 && group_size > 0 &&
+                      (qweight.size(1) * 2) % group_size == 0 && scales.scalar_type() == ScalarType::Half &&
+                      scales.numel() == qweight.size(0) * (qweight.size(1) * 2 / group_size) &&
+                      (!zeros.has_value() || (zeros->scalar_type() == ScalarType::Byte && zeros->numel() == scales.numel())) &&
+                      out.scalar_type() == ScalarType::Float,
+                      InvalidArgument, out, "int4_embedding: expected uint8 [V, K/2], fp16 [V, K/group], float out");
+  ET_KERNEL_CHECK_MSG(ctx, ids_in_range(ids, qweight.size(0)), InvalidArgument, out,
+                      "int4_embedding: token ids must be int64 in [0, %d)", int(qweight.size(0)));
+  const int64_t k = qweight.size(1) * 2, groups = k / group_size;
+  ET_KERNEL_CHECK(ctx, resize_like(ids, 0, k, out), InvalidArgument, out);
+  const int64_t* id = ids.const_data_ptr<int64_t>();
+  const uint8_t* q = qweight.const_data_ptr<uint8_t>();
+  const uint16_t* sc = scales.const_data_ptr<uint16_t>();
+  const uint8_t* zp = zeros.has_value() ? zeros->const_data_ptr<uint8_t>() : nullptr;
+  float* dst = out.mutable_data_ptr<float>();
+  for (int64_t i = 0; i < ids.numel(); ++i) {
+    const int64_t r = id[i];
+    for (int64_t c = 0; c < k; ++c) {
+      const uint8_t byte = q[r * (k / 2) + c / 2];
+      const int nibble = (c % 2) ? byte >> 4 : byte & 0x0F;
+      const int64_t g = r * groups + c / group_size;
+      dst[i * k + c] = float(nibble - (zp ? zp[g] : 8)) * half_to_float(sc[g]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace edgecpm
+
+EXECUTORCH_LIBRARY(edgecpm, "ternary_linear.out", edgecpm::ternary_linear_out);
+EXECUTORCH_LIBRARY(edgecpm, "int4_linear.out", edgecpm::int4_linear_out);
+EXECUTORCH_LIBRARY(edgecpm, "int8_linear.out", edgecpm::int8_linear_out);
+EXECUTORCH_LIBRARY(edgecpm, "int8_embedding.out", edgecpm::int8_embedding_out);
+EXECUTORCH_LIBRARY(edgecpm, "int4_embedding.out", edgecpm::int4_embedding_out);

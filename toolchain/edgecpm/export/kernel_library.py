@@ -1,0 +1,95 @@
+"""The edgecpm C++ kernel library in the ExecuTorch Python runtime: find it, load it, check programs.
+
+ExecuTorch's own failure for an unregistered operator is "Missing operator: edgecpm::x.out" at
+method-load time, with no hint of which library would provide it. Here a program's operator list
+(from its manifest) is compared with the registered kernels *before* loading, and what is missing
+is named together with the library file and the command that builds it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+from edgecpm.errors import KernelLibraryError
+
+LIBRARY_NAME = "libedgecpm_kernels.so"
+_loaded: dict[str, ctypes.CDLL] = {}  # resolved path -> handle (a library is registered once)
+
+
+def registered_operators() -> set[str]:
+    from executorch.extension.pybindings import portable_lib
+
+    return set(portable_lib._get_operator_names())
+
+
+def missing_operators(program_ops: list[str]) -> list[str]:
+    have = registered_operators()
+    return sorted(op for op in program_ops if op not in have)
+
+
+def host_library() -> Path:
+    """Where ``make kernels`` puts the library, unless EDGECPM_KERNELS_LIB names another."""
+    from edgecpm.export.targets import load_target
+
+    env = os.environ.get("EDGECPM_KERNELS_LIB")
+    return Path(env) if env else load_target("host").kernel_dir / LIBRARY_NAME
+
+
+def load_library(path: Path | None = None) -> ctypes.CDLL:
+    """dlopen the kernels (their static initialisers register the ops with the runtime)."""
+    import executorch.extension.pybindings.portable_lib  # noqa: F401  the runtime the ops register into
+
+    if path is None and _loaded:
+        return next(iter(_loaded.values()))
+    path = Path(path or host_library()).resolve()
+    if str(path) in _loaded:
+        return _loaded[str(path)]
+    if _loaded or any(op.startswith("edgecpm::") for op in registered_operators()):
+        # A second copy would register the same ops again, which aborts the process.
+        raise KernelLibraryError(f"cannot load {path}: edgecpm kernels are already registered in this "
+                                 f"process (from {', '.join(_loaded) or 'another library'}); use one copy")
+    if not path.is_file():
+        raise KernelLibraryError(f"edgecpm kernel library {path} not found: build it with `make kernels` "
+                                 "(or point EDGECPM_KERNELS_LIB at a built libedgecpm_kernels.so)")
+    try:
+        lib = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+    except OSError as e:
+        raise KernelLibraryError(f"{path}: cannot be loaded ({e}); it may be built for another CPU or "
+                                 "another executorch version: rebuild with `make kernels`") from None
+    lib.edgecpm_kernels_isa.restype = ctypes.c_char_p
+    lib.edgecpm_kernels_available.restype = ctypes.c_char_p
+    _loaded[str(path)] = lib
+    return lib
+
+
+def kernel_isa(lib: ctypes.CDLL | None = None) -> str:
+    """The instruction set the kernels run with here (avx2, neon-dotprod, neon, scalar)."""
+    return (lib or load_library()).edgecpm_kernels_isa().decode()
+
+
+def set_kernel_isa(name: str, lib: ctypes.CDLL | None = None) -> None:
+    lib = lib or load_library()
+    if lib.edgecpm_kernels_set_isa(name.encode()) != 0:
+        raise KernelLibraryError(f"kernel ISA {name!r} is not available here "
+                                 f"(available: {lib.edgecpm_kernels_available().decode()})")
+
+
+def ensure_operators(program_ops: list[str], program: Path, bundled: Path | None = None) -> None:
+    """Make every operator of a program available, loading our library if it provides them, or fail
+    naming what is missing and how to get it. ``bundled``: the library shipped beside the program."""
+    missing = missing_operators(program_ops)
+    if not missing:
+        return
+    ours = [op for op in missing if op.startswith("edgecpm::")]
+    if ours:
+        candidate = bundled if bundled is not None and bundled.is_file() else host_library()
+        load_library(candidate)
+        missing = missing_operators(program_ops)
+    if missing:
+        raise KernelLibraryError(
+            f"{program} needs operators no loaded library provides: {', '.join(missing)}. "
+            + ("edgecpm:: ops come from libedgecpm_kernels.so: build it with `make kernels` or set "
+               "EDGECPM_KERNELS_LIB. " if any(op.startswith("edgecpm::") for op in missing) else "")
+            + "Other ops come with the executorch package: check `edgecpm doctor` for the version.")
