@@ -28,6 +28,7 @@ def random_model(layers: int, max_seq_len: int) -> MiniCPMForCausalLM:
     cfg.num_hidden_layers = layers
     model = MiniCPMForCausalLM(cfg)
     model.load_state_dict(dict(random_tensors(cfg, torch.float32, seed=0)), strict=False)
+    model.requires_grad_(False)  # inference only: export mutates the KV cache in place
     model.setup_caches(max_seq_len)
     return model.eval()
 

@@ -24,6 +24,16 @@ inline float half_to_float(uint16_t h) {
   return sign ? -mag : mag;
 }
 
+// The same for finite values (scales always are), without branches, so loops over it vectorise:
+// moving exponent and mantissa into fp32's place and scaling by 2^112 re-biases the exponent, and
+// a subnormal fp16 lands on an fp32 subnormal whose product is exact.
+inline float finite_half_to_float(uint16_t h) {
+  const float mag = bits_to_float(uint32_t(h & 0x7FFF) << 13) * 0x1p112f;
+  uint32_t bits;
+  std::memcpy(&bits, &mag, sizeof bits);
+  return bits_to_float(bits | (uint32_t(h & 0x8000) << 16));
+}
+
 inline float bf16_to_float(uint16_t b) { return bits_to_float(uint32_t(b) << 16); }
 
 // A scale tensor in whatever float type the checkpoint kept it (fp16 for our formats, fp32 or
