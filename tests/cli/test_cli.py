@@ -111,5 +111,5 @@ def test_quantize_bad_scheme_and_group(tmp_path):
 def test_export_gguf_and_unsupported_formats(tmp_path):
     r = invoke("export", "tiny", "--format", "gguf", "-o", tmp_path / "t.gguf")
     assert r.exit_code == 0 and (tmp_path / "t.gguf").is_file(), r.output
-    r = invoke("export", "tiny", "--format", "onnx", "-o", tmp_path / "t.onnx")
-    assert r.exit_code == 2 and "choose pte or gguf" in r.output and not (tmp_path / "t.onnx").exists()
+    r = invoke("export", "tiny", "--format", "tflite", "-o", tmp_path / "t.tflite")
+    assert r.exit_code == 2 and "choose pte, gguf or onnx" in r.output and not (tmp_path / "t.tflite").exists()

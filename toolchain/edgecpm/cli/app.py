@@ -199,8 +199,9 @@ def quantize(
 @friendly_errors
 def export(
     model: str = ModelArg,
-    out: Path = typer.Option(..., "-o", "--out", help="Output: a .gguf file, or a directory for pte"),
-    fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch: float, ternary or int4) or gguf (llama.cpp)"),
+    out: Path = typer.Option(..., "-o", "--out", help="Output: a .gguf / .onnx file, or a directory for pte"),
+    fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch: float, ternary or int4), gguf (llama.cpp), "
+                                                    "or onnx (float or int4; cache-free forward)"),
     target: str = typer.Option("host", help="pte target recipe in export/targets/: host, jetson, android"),
     max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="pte: KV cache length (default: the target's)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
@@ -220,8 +221,13 @@ def export(
         path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
                           progress=lambda msg: typer.echo(f"[export] {msg}", err=True))
         typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
+    elif fmt == "onnx":
+        from edgecpm.export.onnx import export_onnx
+
+        path = export_onnx(src, out, overwrite=force, progress=lambda msg: typer.echo(f"[export] {msg}", err=True))
+        typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     else:
-        raise ValueError(f"--format {fmt}: choose pte or gguf (onnx: not yet, issue #4)")
+        raise ValueError(f"--format {fmt}: choose pte, gguf or onnx")
 
 
 @app.command()
