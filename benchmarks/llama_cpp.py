@@ -1,0 +1,97 @@
+"""The same quantized weights in llama.cpp (GGUF Q4_0 / TQ2_0) and in edgecpm's .pte, one run.
+
+    .venv/bin/pip install llama-cpp-python     # builds llama.cpp from source: ~10+ minutes on 2 cores
+    .venv/bin/python benchmarks/llama_cpp.py [--layers 24] [--tokens 32]
+
+A random minicpm4-0.5b-shape checkpoint (real tokenizer from ../shared/data/minicpm4-0.5b) is
+quantized twice — int4 sym g32 (its bytes are llama.cpp Q4_0) and ternary g256 (TQ2_0) — and each
+is exported both to GGUF (`edgecpm export --format gguf`) and to an ExecuTorch bundle. llama.cpp
+runs the GGUF through llama-cpp-python; edgecpm runs the bundle through the ExecuTorch Python
+runtime. Same prompt length, same number of greedy decode steps, same threads (2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "toolchain"))
+
+from edgecpm.checkpoint.quantized import quantize_checkpoint  # noqa: E402
+from edgecpm.checkpoint.random_init import write_random_checkpoint  # noqa: E402
+from edgecpm.export.gguf import export_gguf  # noqa: E402
+from edgecpm.export.pte import PteModel, export_pte  # noqa: E402
+from edgecpm.generate import generate  # noqa: E402
+from edgecpm.model.presets import preset  # noqa: E402
+from edgecpm.quant.config import Int4Config, TernaryConfig  # noqa: E402
+
+TOKENIZER = ROOT.parent / "shared" / "data" / "minicpm4-0.5b"
+PROMPT_LEN = 16
+
+
+def llama_cpp_speed(gguf: Path, prompt: list[int], n_tokens: int) -> tuple[float, float]:
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(gguf), n_ctx=PROMPT_LEN + n_tokens + 8, n_threads=2, n_batch=PROMPT_LEN,
+                verbose=False)
+    t = time.perf_counter()
+    llm.eval(prompt)
+    prefill = len(prompt) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for _ in range(n_tokens):
+        llm.eval([int(llm.scores[llm.n_tokens - 1].argmax())])
+    return prefill, n_tokens / (time.perf_counter() - t)
+
+
+def pte_speed(bundle: Path, prompt: list[int], n_tokens: int) -> tuple[float, float]:
+    res = generate(PteModel(bundle), prompt, n_tokens)
+    return res.prefill_tok_s, res.decode_tok_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--layers", type=int, default=24)
+    ap.add_argument("--tokens", type=int, default=32)
+    args = ap.parse_args()
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        sys.exit("llama-cpp-python is not installed: .venv/bin/pip install llama-cpp-python (builds llama.cpp)")
+    files = [p for p in TOKENIZER.glob("*") if p.name.startswith(("tokenizer", "added_tokens", "special_tokens"))]
+    if not files:
+        sys.exit(f"{TOKENIZER}: the MiniCPM4 tokenizer files are needed for the GGUF vocabulary")
+    cfg = preset("minicpm4-0.5b")
+    cfg.num_hidden_layers = args.layers
+    prompt = torch.randint(3, 70000, (PROMPT_LEN,), generator=torch.Generator().manual_seed(0)).tolist()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="edgecpm-llamacpp-") as tmp:
+        tmp = Path(tmp)
+        write_random_checkpoint(cfg, tmp / "fp", extra_files={p.name: p.read_bytes() for p in files})
+        for name, qcfg, fmt in (("int4 sym g32", Int4Config(group_size=32), "Q4_0"),
+                                ("ternary g256", TernaryConfig(group_size=256), "TQ2_0")):
+            q = tmp / name.replace(" ", "-")
+            quantize_checkpoint(tmp / "fp", q, qcfg)
+            gguf = export_gguf(q, tmp / f"{q.name}.gguf")
+            bundle = export_pte(q, tmp / f"{q.name}-pte", max_seq_len=PROMPT_LEN + args.tokens + 8)
+            for runtime, size, (pp, tg) in (
+                    (f"llama.cpp {fmt}", gguf.stat().st_size, llama_cpp_speed(gguf, prompt, args.tokens)),
+                    (f"edgecpm .pte ({name})", (bundle / "model.pte").stat().st_size,
+                     pte_speed(bundle, prompt, args.tokens))):
+                rows.append((runtime, size / 2**20, pp, tg))
+                print(f"  {runtime}: prefill {pp:.1f} tok/s, decode {tg:.1f} tok/s", flush=True)
+    print(f"\n### minicpm4-0.5b shapes ({args.layers} layers, random weights): prompt {PROMPT_LEN}, "
+          f"{args.tokens} greedy tokens, 2 threads\n")
+    print("| runtime | file MiB | prefill tok/s | decode tok/s |")
+    print("| --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.1f} | {r[2]:.1f} | {r[3]:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
