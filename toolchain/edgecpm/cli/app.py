@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, progress_bar
+from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar
 
 app = typer.Typer(
     name="edgecpm",
@@ -228,6 +228,29 @@ def export(
         typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     else:
         raise ValueError(f"--format {fmt}: choose pte, gguf or onnx")
+
+
+@app.command()
+@friendly_errors
+def bench(
+    model: str = ModelArg,
+    device: str = typer.Option("host", help="host (eager, or .pte via the ExecuTorch runtime and the native "
+                                            "runner) or cuda (the checkpoint on the GPU with the Triton kernels)"),
+    n_prompt: int = typer.Option(64, "-p", "--n-prompt", help="Prompt tokens (the pp test)"),
+    n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test)"),
+    reps: int = typer.Option(3, "-r", "--repetitions", help="Runs per test, after one warm-up"),
+    output: str = typer.Option("md", "-o", "--output", help="md, csv or json (json keeps the raw samples)"),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+):
+    """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style."""
+    from edgecpm.bench import run_bench
+
+    if output not in ("md", "csv", "json"):
+        raise ValueError(f"--output {output}: choose md, csv or json")
+    if min(n_prompt, n_gen, reps) < 1:
+        raise ValueError("-p, -n and -r must be at least 1")
+    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype))
+    typer.echo({"md": report.markdown, "csv": report.csv, "json": report.json}[output]())
 
 
 @app.command()

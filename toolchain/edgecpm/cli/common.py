@@ -34,9 +34,17 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
 
 
-def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dtype: str | None = None):
+def parse_dtype(dtype: str | None):
+    """--dtype as a torch dtype; None keeps the checkpoint's."""
     import torch
 
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}
+    if dtype not in dtypes:
+        raise ValueError(f"--dtype {dtype!r}: choose fp32, bf16 or fp16")
+    return dtypes[dtype]
+
+
+def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dtype: str | None = None):
     from edgecpm.checkpoint.loader import expected_shapes, load_config, load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.tokenizer.tokenizer import load_tokenizer
@@ -49,10 +57,7 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
         cfg = model.config
         return model_dir, model, load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
     cfg = load_config(model_dir)
-    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}
-    if dtype not in dtypes:
-        raise ValueError(f"--dtype {dtype!r}: choose fp32, bf16 or fp16")
-    torch_dtype = dtypes[dtype]
+    torch_dtype = parse_dtype(dtype)
     with progress_bar(len(expected_shapes(cfg)), "loading", "tensor") as bar:
         model = load_model(model_dir, dtype=torch_dtype, max_seq_len=max_seq_len,
                            progress=lambda _: bar.update(1))

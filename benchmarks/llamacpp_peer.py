@@ -1,7 +1,7 @@
 """The same quantized weights in llama.cpp (GGUF Q4_0 / TQ2_0) and in edgecpm's .pte, one run.
 
     .venv/bin/pip install llama-cpp-python     # builds llama.cpp from source: ~10+ minutes on 2 cores
-    .venv/bin/python benchmarks/llama_cpp.py [--layers 24] [--tokens 32]
+    .venv/bin/python benchmarks/llamacpp_peer.py [--layers 24] [--tokens 32]
 
 A random minicpm4-0.5b-shape checkpoint (real tokenizer from ../shared/data/minicpm4-0.5b) is
 quantized twice — int4 sym g32 (its bytes are llama.cpp Q4_0) and ternary g256 (TQ2_0) — and each
@@ -54,37 +54,55 @@ def pte_speed(bundle: Path, prompt: list[int], n_tokens: int) -> tuple[float, fl
     return res.prefill_tok_s, res.decode_tok_s
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--layers", type=int, default=24)
-    ap.add_argument("--tokens", type=int, default=32)
-    args = ap.parse_args()
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
-        sys.exit("llama-cpp-python is not installed: .venv/bin/pip install llama-cpp-python (builds llama.cpp)")
+def gguf_rows(layers: int, n_tokens: int, pte: bool = False) -> list[tuple]:
+    """(runtime, file MiB, prefill tok/s, decode tok/s) for llama.cpp Q4_0 and TQ2_0 — and, with
+    ``pte``, for edgecpm's .pte of the same quantized checkpoint.
+
+    The checkpoint is fp32, so the GGUF's embedding table and tied head are F32 like the .pte's.
+    """
     files = [p for p in TOKENIZER.glob("*") if p.name.startswith(("tokenizer", "added_tokens", "special_tokens"))]
     if not files:
         sys.exit(f"{TOKENIZER}: the MiniCPM4 tokenizer files are needed for the GGUF vocabulary")
     cfg = preset("minicpm4-0.5b")
-    cfg.num_hidden_layers = args.layers
+    cfg.num_hidden_layers = layers
     prompt = torch.randint(3, 70000, (PROMPT_LEN,), generator=torch.Generator().manual_seed(0)).tolist()
     rows = []
     with tempfile.TemporaryDirectory(prefix="edgecpm-llamacpp-") as tmp:
         tmp = Path(tmp)
-        write_random_checkpoint(cfg, tmp / "fp", extra_files={p.name: p.read_bytes() for p in files})
+        write_random_checkpoint(cfg, tmp / "fp", dtype=torch.float32,
+                                extra_files={p.name: p.read_bytes() for p in files})
         for name, qcfg, fmt in (("int4 sym g32", Int4Config(group_size=32), "Q4_0"),
                                 ("ternary g256", TernaryConfig(group_size=256), "TQ2_0")):
             q = tmp / name.replace(" ", "-")
             quantize_checkpoint(tmp / "fp", q, qcfg)
             gguf = export_gguf(q, tmp / f"{q.name}.gguf")
-            bundle = export_pte(q, tmp / f"{q.name}-pte", max_seq_len=PROMPT_LEN + args.tokens + 8)
-            for runtime, size, (pp, tg) in (
-                    (f"llama.cpp {fmt}", gguf.stat().st_size, llama_cpp_speed(gguf, prompt, args.tokens)),
-                    (f"edgecpm .pte ({name})", (bundle / "model.pte").stat().st_size,
-                     pte_speed(bundle, prompt, args.tokens))):
+            runs = [(f"llama.cpp {fmt} (GGUF)", gguf.stat().st_size, llama_cpp_speed(gguf, prompt, n_tokens))]
+            if pte:
+                bundle = export_pte(q, tmp / f"{q.name}-pte", max_seq_len=PROMPT_LEN + n_tokens + 8)
+                runs.append((f"edgecpm .pte ({name})", (bundle / "model.pte").stat().st_size,
+                             pte_speed(bundle, prompt, n_tokens)))
+            for runtime, size, (pp, tg) in runs:
                 rows.append((runtime, size / 2**20, pp, tg))
                 print(f"  {runtime}: prefill {pp:.1f} tok/s, decode {tg:.1f} tok/s", flush=True)
+    return rows
+
+
+def llama_cpp_available() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--layers", type=int, default=24)
+    ap.add_argument("--tokens", type=int, default=32)
+    args = ap.parse_args()
+    if not llama_cpp_available():
+        sys.exit("llama-cpp-python is not installed: .venv/bin/pip install llama-cpp-python (builds llama.cpp)")
+    rows = gguf_rows(args.layers, args.tokens, pte=True)
     print(f"\n### minicpm4-0.5b shapes ({args.layers} layers, random weights): prompt {PROMPT_LEN}, "
           f"{args.tokens} greedy tokens, 2 threads\n")
     print("| runtime | file MiB | prefill tok/s | decode tok/s |")

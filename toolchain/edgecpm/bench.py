@@ -1,0 +1,213 @@
+"""``edgecpm bench``: llama-bench-style speed of one artifact on one device.
+
+Devices:
+- ``host``: a checkpoint runs in eager PyTorch; an exported ``.pte`` directory runs through the
+  ExecuTorch Python runtime *and* the native ``edgecpm-runner`` (its JSON stats line), side by side.
+- ``cuda``: the GPU reference path (ARCHITECTURE.md principle 4): the checkpoint on the GPU with the
+  quantized linears dispatched to the Triton kernels (``edgecpm.kernels.triton_linear``), plus
+  its agreement with the eager CPU model (top-1 match, max logit difference) on the prompt.
+- ``ssh://`` and ``adb://`` are on the roadmap and refused with a message.
+
+Rows use llama-bench's columns; ``t/s`` is mean ± sd over ``reps`` runs after one warm-up, and
+``GB/s`` on decode rows is the stored weight bytes streamed per second (the roofline measure).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from edgecpm.errors import EdgecpmError
+
+DEVICES = ("host", "cuda")
+
+
+@dataclass
+class BenchRow:
+    model: str
+    size_mib: float
+    params_m: float
+    backend: str
+    threads: int
+    test: str
+    samples: list[float]  # tokens/s, one per repetition
+
+    @property
+    def mean(self) -> float:
+        return statistics.mean(self.samples)
+
+    @property
+    def sd(self) -> float:
+        return statistics.stdev(self.samples) if len(self.samples) > 1 else 0.0
+
+    @property
+    def weight_gb_s(self) -> float | None:
+        # Each decoded token reads every stored weight once; prefill amortises it over the chunk.
+        return self.size_mib * 2**20 * self.mean / 1e9 if self.test.startswith("tg") else None
+
+
+@dataclass
+class BenchReport:
+    rows: list[BenchRow] = field(default_factory=list)
+    agreement: dict | None = None  # cuda: {"top1_match": fraction, "max_abs_logit_diff": float}
+
+    def markdown(self) -> str:
+        lines = ["| model | size | params | backend | threads | test | t/s | GB/s |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in self.rows:
+            gbs = f"{r.weight_gb_s:.2f}" if r.weight_gb_s is not None else ""
+            lines.append(f"| {r.model} | {r.size_mib:.1f} MiB | {r.params_m:.2f} M | {r.backend} | {r.threads} | "
+                         f"{r.test} | {r.mean:.1f} ± {r.sd:.1f} | {gbs} |")
+        if self.agreement:
+            a = self.agreement
+            lines.append(f"\nagreement with eager CPU over the prompt: top-1 {100 * a['top1_match']:.1f} %, "
+                         f"max |Δlogit| {a['max_abs_logit_diff']:.3g}")
+        return "\n".join(lines)
+
+    def json(self) -> str:
+        rows = [{**asdict(r), "mean_t_s": r.mean, "sd_t_s": r.sd, "weight_gb_s": r.weight_gb_s} for r in self.rows]
+        return json.dumps({"rows": rows, "agreement": self.agreement}, indent=2)
+
+    def csv(self) -> str:
+        out = ["model,size_mib,params_m,backend,threads,test,mean_t_s,sd_t_s,weight_gb_s"]
+        out += [f'"{r.model}",{r.size_mib:.3f},{r.params_m:.3f},"{r.backend}",{r.threads},{r.test},'
+                f"{r.mean:.3f},{r.sd:.3f},{'' if r.weight_gb_s is None else f'{r.weight_gb_s:.3f}'}"
+                for r in self.rows]
+        return "\n".join(out)
+
+
+def check_device(device: str) -> str:
+    if device in DEVICES:
+        return device
+    if device.startswith(("ssh://", "adb://")):
+        raise EdgecpmError(f"--device {device}: remote devices are not supported yet (roadmap); export with "
+                           "--target jetson, copy the bundle and run build/kernels/aarch64/edgecpm-runner there")
+    raise EdgecpmError(f"--device {device}: choose one of {', '.join(DEVICES)}")
+
+
+def generate_samples(model, prompt: list[int], n_gen: int, reps: int) -> list[tuple[str, list[float]]]:
+    """Prefill and decode tok/s of ``edgecpm.generate`` over ``reps`` runs after a warm-up."""
+    from edgecpm.generate import generate
+
+    generate(model, prompt, 2)
+    pp, tg = [], []
+    for _ in range(reps):
+        res = generate(model, prompt, n_gen)
+        pp.append(res.prefill_tok_s)
+        tg.append(res.decode_tok_s)
+    return [(f"pp{len(prompt)}", pp), (f"tg{n_gen}", tg)]
+
+
+def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int
+                   ) -> list[tuple[str, list[float]]]:
+    """The native runner's own prefill / decode rates, from its JSON stats line."""
+    from edgecpm.export.pte import PROGRAM, VOCAB_BIN
+
+    pp, tg = [], []
+    for _ in range(reps):
+        out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
+                              "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise EdgecpmError(f"{runner} failed on {bundle} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
+        stats = json.loads(out.stdout.strip().splitlines()[-1])
+        pp.append(stats["prefill_tok_s"])
+        tg.append(stats["decode_tok_s"])
+    return [(f"pp{len(prompt)}", pp), (f"tg{n_gen}", tg)]
+
+
+class OnDevice:
+    """A model on ``device`` behind the CPU-tensor call interface ``generate`` uses."""
+
+    def __init__(self, model, device: str):
+        self.model = model.to(device)
+        self.device = device
+        self.max_seq_len = model.max_seq_len
+        self.config = model.config
+
+    def reset_caches(self):
+        self.model.reset_caches()
+
+    def __call__(self, tokens: torch.Tensor, input_pos: torch.Tensor) -> torch.Tensor:
+        return self.model(tokens.to(self.device), input_pos.to(self.device)).cpu()
+
+
+def _agreement(reference, candidate, prompt: list[int]) -> dict:
+    reference.reset_caches()
+    candidate.reset_caches()
+    tokens, pos = torch.tensor([prompt]), torch.arange(len(prompt))
+    ref, got = reference(tokens, pos)[0].float(), candidate(tokens, pos)[0].float()
+    return {"top1_match": float((ref.argmax(-1) == got.argmax(-1)).float().mean()),
+            "max_abs_logit_diff": float((ref - got).abs().max())}
+
+
+def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
+    if not torch.cuda.is_available():
+        raise EdgecpmError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False); "
+                           "run on a machine with an NVIDIA GPU and a CUDA build of torch")
+    try:
+        from edgecpm.kernels.triton_linear import register_cuda_kernels
+    except ImportError as e:
+        raise EdgecpmError(f"--device cuda needs Triton ({e}); pip install 'edgecpm[gpu]'") from None
+    from edgecpm.checkpoint.loader import load_model
+
+    register_cuda_kernels()
+    return OnDevice(load_model(model_dir, dtype=dtype, max_seq_len=max_seq_len), "cuda")
+
+
+def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
+              dtype: torch.dtype | None = None, seed: int = 0) -> BenchReport:
+    from edgecpm.checkpoint.loader import load_model
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.eval.compare import describe_scheme, weight_bytes
+
+    device = check_device(device)
+    path = resolve_model(artifact)
+    is_program = (path / "manifest.json").is_file()
+    if is_program and device == "cuda":
+        raise EdgecpmError(f"{path}: an exported .pte runs on the CPU; bench the checkpoint it came from "
+                           "with --device cuda")
+    max_seq_len = n_prompt + n_gen + 2
+    if is_program:
+        from edgecpm.export.pte import PteModel
+
+        model = PteModel(path)
+        if model.max_seq_len < max_seq_len:
+            raise EdgecpmError(f"{path}: exported with max_seq_len {model.max_seq_len}; -p {n_prompt} -n {n_gen} "
+                               f"needs {max_seq_len}: lower them or re-export with --max-seq-len")
+    else:
+        model = load_model(path, dtype=dtype, max_seq_len=max_seq_len)
+    cfg = model.config
+    prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+    name = f"{path.name} ({describe_scheme(model)})"
+    _, size_mib = weight_bytes(model)
+    threads = torch.get_num_threads()
+
+    report = BenchReport()
+    runs = []
+    if device == "cuda":
+        gpu = _cuda_model(path, max_seq_len, dtype)
+        report.agreement = _agreement(model, gpu, prompt)
+        runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", threads, generate_samples(gpu, prompt, n_gen, reps)))
+    elif is_program:
+        from edgecpm.export.kernel_library import kernel_isa
+        from edgecpm.export.targets import load_target
+
+        isa = kernel_isa()
+        runs.append((f"executorch (python) + {isa}", threads, generate_samples(model, prompt, n_gen, reps)))
+        runner = load_target("host").kernel_dir / "edgecpm-runner"
+        if not runner.is_file():
+            raise EdgecpmError(f"{runner} is not built: run `make kernels` (the native runner's rows are part "
+                               "of a .pte bench)")
+        runs.append((f"edgecpm-runner (C++) + {isa}", threads, runner_samples(runner, path, prompt, n_gen, reps)))
+    else:
+        runs.append(("torch-eager", threads, generate_samples(model, prompt, n_gen, reps)))
+    for backend, n_threads, samples in runs:
+        for test, values in samples:
+            report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values))
+    return report
