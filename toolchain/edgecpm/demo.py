@@ -8,20 +8,19 @@ runtime, and the native C++ runner, side by side in one run.
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 
 import torch
 
+from edgecpm.bench import generate_samples, runner_samples
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
 from edgecpm.eval.compare import compare_quality, describe_scheme, render_quality, weight_bytes
 from edgecpm.export.kernel_library import kernel_isa
-from edgecpm.export.pte import PROGRAM, VOCAB_BIN, PteModel, export_pte
+from edgecpm.export.pte import PROGRAM, PteModel, export_pte
 from edgecpm.export.targets import load_target
 from edgecpm.generate import SamplingConfig, TextStream, generate
 from edgecpm.quant.config import Int4Config, TernaryConfig
@@ -35,33 +34,16 @@ PROMPTS = [
 ]
 
 
-def _speed_rows(model, n_prompt: int, n_gen: int, reps: int = 3):
-    prompt = torch.randint(3, model.config.vocab_size, (n_prompt,)).tolist()
-    generate(model, prompt, 2)  # warm-up
-    pp, tg = [], []
-    for _ in range(reps):
-        res = generate(model, prompt, n_gen)
-        pp.append(res.prefill_tok_s)
-        tg.append(res.decode_tok_s)
-    return [(f"pp{n_prompt}", pp), (f"tg{n_gen}", tg)]
+def _speed_rows(model, prompt: list[int], n_gen: int):
+    return generate_samples(model, prompt, n_gen, reps=3)
 
 
-def _runner_rows(bundle: Path, n_prompt: int, n_gen: int, vocab: int, reps: int = 3):
-    """The native runner's own prefill / decode rates (its JSON stats line)."""
+def _runner_rows(bundle: Path, prompt: list[int], n_gen: int):
     runner = load_target("host").kernel_dir / "edgecpm-runner"
     if not runner.is_file():
         print(f"(no native-runner rows: {runner} is not built; run `make kernels`)")
         return []
-    prompt = ",".join(map(str, torch.randint(3, vocab, (n_prompt,)).tolist()))
-    pp, tg = [], []
-    for _ in range(reps):
-        out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
-                              "--prompt-ids", prompt, "-n", str(n_gen), "--stats-only"],
-                             capture_output=True, text=True, check=True).stdout
-        stats = json.loads(out.strip().splitlines()[-1])
-        pp.append(stats["prefill_tok_s"])
-        tg.append(stats["decode_tok_s"])
-    return [(f"pp{n_prompt}", pp), (f"tg{n_gen}", tg)]
+    return runner_samples(runner, bundle, prompt, n_gen, reps=3)
 
 
 def _stream(model, tok, prompt: str, n_new: int) -> None:
@@ -98,7 +80,9 @@ def run_demo(n_new: int = 48) -> None:
             params, before, after = summary.totals()
             print(f"{name}: {before / 2**20:.2f} MiB → {after / 2**20:.2f} MiB "
                   f"({8 * after / params:.2f} bits/weight overall, embeddings included)")
-            models[name] = load_model(out, max_seq_len=512)
+            # fp32 like the exported program (tiny-ternary is stored in bf16, where greedy near-ties
+            # become exact ties), so eager and .pte rows run the same numbers.
+            models[name] = load_model(out, dtype=torch.float32, max_seq_len=512)
         print()
         _stream(models["tiny-ternary TQ2_0"], tok, PROMPTS[1], n_new)
 
@@ -121,11 +105,12 @@ def run_demo(n_new: int = 48) -> None:
         print("| model | size | params | backend | threads | test | t/s |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         threads = torch.get_num_threads()
+        prompt = torch.randint(3, cfg.vocab_size, (64,)).tolist()
         for name, m in models.items():
             _, size_mib = weight_bytes(m)
-            runs = [("torch-eager", _speed_rows(m, 64, 32)),
-                    (f"executorch (python) + {kernel_isa()}", _speed_rows(ptes[name], 64, 32)),
-                    (f"edgecpm-runner (C++) + {kernel_isa()}", _runner_rows(bundles[name], 64, 32, cfg.vocab_size))]
+            runs = [("torch-eager", _speed_rows(m, prompt, 32)),
+                    (f"executorch (python) + {kernel_isa()}", _speed_rows(ptes[name], prompt, 32)),
+                    (f"edgecpm-runner (C++) + {kernel_isa()}", _runner_rows(bundles[name], prompt, 32))]
             for backend, rows in runs:
                 for test, samples in rows:
                     sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
