@@ -1,5 +1,6 @@
 // The edgecpm:: operators as ExecuTorch kernels: argument checks, output resizing, threading.
-// The arithmetic is in linear.cpp; the schemas are in toolchain/edgecpm/quant/ops.py.
+// The arithmetic is in linear.cpp and infllm_attention.cpp; the schemas are in
+// toolchain/edgecpm/quant/ops.py and toolchain/edgecpm/attention/ops.py.
 //
 // Bad arguments fail the kernel through ET_KERNEL_CHECK_MSG (the runtime returns an error from
 // execute) instead of reading out of bounds: a program built against other shapes, or a
@@ -9,9 +10,12 @@
 #include <executorch/runtime/kernel/kernel_includes.h>
 #include <executorch/runtime/kernel/thread_parallel_interface.h>
 
+#include <cstdio>
 #include <optional>
 
 #include "act_quant.h"
+#include "attn_kernels.h"
+#include "infllm_attention.h"
 #include "isa.h"
 #include "linear.h"
 
@@ -189,11 +193,75 @@ Tensor& int4_embedding_out(KernelRuntimeContext& ctx, const Tensor& ids, const T
   return out;
 }
 
+// One work item per (batch, kv head, query row), grain 1: the pool hands them out as threads free
+// up, which balances prefill rows of different lengths. Scratch is per worker thread.
+void run_infllm(const InfllmProblem& pr) {
+  const AttnKernels& ak = active_attn_kernels();
+  executorch::extension::parallel_for(0, infllm_items(pr), 1, [&](int64_t i0, int64_t i1) {
+    thread_local InfllmScratch scratch;
+    infllm_attention_items(ak, pr, i0, i1, scratch);
+  });
+}
+
+bool is_f32_4d(const Tensor& t) {
+  return t.scalar_type() == ScalarType::Float && t.dim() == 4 && executorch::runtime::tensor_is_contiguous(t);
+}
+
+// float32 only (the op's dtype is q's; other dtypes are refused, not converted).
+Tensor& infllm_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                             const Tensor& ck_cache, const Tensor& input_pos, int64_t kernel_size, int64_t kernel_stride,
+                             int64_t block_size, int64_t init_blocks, int64_t local_blocks, int64_t topk,
+                             int64_t dense_len, Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, is_f32_4d(q) && is_f32_4d(k_cache) && is_f32_4d(v_cache) && is_f32_4d(ck_cache) &&
+                      out.scalar_type() == ScalarType::Float,
+                      InvalidArgument, out, "infllm_attention: q, k/v/ck caches and out must be contiguous 4-d float32 "
+                      "(only float32 is implemented)");
+  const int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3), Hkv = k_cache.size(1);
+  ET_KERNEL_CHECK_MSG(ctx, k_cache.size(0) == B && k_cache.size(3) == D && v_cache.size(0) == B &&
+                      v_cache.size(1) == Hkv && v_cache.size(2) == k_cache.size(2) && v_cache.size(3) == D &&
+                      ck_cache.size(0) == B && ck_cache.size(1) == Hkv && ck_cache.size(3) == D,
+                      InvalidArgument, out, "infllm_attention: caches must be [B=%d, Hkv, S, D=%d] (k, v) and [B, Hkv, C, D] (ck)",
+                      int(B), int(D));
+  ET_KERNEL_CHECK_MSG(ctx, input_pos.scalar_type() == ScalarType::Long && input_pos.dim() == 1 && input_pos.size(0) == T,
+                      InvalidArgument, out, "infllm_attention: input_pos must be int64 [T=%d]", int(T));
+  ET_KERNEL_CHECK(ctx, executorch::runtime::resize_tensor(out, q.sizes()) == Error::Ok, InvalidArgument, out);
+  const InfllmProblem pr{q.const_data_ptr<float>(), k_cache.const_data_ptr<float>(), v_cache.const_data_ptr<float>(),
+                         ck_cache.const_data_ptr<float>(), input_pos.const_data_ptr<int64_t>(),
+                         out.mutable_data_ptr<float>(), B, Hq, Hkv, T, k_cache.size(2), ck_cache.size(2), D,
+                         {kernel_size, kernel_stride, block_size, init_blocks, local_blocks, topk, dense_len}};
+  const char* bad = infllm_validate(pr);
+  ET_KERNEL_CHECK_MSG(ctx, bad == nullptr, InvalidArgument, out, "infllm_attention: %s", bad ? bad : "");
+  run_infllm(pr);
+  return out;
+}
+
 }  // namespace
 }  // namespace edgecpm
+
+// The same kernel on raw contiguous float32 buffers (shapes as the op's), for ctypes benchmarks:
+// the real code path and thread pool, without a program's input copies. 0 on success, -1 (and a
+// message on stderr) on a bad problem.
+extern "C" int edgecpm_infllm_attention_f32(const float* q, const float* k, const float* v, const float* ck,
+                                            const int64_t* pos, float* out, int64_t B, int64_t Hq, int64_t Hkv,
+                                            int64_t T, int64_t S, int64_t C, int64_t D, int64_t kernel_size,
+                                            int64_t kernel_stride, int64_t block_size, int64_t init_blocks,
+                                            int64_t local_blocks, int64_t topk, int64_t dense_len) {
+  const edgecpm::InfllmProblem pr{q, k, v, ck, pos, out, B, Hq, Hkv, T, S, C, D,
+                                  {kernel_size, kernel_stride, block_size, init_blocks, local_blocks, topk, dense_len}};
+  if (const char* bad = edgecpm::infllm_validate(pr)) {
+    std::fprintf(stderr, "edgecpm_infllm_attention_f32: %s\n", bad);
+    return -1;
+  }
+  edgecpm::run_infllm(pr);
+  return 0;
+}
+
+// Threads parallel_for uses (the ExecuTorch pool: one per core unless the runtime was told otherwise).
+extern "C" int64_t edgecpm_kernels_threads() { return executorch::extension::get_thread_count(); }
 
 EXECUTORCH_LIBRARY(edgecpm, "ternary_linear.out", edgecpm::ternary_linear_out);
 EXECUTORCH_LIBRARY(edgecpm, "int4_linear.out", edgecpm::int4_linear_out);
 EXECUTORCH_LIBRARY(edgecpm, "int8_linear.out", edgecpm::int8_linear_out);
 EXECUTORCH_LIBRARY(edgecpm, "int8_embedding.out", edgecpm::int8_embedding_out);
 EXECUTORCH_LIBRARY(edgecpm, "int4_embedding.out", edgecpm::int4_embedding_out);
+EXECUTORCH_LIBRARY(edgecpm, "infllm_attention.out", edgecpm::infllm_attention_out);

@@ -1,7 +1,8 @@
 // Standalone check of the kernels, run natively and under qemu-aarch64 (no ExecuTorch needed):
 //  1. the scalar drivers against a double-precision dequantize-then-dot definition, built from
 //     the codes *before* packing (so packing and decoding are checked too);
-//  2. every SIMD table this CPU supports against scalar: bit-identical outputs.
+//  2. every SIMD table this CPU supports against scalar: bit-identical outputs;
+//  3. InfLLM-v2 attention (infllm_check.cpp): scalar vs a double definition, SIMD vs scalar.
 // Shapes are the awkward ones: N = 1 and odd N, M = 1 (decode GEMV) and M > 1 (prefill GEMM),
 // K not a multiple of the int4 group beyond one block, every scale layout.
 //
@@ -20,6 +21,8 @@
 #include "linear.h"
 
 using namespace edgecpm;
+
+void infllm_cases(int& checks, int& failures);  // infllm_check.cpp
 
 namespace {
 
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
   ternary_cases();
   int4_cases();
   int8_cases();
+  infllm_cases(checks, failures);
   std::printf("kernel_check: %d checks, %d failures (ISAs: %s)\n", checks, failures, edgecpm_kernels_available());
   return failures ? 1 : 0;
 }

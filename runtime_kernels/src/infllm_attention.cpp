@@ -1,0 +1,157 @@
+#include "infllm_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace edgecpm {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr int kChunk = 64;  // compressed keys scored per qk call: a chunk stays in L1 across heads
+
+bool dense_row(const InfllmConfig& c, int64_t p) { return c.dense_len >= 0 && p + 1 < c.dense_len; }
+
+// Windows j with s*j + K - 1 <= p.
+int64_t visible_windows(const InfllmConfig& c, int64_t p) {
+  const int64_t n = p + 1 - c.kernel_size;
+  return n < 0 ? 0 : n / c.kernel_stride + 1;
+}
+
+// The group's query rows, gathered contiguous [G, D] (q is [B, Hq, T, D]).
+const float* gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, InfllmScratch& sc) {
+  const int64_t G = pr.Hq / pr.Hkv, D = pr.D;
+  sc.q.resize(G * D);
+  for (int64_t i = 0; i < G; ++i) {
+    const float* src = pr.q + ((b * pr.Hq + g * G + i) * pr.T + t) * D;
+    std::copy(src, src + D, sc.q.data() + i * D);
+  }
+  return sc.q.data();
+}
+
+void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
+                   const float* qg, InfllmScratch& sc, std::vector<int32_t>& blocks) {
+  const InfllmConfig& c = pr.cfg;
+  const int64_t p = pr.pos[t], qb = p / c.block_size, nb = qb + 1;
+  blocks.clear();
+  if (dense_row(c, p) || nb <= c.topk) {  // everything is selected: skip stage 1
+    for (int64_t i = 0; i < nb; ++i) blocks.push_back(int32_t(i));
+    return;
+  }
+  const int G = int(pr.Hq / pr.Hkv), D = int(pr.D);
+  const int nw = int(visible_windows(c, p));
+  const float scale = 1.f / std::sqrt(float(pr.D));
+
+  // Stage 1: per head, softmax over the visible windows; S = sum over the group's heads.
+  sc.s.assign(nw, 0.f);
+  if (nw > 0) {
+    sc.logits.resize(size_t(G) * nw);
+    const float* ck = pr.ck + (b * pr.Hkv + g) * pr.C * D;
+    for (int j = 0; j < nw; j += kChunk)
+      ak.qk(qg, G, ck + int64_t(j) * D, std::min(kChunk, nw - j), D, scale, sc.logits.data() + j, nw);
+    for (int h = 0; h < G; ++h) {
+      float* row = sc.logits.data() + size_t(h) * nw;
+      const float sum = ak.exp_sum(row, nw, ak.max(row, nw));
+      ak.axpy(sc.s.data(), row, nw, 1.f / sum);
+    }
+  }
+
+  // Pool: a block scores the max S over visible windows overlapping it; forced blocks +inf.
+  const int64_t K = c.kernel_size, s = c.kernel_stride, bs = c.block_size;
+  sc.block_score.resize(nb);
+  for (int64_t bk = 0; bk < nb; ++bk) {
+    if (bk < c.init_blocks || (bk >= qb - c.local_blocks && bk <= qb)) {
+      sc.block_score[bk] = kInf;
+      continue;
+    }
+    // s*j + K > bs*bk  and  s*j < bs*(bk + 1)
+    const int64_t lo = bs * bk - K < 0 ? 0 : (bs * bk - K) / s + 1;
+    const int64_t hi = std::min<int64_t>((bs * (bk + 1) - 1) / s, nw - 1);
+    float best = -kInf;
+    for (int64_t j = lo; j <= hi; ++j) best = std::max(best, sc.s[j]);
+    sc.block_score[bk] = best;
+  }
+
+  // Top-k, ties to the lower index, then ascending (the order stage 2 reads them in).
+  sc.order.resize(nb);
+  for (int64_t i = 0; i < nb; ++i) sc.order[i] = int32_t(i);
+  const float* score = sc.block_score.data();
+  std::nth_element(sc.order.begin(), sc.order.begin() + (c.topk - 1), sc.order.end(), [score](int32_t x, int32_t y) {
+    return score[x] > score[y] || (score[x] == score[y] && x < y);
+  });
+  blocks.assign(sc.order.begin(), sc.order.begin() + c.topk);
+  std::sort(blocks.begin(), blocks.end());
+}
+
+// Stage 2 for one item: online softmax over the selected blocks' slots <= p.
+void attend(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, const float* qg,
+            const std::vector<int32_t>& blocks, InfllmScratch& sc) {
+  const int G = int(pr.Hq / pr.Hkv), D = int(pr.D), bs = int(pr.cfg.block_size);
+  const int64_t p = pr.pos[t];
+  const float scale = 1.f / std::sqrt(float(pr.D));
+  const float* kbase = pr.k + (b * pr.Hkv + g) * pr.S * D;
+  const float* vbase = pr.v + (b * pr.Hkv + g) * pr.S * D;
+  sc.scores.resize(size_t(G) * bs);
+  sc.acc.assign(size_t(G) * D, 0.f);
+  sc.m.assign(G, -kInf);
+  sc.l.assign(G, 0.f);
+  float* scores = sc.scores.data();
+  float* acc = sc.acc.data();
+  for (const int32_t bk : blocks) {
+    const int64_t s0 = int64_t(bk) * bs;
+    const int n = int(std::min<int64_t>(bs, p + 1 - s0));
+    ak.qk(qg, G, kbase + s0 * D, n, D, scale, scores, bs);
+    for (int h = 0; h < G; ++h) {
+      float* row = scores + h * bs;
+      const float m_new = std::max(sc.m[h], ak.max(row, n));
+      if (m_new > sc.m[h] && sc.m[h] != -kInf) {
+        const float alpha = std::exp(sc.m[h] - m_new);
+        ak.scale(acc + h * D, D, alpha);
+        sc.l[h] *= alpha;
+      }
+      sc.m[h] = m_new;
+      sc.l[h] += ak.exp_sum(row, n, m_new);
+    }
+    ak.pv(scores, bs, G, vbase + s0 * D, n, D, acc);
+  }
+  for (int h = 0; h < G; ++h) {
+    ak.scale(acc + h * D, D, 1.f / sc.l[h]);
+    float* dst = pr.out + ((b * pr.Hq + g * G + h) * pr.T + t) * D;
+    std::copy(acc + h * D, acc + (h + 1) * D, dst);
+  }
+}
+
+}  // namespace
+
+const char* infllm_validate(const InfllmProblem& pr) {
+  const InfllmConfig& c = pr.cfg;
+  if (pr.Hkv <= 0 || pr.Hq % pr.Hkv != 0) return "Hq must be a multiple of Hkv";
+  if (pr.D <= 0) return "head_dim must be positive";
+  if (c.kernel_size <= 0 || c.kernel_stride <= 0 || c.block_size <= 0)
+    return "kernel_size, kernel_stride and block_size must be positive";
+  if (c.topk < 1 || c.init_blocks < 0 || c.local_blocks < 0) return "topk must be >= 1, init/local blocks >= 0";
+  for (int64_t t = 0; t < pr.T; ++t) {
+    const int64_t p = pr.pos[t];
+    if (p < 0 || p >= pr.S) return "input_pos out of range of the cache (0..S-1)";
+    const bool stage1 = !dense_row(c, p) && p / c.block_size + 1 > c.topk;
+    if (stage1 && visible_windows(c, p) > pr.C) return "ck_cache has fewer rows than the windows a query sees";
+  }
+  return nullptr;
+}
+
+void infllm_select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
+                          InfllmScratch& sc, std::vector<int32_t>& blocks) {
+  select_blocks(ak, pr, b, g, t, gather_q(pr, b, g, t, sc), sc, blocks);
+}
+
+void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int64_t i0, int64_t i1,
+                            InfllmScratch& sc) {
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t t = i % pr.T, g = (i / pr.T) % pr.Hkv, b = i / (pr.T * pr.Hkv);
+    const float* qg = gather_q(pr, b, g, t, sc);
+    select_blocks(ak, pr, b, g, t, qg, sc, sc.blocks);
+    attend(ak, pr, b, g, t, qg, sc.blocks, sc);
+  }
+}
+
+}  // namespace edgecpm
