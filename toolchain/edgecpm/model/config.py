@@ -1,7 +1,7 @@
 """MiniCPM4 configuration: read from a Hugging Face ``config.json``, or picked by preset name.
 
-Every field of MINICPM4.md §1 is here. Fields we do not use yet (``sparse_config``) are kept so a
-config survives a load → save round trip unchanged in meaning.
+Every field of MINICPM4.md §1 is here, so a config survives a load → save round trip unchanged in
+meaning. ``sparse_config`` (8B only; None when absent) switches on InfLLM-v2 attention.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ _MLA_FIELDS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim")
 
 @dataclass
 class SparseConfig:
-    """InfLLM-v2 block-sparse attention parameters (MINICPM4.md §3); used by the sparse issue."""
+    """InfLLM-v2 block-sparse attention parameters (MINICPM4.md §3), as HF ``sparse_config``.
+
+    ``topk`` counts the blocks chosen by score; the total budget adds the ``window_size /
+    block_size`` local blocks (``edgecpm.attention.infllm_v2.SparseParams``).
+    """
 
     kernel_size: int = 32
     kernel_stride: int = 16
@@ -32,6 +36,27 @@ class SparseConfig:
     topk: int = 64
     use_nope: bool = False
     dense_len: int = 8192
+
+    def problems(self) -> list[str]:
+        """What is wrong with these values, one message per field ([] if nothing)."""
+        out = []
+        for name, low in (("kernel_size", 1), ("kernel_stride", 1), ("block_size", 1),
+                          ("init_blocks", 0), ("window_size", 0), ("topk", 0), ("dense_len", -1)):
+            v = getattr(self, name)
+            if type(v) is not int or v < low:
+                out.append(f"sparse_config.{name} must be an integer >= {low}, got {v!r}")
+        if out:
+            return out
+        if self.window_size % self.block_size:
+            out.append(f"sparse_config.window_size {self.window_size} is not a multiple of "
+                       f"block_size {self.block_size} (the local window is counted in blocks)")
+        if self.topk < self.init_blocks + 1:
+            out.append(f"sparse_config.topk {self.topk} leaves no room beside the {self.init_blocks} "
+                       "init block(s): a query could lose its own block")
+        if self.use_nope is not False:
+            out.append(f"sparse_config.use_nope {self.use_nope!r} is not supported (compressed keys "
+                       "are built from RoPE'd keys; MiniCPM4 uses false)")
+        return out
 
 
 @dataclass
@@ -109,6 +134,9 @@ class MiniCPMConfig:
             raise bad(f"head_dim {self.head_dim} must be even for rotary embeddings")
         if self.hidden_act != "silu":
             raise bad(f"hidden_act {self.hidden_act!r} is not supported (MiniCPM4 uses 'silu')")
+        if self.sparse_config is not None:
+            for msg in self.sparse_config.problems():
+                raise bad(msg)
         if self.rope_scaling is not None:
             half = self.head_dim // 2
             for name in ("short_factor", "long_factor"):
@@ -159,9 +187,11 @@ class MiniCPMConfig:
             except KeyError as e:
                 raise ConfigError(f"{source}: rope_scaling lacks {e.args[0]!r}") from None
         if raw.get("sparse_config"):
+            sc = raw["sparse_config"]
+            if not isinstance(sc, dict):
+                raise ConfigError(f"{source}: sparse_config must be an object, got {sc!r}")
             sc_known = {f.name for f in fields(SparseConfig)}
-            kwargs["sparse_config"] = SparseConfig(
-                **{k: v for k, v in raw["sparse_config"].items() if k in sc_known})
+            kwargs["sparse_config"] = SparseConfig(**{k: v for k, v in sc.items() if k in sc_known})
         try:
             cfg = cls(**kwargs)
         except TypeError as e:
