@@ -21,6 +21,9 @@ struct Ops {
   static V mul(V a, V b) { return vmulq_f32(a, b); }
   static V max(V a, V b) { return vmaxq_f32(a, b); }
   static float reduce_add(V v) { return vaddvq_f32(v); }  // (l0 + l1) + (l2 + l3)
+  static void reduce_add8(const V* v, float* r) {
+    for (int i = 0; i < 8; ++i) r[i] = vaddvq_f32(v[i]);
+  }
   static float reduce_max(V v) { return vmaxvq_f32(v); }
   // exp(x) for x <= 0: the same Cephes reduction and polynomial as the AVX2 table.
   static V exp(V x) {

@@ -36,9 +36,18 @@ inline void qk_tile(const float* q, const float* k, int d, int dv, float scale, 
       for (int j = 0; j < NK; ++j) acc[h][j] = Ops::fma(qv, kv[j], acc[h][j]);
     }
   }
+  float r[NH * NK];
+  if (NH * NK == 8) {
+    Ops::reduce_add8(&acc[0][0], r);  // the same tree per accumulator as reduce_add, 8 at once
+  } else {
+    for (int h = 0; h < NH; ++h)
+      for (int j = 0; j < NK; ++j) r[h * NK + j] = Ops::reduce_add(acc[h][j]);
+  }
   for (int h = 0; h < NH; ++h)
-    for (int j = 0; j < NK; ++j)
-      out[h * ld + j] = tail_dot(q + h * d, k + j * d, dv, d, Ops::reduce_add(acc[h][j])) * scale;
+    for (int j = 0; j < NK; ++j) {
+      const float x = dv < d ? tail_dot(q + h * d, k + j * d, dv, d, r[h * NK + j]) : r[h * NK + j];
+      out[h * ld + j] = x * scale;
+    }
 }
 
 template <int NK>

@@ -195,6 +195,33 @@ void check_case(const Case& c, int& checks, int& failures, double& worst) {
       }
 }
 
+// A score must not depend on where its key sits in a tile (equal keys must tie exactly): every
+// table, equal key rows, head and key counts that leave partial tiles.
+void tile_independence(int& checks, int& failures) {
+  std::normal_distribution<float> dist(0.f, 1.f);
+  for (int d : {13, 64, 67})
+    for (int nh : {1, 3, 6, 16})
+      for (int nk : {1, 7, 64}) {
+        std::vector<float> q(nh * d), k(nk * d), out(nh * nk);
+        for (auto& x : q) x = dist(rng);
+        for (int e = 0; e < d; ++e) k[e] = dist(rng);
+        for (int j = 1; j < nk; ++j) std::copy(k.begin(), k.begin() + d, k.begin() + j * d);
+        for (const DotKernels* dk : available_kernels()) {
+          const AttnKernels& ak = attn_kernels_for(*dk);
+          ak.qk(q.data(), nh, k.data(), nk, d, 0.125f, out.data(), nk);
+          ++checks;
+          for (int h = 0; h < nh; ++h)
+            for (int j = 1; j < nk; ++j)
+              if (out[h * nk + j] != out[h * nk]) {
+                ++failures;
+                std::printf("FAIL infllm qk [%s] d=%d nh=%d nk=%d: equal keys score differently\n", ak.name, d, nh, nk);
+                h = nh;
+                break;
+              }
+        }
+      }
+}
+
 }  // namespace
 
 void infllm_cases(int& checks, int& failures) {
@@ -228,6 +255,7 @@ void infllm_cases(int& checks, int& failures) {
   cases.push_back({"ties small", 1, 6, 2, 200, 13, small, {199, 150, 96}, true});
   cases.push_back({"ties real", 1, 4, 2, 768, 64, real, {767, 700}, true});
   for (const Case& c : cases) check_case(c, checks, failures, worst);
+  tile_independence(checks, failures);
   std::printf("kernel_check: infllm_attention %zu cases, %d checks, %d failures, worst |diff| %.3g\n", cases.size(),
               checks - before, failures - failed_before, worst);
 }
