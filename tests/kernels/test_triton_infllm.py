@@ -1,0 +1,77 @@
+"""The Triton InfLLM-v2 kernels, run by Triton's interpreter on CPU tensors, against the Python
+reference (edgecpm.attention.infllm_v2): the same block selection, exactly (ties to the lower
+index), and outputs within 1e-5 (fp32, another summation order). Tiny shapes: the interpreter
+runs every program in numpy."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ["TRITON_INTERPRET"] = "1"  # before triton compiles anything: run on CPU tensors
+triton_infllm = pytest.importorskip("edgecpm.kernels.triton_infllm")  # triton comes with the dev extras
+
+from edgecpm.attention.infllm_v2 import (SparseParams, compress_keys, infllm_attention_reference,  # noqa: E402
+                                         select_blocks)
+
+S, HQ, HKV = 160, 6, 2
+# A scaled-down geometry (window 8, stride 4, block 16): 10 blocks at S = 160, 4 of them kept.
+SMALL = SparseParams(kernel_size=8, kernel_stride=4, block_size=16, init_blocks=1, local_blocks=1, topk=4,
+                     dense_len=-1)
+
+
+def inputs(seed: int, positions: list[int], d: int = 20, params: SparseParams = SMALL, zero_q: bool = False):
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(1, HQ, len(positions), d, generator=g)
+    if zero_q:
+        q.zero_()
+    k = torch.randn(1, HKV, S, d, generator=g)
+    v = torch.randn(1, HKV, S, d, generator=g)
+    ck = torch.cat([compress_keys(k, params.kernel_size, params.kernel_stride), torch.zeros(1, HKV, 2, d)], 2)
+    return q, k, v, ck, torch.tensor(positions, dtype=torch.int64)
+
+
+def selection_as_mask(sel: torch.Tensor, n_blocks: int) -> torch.Tensor:
+    mask = torch.zeros(*sel.shape[:-1], n_blocks + 1, dtype=torch.bool)
+    mask.scatter_(-1, torch.where(sel < 0, n_blocks, sel).long(), True)
+    return mask[..., :n_blocks]
+
+
+@pytest.mark.parametrize("positions", [[159], [47], [3], [62, 63, 64, 65]],
+                         ids=["decode-last", "decode-block-end", "before-first-window", "prefill-straddle"])
+@pytest.mark.parametrize("zero_q", [False, True], ids=["random", "ties"])
+def test_selection_equals_reference(positions, zero_q):
+    q, k, v, ck, pos = inputs(1, positions, zero_q=zero_q)
+    sel = triton_infllm.select_blocks(q, ck, pos, *SMALL.op_args())
+    want = select_blocks(q, ck, pos, SMALL)
+    assert torch.equal(selection_as_mask(sel, want.shape[-1]), want)
+
+
+@pytest.mark.parametrize("positions,d", [([159], 20), ([100], 16), ([62, 63, 64, 65, 159], 20), ([5, 0], 13)])
+def test_attention_equals_reference(positions, d):
+    args = inputs(2, positions, d)
+    got = triton_infllm.infllm_attention(*args, *SMALL.op_args())
+    ref = infllm_attention_reference(*args, SMALL)
+    assert got.shape == ref.shape
+    assert (got - ref).abs().max().item() <= 1e-5
+
+
+def test_blocks_are_really_dropped_and_ties_resolved():
+    args = inputs(3, [159])
+    dense = infllm_attention_reference(*args, SparseParams(8, 4, 16, 1, 1, topk=10, dense_len=-1))
+    got = triton_infllm.infllm_attention(*args, *SMALL.op_args())
+    assert (got - dense).abs().max().item() > 0.05  # 6 of 10 blocks were not read
+    tied = (torch.zeros_like(args[0]),) + args[1:]
+    sel = triton_infllm.select_blocks(tied[0], tied[3], tied[4], *SMALL.op_args())
+    assert sel[0, 0, 0].tolist() == [0, 1, 8, 9]  # init 0, then the lowest tie 1, then local 8 and own 9
+    ref = infllm_attention_reference(*tied, SMALL)
+    assert (triton_infllm.infllm_attention(*tied, *SMALL.op_args()) - ref).abs().max().item() <= 1e-5
+
+
+def test_dense_switch_rows():
+    params = SparseParams(8, 4, 16, init_blocks=1, local_blocks=1, topk=4, dense_len=100)
+    args = inputs(4, [50, 98, 99, 100, 159])  # p + 1 < 100: dense; the others sparse
+    got = triton_infllm.infllm_attention(*args, *params.op_args())
+    assert (got - infllm_attention_reference(*args, params)).abs().max().item() <= 1e-5
