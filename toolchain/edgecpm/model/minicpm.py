@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import edgecpm.attention.ops  # noqa: F401  registers torch.ops.edgecpm.infllm_attention
+from edgecpm.attention.cache import CompressedKeyCache
+from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_attention_reference
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.rope import apply_rope, rope_tables
 
@@ -76,6 +79,10 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
         self.o_proj = nn.Linear(self.n_heads * self.head_dim, h, bias=False)
         self.kv_cache: KVCache | None = None
+        # InfLLM-v2 block-sparse attention: set by MiniCPMForCausalLM for its own layers when the
+        # config has sparse_config (an EAGLE draft layer built from the same config stays dense).
+        self.sparse: SparseParams | None = None
+        self.ck_cache: CompressedKeyCache | None = None
 
     def forward(self, x, cos, sin, input_pos=None, mask=None):
         b, t, _ = x.shape
@@ -83,6 +90,9 @@ class Attention(nn.Module):
         k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if self.sparse is not None:
+            y = self.sparse_attention(q, k, v, input_pos)
+            return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
         if input_pos is not None:
             k, v = self.kv_cache.update(input_pos, k, v)
         groups = self.n_heads // self.n_kv
@@ -94,6 +104,20 @@ class Attention(nn.Module):
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
+
+    def sparse_attention(self, q, k, v, input_pos=None):
+        """InfLLM-v2 (MINICPM4.md §3). With the cache: write K/V, then the compressed keys the
+        new positions complete, then one ``edgecpm::infllm_attention`` (the causal mask is
+        implied by input_pos; tree masks are not supported). Without: the reference over this
+        sequence alone at positions 0..T-1 — what the op gives for a prefill from position 0,
+        dense_len switch included — and differentiable, for training and eval."""
+        p = self.sparse
+        if input_pos is None:
+            pos = torch.arange(q.shape[2], device=q.device)
+            return infllm_attention_reference(q, k, v, compress_keys(k, p.kernel_size, p.kernel_stride), pos, p)
+        k_cache, v_cache = self.kv_cache.update(input_pos, k, v)
+        ck_cache = self.ck_cache.update(input_pos, k_cache)
+        return torch.ops.edgecpm.infllm_attention(q, k_cache, v_cache, ck_cache, input_pos, *p.op_args())
 
 
 class MLP(nn.Module):
@@ -140,6 +164,10 @@ class MiniCPMForCausalLM(nn.Module):
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
+        if cfg.sparse_config is not None:
+            sparse = SparseParams.from_config(cfg.sparse_config)
+            for layer in self.model.layers:
+                layer.self_attn.sparse = sparse
         self.max_seq_len = 0
 
     # ---- static state: rotary tables and KV cache ----
@@ -158,12 +186,17 @@ class MiniCPMForCausalLM(nn.Module):
         for layer in self.model.layers:
             layer.self_attn.kv_cache = KVCache(max_batch_size, cfg.num_key_value_heads, max_seq_len,
                                                cfg.head_dim, dtype, weight.device)
+            if layer.self_attn.sparse is not None:
+                layer.self_attn.ck_cache = CompressedKeyCache(max_batch_size, cfg.num_key_value_heads, max_seq_len,
+                                                              cfg.head_dim, layer.self_attn.sparse, dtype, weight.device)
         self.max_seq_len = max_seq_len
 
     def reset_caches(self):
         for layer in self.model.layers:
             layer.self_attn.kv_cache.k_cache.zero_()
             layer.self_attn.kv_cache.v_cache.zero_()
+            if layer.self_attn.ck_cache is not None:
+                layer.self_attn.ck_cache.ck_cache.zero_()
 
     # ---- forward ----
     def hidden_states(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
