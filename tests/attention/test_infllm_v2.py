@@ -178,3 +178,10 @@ def test_fake_kernel_and_out_schema():
         q, k = torch.empty(1, 4, 3, 16), torch.empty(1, 2, 64, 16)
         y = op(q, k, k, torch.empty(1, 2, 31, 16), torch.arange(3), SparseParams(4, 2, 8, 1, 1, 3, -1))
     assert y.shape == (1, 4, 3, 16)
+
+
+def test_positions_outside_the_cache_are_refused():
+    q, k, v = rand_qkv(5, 40)
+    with pytest.raises(ValueError, match="do not fit a cache of 40 slots"):
+        infllm_attention_reference(q[:, :, :1], k, v, compress_keys(k, 4, 2), torch.tensor([40]),
+                                   SparseParams(4, 2, 8, 1, 1, 3, -1))

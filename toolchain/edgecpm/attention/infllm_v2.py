@@ -173,6 +173,9 @@ def _attend_rows(q, k_cache, v_cache, ck_cache, input_pos, params: SparseParams)
     hkv = k_cache.shape[1]
     bs = params.block_size
     length = int(input_pos.max()) + 1  # slots beyond the last query's position are never read
+    if length > k_cache.shape[2] or int(input_pos.min()) < 0:
+        raise ValueError(f"positions {int(input_pos.min())}..{length - 1} do not fit a cache of "
+                         f"{k_cache.shape[2]} slots")
     slots = torch.arange(length, device=q.device)
     causal = slots[None, :] <= input_pos[:, None]  # [T, L]
     blocks = select_blocks(q, ck_cache, input_pos, params)  # [B, Hkv, T, qb_max + 1]
