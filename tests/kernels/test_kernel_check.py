@@ -1,8 +1,9 @@
 """The C++ kernel self-check (runtime_kernels/tests/kernel_check.cpp) on x86 and, under qemu, on aarch64.
 
 The binary compares the scalar drivers with a double-precision definition and every SIMD table
-this CPU supports with scalar (bit-identical). ``--require`` makes it fail rather than pass by
-checking scalar against itself when the SIMD path is absent.
+this CPU supports with scalar (bit-identical; InfLLM-v2 attention: the same blocks, outputs to
+rounding). ``--require`` makes it fail rather than pass by checking scalar against itself when
+the SIMD path is absent.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def run_check(binary: Path, *args: str, cpu: str | None = None) -> str:
     assert res.returncode == 0, res.stdout + res.stderr
     m = re.search(r"kernel_check: (\d+) checks, 0 failures", res.stdout)
     assert m and int(m.group(1)) > 1000, res.stdout
+    # The InfLLM-v2 attention part ran too (runtime_kernels/tests/infllm_check.cpp).
+    assert re.search(r"infllm_attention \d+ cases, \d+ checks, 0 failures", res.stdout), res.stdout
     return res.stdout
 
 
