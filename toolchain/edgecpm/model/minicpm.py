@@ -199,8 +199,16 @@ class MiniCPMForCausalLM(nn.Module):
                 layer.self_attn.ck_cache.ck_cache.zero_()
 
     # ---- forward ----
-    def hidden_states(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
-        """Final hidden state after the last norm, [B, T, hidden] (what an EAGLE draft head reads)."""
+    def hidden_states(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None,
+                      cache_pos: torch.Tensor | None = None, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden state after the last norm, [B, T, hidden] (what an EAGLE draft head reads).
+
+        Tree verification (speculative decoding) passes two more, both with ``input_pos``:
+        ``cache_pos`` [T], the cache slots the tokens' K/V go to (their rope positions stay
+        ``input_pos``: tree siblings share a position but not a slot), and ``attn_mask``
+        [T, max_seq_len] bool, which slots each token may read (the tree mask). Absent, slots
+        are the positions and the mask is causal, exactly as before.
+        """
         if self.max_seq_len == 0:
             raise RuntimeError("call setup_caches(max_seq_len) before running the model")
         t = tokens.shape[1]
@@ -209,16 +217,27 @@ class MiniCPMForCausalLM(nn.Module):
         else:
             cos, sin = self.rope_cos[input_pos], self.rope_sin[input_pos]
             # Query at position p sees cache slots 0..p: stale slots beyond p are masked out.
-            mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
+            mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0) if attn_mask is None else attn_mask
+        slots = input_pos if cache_pos is None else cache_pos
         h = self.model.embed_tokens(tokens) * self.config.scale_emb
         for layer in self.model.layers:
-            h = layer(h, cos, sin, input_pos, mask)
+            h = layer(h, cos, sin, slots, mask)
         return self.model.norm(h)
+
+    def compact_caches(self, src: torch.Tensor, dst: torch.Tensor) -> None:
+        """Copy the K/V of cache slots ``src`` to slots ``dst`` in every layer (after a tree
+        verification, the accepted path moves to contiguous slots; what it leaves behind lies
+        beyond the new length and is masked until overwritten)."""
+        for layer in self.model.layers:
+            cache = layer.self_attn.kv_cache
+            cache.k_cache[:, :, dst] = cache.k_cache[:, :, src].clone()
+            cache.v_cache[:, :, dst] = cache.v_cache[:, :, src].clone()
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         # The official code applies lm_head in the model dtype, then casts to fp32.
         return self.lm_head(hidden / self.config.logit_divisor).float()
 
-    def forward(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None,
+                cache_pos: torch.Tensor | None = None, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Logits [B, T, vocab] in fp32."""
-        return self.logits(self.hidden_states(tokens, input_pos))
+        return self.logits(self.hidden_states(tokens, input_pos, cache_pos, attn_mask))
