@@ -1,0 +1,203 @@
+"""Speculative generation: draft (chain or tree), verify every draft token in one base forward,
+accept the longest valid path, keep both KV caches consistent.
+
+Greedy: a child is accepted when its token is the base model's argmax at its parent, so the
+output is plain greedy decoding token for token. Sampling: at each node the base distribution
+``p`` (temperature → top-k → top-p, exactly as ``edgecpm.generate.sample``) is tested against the
+node's children in turn by recursive rejection sampling: a child drawn from a draft distribution
+``q`` is accepted with probability min(1, p(x)/q(x)), a deterministic (top-k) child — a point
+mass — with probability p(x); on rejection ``p`` becomes norm(max(p - q, 0)). When no child is
+accepted the next token is drawn from what is left of ``p``. Every output token is then
+distributed exactly as under plain sampling (Leviathan et al. 2023; SpecInfer's multi-candidate
+form), whatever the draft proposes.
+
+After acceptance the accepted path's K/V move to contiguous base cache slots; the rejected
+nodes' slots lie beyond the new length, masked, and are overwritten later. The draft then runs
+over the newly committed pairs (the base's true hidden states), which refreshes its own cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from edgecpm.generate import GenerationResult, SamplingConfig
+from edgecpm.speculative.tree import SpecConfig, Tree, draft_chain, draft_tree, tree_mask
+
+
+def target_probs(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
+    """The distribution ``edgecpm.generate.sample`` draws from, as a [vocab] tensor."""
+    logits = logits / cfg.temperature
+    if cfg.top_k > 0:
+        kth = torch.topk(logits, min(cfg.top_k, logits.numel())).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if cfg.top_p < 1.0:
+        sorted_p, order = torch.sort(probs, descending=True)
+        drop = sorted_p.cumsum(0) - sorted_p >= cfg.top_p
+        sorted_p[drop] = 0.0
+        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
+    return probs / probs.sum()
+
+
+@dataclass
+class SpecResult(GenerationResult):
+    verify_steps: int = 0
+    accepted_per_step: list[int] = field(default_factory=list)   # tokens emitted per verify step
+    draft_s: float = 0.0
+    verify_s: float = 0.0
+
+    @property
+    def mean_accepted(self) -> float:
+        """Tokens per verify step (accepted draft tokens + the base's own): plain decoding is 1."""
+        return sum(self.accepted_per_step) / len(self.accepted_per_step) if self.accepted_per_step else 0.0
+
+    @property
+    def draft_share(self) -> float:
+        total = self.draft_s + self.verify_s
+        return self.draft_s / total if total else 0.0
+
+
+def _accept_greedy(tree: Tree, logits: torch.Tensor) -> tuple[list[int], int]:
+    children = tree.children()
+    best = logits.argmax(dim=-1).tolist()
+    path, node = [0], 0
+    while True:
+        nxt = next((c for c in children[node] if tree.tokens[c] == best[node]), None)
+        if nxt is None:
+            return path, best[node]
+        path.append(nxt)
+        node = nxt
+
+
+def _accept_sampling(tree: Tree, logits: torch.Tensor, cfg: SamplingConfig,
+                     gen: torch.Generator | None) -> tuple[list[int], int]:
+    children = tree.children()
+    path, node = [0], 0
+    while True:
+        p = target_probs(logits[node], cfg)
+        moved = False
+        for c in children[node]:
+            x, q = tree.tokens[c], tree.proposals[c]
+            u = float(torch.rand(1, generator=gen))
+            if q is None:
+                accept = float(p[x])
+            else:
+                accept = min(1.0, float(p[x]) / float(q[x])) if q[x] > 0 else 0.0
+            if u < accept:
+                path.append(c)
+                node, moved = c, True
+                break
+            residual = torch.clamp(p - (q if q is not None else torch.nn.functional.one_hot(
+                torch.tensor(x), p.numel()).to(p.dtype)), min=0)
+            total = float(residual.sum())
+            if total <= 0:   # only reachable through rounding: every mass was proposed
+                break
+            p = residual / total
+        if not moved:
+            return path, int(torch.multinomial(p, 1, generator=gen))
+
+
+@torch.no_grad()
+def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
+                         sampling: SamplingConfig | None = None, spec: SpecConfig | None = None,
+                         eos_ids: list[int] | None = None,
+                         on_token: Callable[[int], None] | None = None,
+                         generator: torch.Generator | None = None) -> SpecResult:
+    """Generate like ``edgecpm.generate.generate``, drafting with ``draft`` and verifying with
+    ``model``. ``generator`` (sampling) overrides ``sampling.seed``: many runs can share one."""
+    sampling = sampling or SamplingConfig()
+    spec = spec or SpecConfig()
+    if not prompt:
+        raise ValueError("the prompt is empty (no tokens)")
+    if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
+        raise ValueError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
+                         "no tree mask; load the model without sparse attention")
+    headroom = max(spec.max_nodes, spec.max_draft_slots + 1)
+    need = len(prompt) + max_new_tokens + headroom
+    if need > model.max_seq_len:
+        raise ValueError(f"prompt ({len(prompt)} tokens) + {max_new_tokens} new tokens + {headroom} "
+                         f"draft slots exceeds the KV cache ({model.max_seq_len}); pass a larger "
+                         "--max-seq-len or fewer tokens")
+    gen = generator
+    if gen is None and sampling.seed is not None:
+        gen = torch.Generator().manual_seed(sampling.seed)
+    greedy = sampling.temperature == 0
+    eos = set(eos_ids or [])
+    res = SpecResult(prompt_tokens=list(prompt))
+    model.reset_caches()
+    draft.reset_cache()
+
+    def emit(tokens: list[int]) -> bool:
+        for t in tokens:
+            res.tokens.append(t)
+            if on_token is not None:
+                on_token(t)
+            if t in eos:
+                res.stopped_on_eos = True
+                return True
+            if len(res.tokens) >= max_new_tokens:
+                return True
+        return False
+
+    t0 = time.perf_counter()
+    n = len(prompt)
+    hidden = model.hidden_states(torch.tensor([prompt]), torch.arange(n))[0]
+    last = model.logits(hidden[-1])
+    root = int(torch.argmax(last)) if greedy else int(torch.multinomial(target_probs(last, sampling), 1, generator=gen))
+    res.prefill_s = time.perf_counter() - t0
+    t_start = time.perf_counter()
+    # Draft catch-up over the prompt's pairs (hidden_j, x_{j+1}), j = 0..n-1.
+    pair_tokens = torch.tensor([prompt[1:] + [root]])
+    t0 = time.perf_counter()
+    d_out = draft(pair_tokens, hidden.unsqueeze(0), torch.arange(n))[0, -1]
+    d_logits = draft.logits(d_out)
+    res.draft_s += time.perf_counter() - t0
+    committed = n
+    done = emit([root])
+    while not done:
+        t0 = time.perf_counter()
+        if spec.mode == "chain":
+            tree = draft_chain(draft, committed, d_out, d_logits, root, spec, sampling.temperature, gen)
+        else:
+            tree = draft_tree(draft, committed, d_out, d_logits, root, spec)
+        t1 = time.perf_counter()
+        res.draft_s += t1 - t0
+        # Verify every node in one forward of the base model.
+        depths = torch.tensor(tree.depths)
+        tokens = torch.tensor([tree.tokens])
+        if tree.is_chain:
+            hidden = model.hidden_states(tokens, committed + depths)[0]
+        else:
+            hidden = model.hidden_states(tokens, committed + depths,
+                                         committed + torch.arange(len(tree)),
+                                         tree_mask(tree.parents, committed, model.max_seq_len))[0]
+        logits = model.logits(hidden)
+        if greedy:
+            path, bonus = _accept_greedy(tree, logits)
+        else:
+            path, bonus = _accept_sampling(tree, logits, sampling, gen)
+        if path != list(range(len(path))):
+            src = committed + torch.tensor(path)
+            model.compact_caches(src, committed + torch.arange(len(path)))
+        res.verify_s += time.perf_counter() - t1
+        res.verify_steps += 1
+        new_tokens = [tree.tokens[i] for i in path[1:]] + [bonus]
+        res.accepted_per_step.append(len(new_tokens))
+        done = emit(new_tokens)
+        if done:
+            break
+        # Draft catch-up over the committed pairs (hidden of path node, next token).
+        t0 = time.perf_counter()
+        pair_tokens = torch.tensor([new_tokens])
+        pos = committed + torch.arange(len(path))
+        d_out = draft(pair_tokens, hidden[path].unsqueeze(0), pos)[0, -1]
+        d_logits = draft.logits(d_out)
+        res.draft_s += time.perf_counter() - t0
+        committed += len(path)
+        root = bonus
+    res.decode_s = time.perf_counter() - t_start
+    return res
