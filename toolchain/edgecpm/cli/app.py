@@ -37,6 +37,14 @@ def generate(
     max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="KV cache length"),
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
+    spec: Optional[str] = typer.Option(None, "--spec", help="Speculative decoding with this EAGLE draft "
+                                                           "head (DRAFT_DIR, or 'tiny-draft')"),
+    tree: bool = typer.Option(True, "--tree/--chain", help="--spec: EAGLE-2 tree or chain drafting"),
+    frspec: Optional[Path] = typer.Option(None, "--frspec", help="--spec: FR-Spec id list (edgecpm frspec)"),
+    num_iter: int = typer.Option(2, "--num-iter", help="--tree: expansion rounds"),
+    topk_per_iter: int = typer.Option(10, "--topk-per-iter", help="--tree: children per expanded node"),
+    tree_size: int = typer.Option(12, "--tree-size", help="--tree: tokens verified per step (root included)"),
+    chain_len: int = typer.Option(3, "--chain-len", help="--chain: draft tokens per step"),
 ):
     """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
     from edgecpm.generate import SamplingConfig, TextStream, generate as run
@@ -44,6 +52,12 @@ def generate(
     sampling = SamplingConfig(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed)
     _, m, tok = load_model_and_tokenizer(model, max_seq_len, dtype)
     ids = tok.chat([{"role": "user", "content": prompt}]) if chat else tok.encode(prompt, bos=True)
+    if spec is not None:
+        from edgecpm.cli.spec import generate_speculative
+
+        generate_speculative(m, tok, ids, n, sampling, spec, tree, frspec, num_iter, topk_per_iter,
+                             tree_size, chain_len, stats, prompt)
+        return
     stream = TextStream(tok)
     typer.echo(prompt, nl=False)
     res = run(m, ids, n, sampling, eos_ids=tok.eos_ids,
@@ -251,6 +265,59 @@ def bench(
         raise ValueError("-p, -n and -r must be at least 1")
     report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype))
     typer.echo({"md": report.markdown, "csv": report.csv, "json": report.json}[output]())
+
+
+@app.command()
+@friendly_errors
+def frspec(
+    model: str = ModelArg,
+    corpus: Path = typer.Option(..., help="UTF-8 text whose token frequencies rank the vocabulary"),
+    size: int = typer.Option(..., help="Ids to keep (MiniCPM4: 8192, 16384 or 32768)"),
+    out: Path = typer.Option(..., "-o", "--out", help="FR-Spec file to write (safetensors)"),
+):
+    """FR-Spec: the SIZE most frequent token ids of CORPUS (EOS always kept) for the draft LM head."""
+    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.speculative.frspec import count_tokens, save_frspec, top_ids
+    from edgecpm.tokenizer.tokenizer import load_tokenizer
+
+    model_dir = resolve_model(model)
+    cfg = load_config(model_dir)
+    tok = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
+    if not corpus.is_file():
+        raise ValueError(f"{corpus}: no such file")
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    with progress_bar(len(lines), "counting", "line") as bar:
+        counts = count_tokens(tok, (bar.update(1) or line for line in lines))
+    freq = top_ids(counts, size, cfg.vocab_size, keep=tok.eos_ids)
+    save_frspec(freq, out)
+    typer.echo(f"wrote {out}: {size} of {cfg.vocab_size} ids ({100 * size / cfg.vocab_size:.1f}% of the "
+               f"vocabulary) cover {100 * freq.coverage:.1f}% of {sum(counts.values()):,} corpus tokens")
+
+
+@app.command("train-draft")
+@friendly_errors
+def train_draft(
+    model: str = ModelArg,
+    out: Path = typer.Option(..., "-o", "--out", help="DRAFT_DIR to create"),
+    corpus: Optional[Path] = typer.Option(None, help="UTF-8 text (default: the embedded training corpus)"),
+    steps: int = typer.Option(120, help="Optimizer steps"),
+    batch: int = typer.Option(8),
+    seq: int = typer.Option(128, help="Tokens per training window"),
+    lr: float = typer.Option(3e-3),
+    unroll: int = typer.Option(3, help="Draft steps trained per position (EAGLE-3 training-time test)"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(2),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
+):
+    """Train an EAGLE draft head on CPU from the model's own hidden states (teacher forcing)."""
+    import json
+
+    from edgecpm.speculative.train import run as run_training
+
+    _, accept = run_training(model, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force,
+                             log=lambda e: typer.echo(json.dumps(e), err=True))
+    typer.echo(f"wrote {out}: held-out mean accepted tokens per verify step {accept}")
 
 
 @app.command()

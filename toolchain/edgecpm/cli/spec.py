@@ -1,0 +1,53 @@
+"""The speculative-decoding side of ``edgecpm generate --spec`` (kept out of app.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def load_spec(model, spec_arg: str, frspec: Path | None):
+    """The draft head bound to ``model``, with the FR-Spec subset if one is given."""
+    from edgecpm.speculative.draft import load_draft, resolve_draft
+    from edgecpm.speculative.frspec import load_frspec
+
+    cfg = model.config
+    dtype = model.model.norm.weight.dtype
+    draft = load_draft(resolve_draft(spec_arg), cfg, dtype=dtype).bind(model)
+    if frspec is not None:
+        draft.set_vocab(load_frspec(frspec, cfg.vocab_size).ids)
+    return draft
+
+
+def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg: str, tree: bool,
+                         frspec: Path | None, num_iter: int, topk_per_iter: int, tree_size: int,
+                         chain_len: int, stats: bool, echo_prompt: str) -> None:
+    from edgecpm.generate import TextStream, generate as plain
+    from edgecpm.speculative.decode import speculative_generate
+    from edgecpm.speculative.tree import SpecConfig
+
+    if not hasattr(model, "hidden_states"):
+        raise ValueError("--spec runs on an eager model directory; speculative decoding from an "
+                         "exported .pte is not implemented yet")
+    draft = load_spec(model, spec_arg, frspec)
+    spec = SpecConfig(mode="tree" if tree else "chain", num_iter=num_iter, topk_per_iter=topk_per_iter,
+                      tree_size=tree_size, chain_len=chain_len)
+    stream = TextStream(tok)
+    typer.echo(echo_prompt, nl=False)
+    res = speculative_generate(model, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
+                               on_token=lambda t: typer.echo(stream.push(t), nl=False))
+    typer.echo()
+    if stats:
+        # Plain decoding of the same request, timed the same way, for the ratio.
+        ref = plain(model, ids, n, sampling, eos_ids=tok.eos_ids)
+        spec_tok_s = len(res.tokens) / (res.prefill_s + res.decode_s)
+        plain_tok_s = len(ref.tokens) / (ref.prefill_s + ref.decode_s)
+        mode = f"tree {num_iter}/{topk_per_iter}/{tree_size}" if tree else f"chain {chain_len}"
+        vocab = f", FR-Spec {draft.vocab_ids.numel()} ids" if draft.vocab_ids is not None else ""
+        same = "" if sampling.temperature else (
+            ", output identical to plain" if ref.tokens == res.tokens else ", OUTPUT DIFFERS FROM PLAIN")
+        typer.echo(f"[speculative ({mode}{vocab}): {len(res.tokens)} tok in {res.verify_steps} verify steps, "
+                   f"mean accepted {res.mean_accepted:.2f} tok/step, draft time {100 * res.draft_share:.0f}%; "
+                   f"{spec_tok_s:.1f} tok/s vs plain {plain_tok_s:.1f} tok/s "
+                   f"({spec_tok_s / plain_tok_s:.2f}x){same}]", err=True)
