@@ -75,14 +75,16 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     from edgecpm.torch_env import require_executorch
 
     require_executorch()
-    from edgecpm.checkpoint.loader import load_model
+    from edgecpm.checkpoint.loader import load_config, load_model
     from edgecpm.eval.compare import describe_scheme, weight_bytes
 
     model_dir = Path(model_dir)
     recipe = load_target(target)
     max_seq_len = max_seq_len or recipe.max_seq_len
-    quantized = read_quant_config(model_dir) is not None
-    kernels = _kernel_library_for(recipe) if quantized else None  # checked before minutes of lowering
+    # Packed weights and InfLLM-v2 attention run on edgecpm's kernels: the library is checked
+    # before minutes of lowering, and bundled.
+    needs_kernels = read_quant_config(model_dir) is not None or load_config(model_dir).sparse_config is not None
+    kernels = _kernel_library_for(recipe) if needs_kernels else None
     say = progress or (lambda _msg: None)
     say(f"loading {model_dir}")
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
@@ -113,8 +115,8 @@ def _kernel_library_for(recipe: Target) -> Path:
     path = recipe.kernel_dir / LIBRARY_NAME
     if not path.is_file():
         raise KernelLibraryError(
-            f"a quantized program for --target {recipe.name} runs on edgecpm's kernels, and {path} is not "
-            f"built: run {recipe.kernel_build}")
+            f"a quantized or sparse-attention program for --target {recipe.name} runs on edgecpm's kernels, "
+            f"and {path} is not built: run {recipe.kernel_build}")
     return path
 
 
