@@ -39,3 +39,26 @@ def test_sparse_bundle_runs_like_eager(tmp_path):
     assert (torch.cat(got, 1) - want).abs().max().item() <= TOL
     # the program is not dense attention in disguise: dense is 10x the tolerance away
     assert (dense - want).abs().max().item() > 10 * TOL
+
+
+def test_sparse_flag_needs_a_sparse_config():
+    from typer.testing import CliRunner
+
+    from edgecpm.cli.app import app
+
+    r = CliRunner().invoke(app, ["export", "tiny", "--sparse", "-o", "unused"])
+    assert r.exit_code == 2 and "has no sparse_config" in r.output
+
+
+@pytest.mark.slow
+def test_no_sparse_exports_dense_attention(tmp_path):
+    eager = sparse_model(tmp_path / "m", REAL, 96)
+    shutil.copy(resolve_model("tiny") / "tokenizer.json", tmp_path / "m" / "ckpt")
+    bundle = export_pte(tmp_path / "m" / "ckpt", tmp_path / "pte", max_seq_len=96, sparse=False)
+    pte = PteModel(bundle)
+    assert "edgecpm::infllm_attention.out" not in pte.manifest["operators"]
+    assert pte.manifest["kernel_library"] is None and pte.manifest["config"].get("sparse_config") is None
+    ids = tokens(80)
+    set_dense(eager, True)
+    with torch.no_grad():
+        assert (pte(ids, torch.arange(80)) - eager(ids, torch.arange(80))).abs().max().item() <= TOL

@@ -219,6 +219,9 @@ def export(
     target: str = typer.Option("host", help="pte target recipe in export/targets/: host, jetson, android"),
     max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="pte: KV cache length (default: the target's)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
+    sparse: Optional[bool] = typer.Option(None, "--sparse/--no-sparse",
+                                          help="pte: InfLLM-v2 sparse attention (default: on when config.json "
+                                               "has sparse_config)"),
 ):
     """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""
     from edgecpm.checkpoint.locate import resolve_model
@@ -233,7 +236,7 @@ def export(
         from edgecpm.export.pte import PROGRAM, export_pte
 
         path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
-                          progress=lambda msg: typer.echo(f"[export] {msg}", err=True))
+                          progress=lambda msg: typer.echo(f"[export] {msg}", err=True), sparse=sparse)
         typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
     elif fmt == "onnx":
         from edgecpm.export.onnx import export_onnx

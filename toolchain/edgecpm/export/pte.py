@@ -23,7 +23,7 @@ import torch
 from edgecpm.atomic import atomic_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.checkpoint.quantized import TOKENIZER_FILES
-from edgecpm.errors import CheckpointError, KernelLibraryError
+from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
@@ -71,7 +71,9 @@ def program_operators(program) -> list[str]:
 
 
 def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int | None = None,
-               overwrite: bool = False, progress=None) -> Path:
+               overwrite: bool = False, progress=None, sparse: bool | None = None) -> Path:
+    """``sparse``: None follows config.json's sparse_config (InfLLM-v2 when present), False exports
+    dense attention, True insists on sparse (an error for a model without sparse_config)."""
     from edgecpm.torch_env import require_executorch
 
     require_executorch()
@@ -83,11 +85,18 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     max_seq_len = max_seq_len or recipe.max_seq_len
     # Packed weights and InfLLM-v2 attention run on edgecpm's kernels: the library is checked
     # before minutes of lowering, and bundled.
-    needs_kernels = read_quant_config(model_dir) is not None or load_config(model_dir).sparse_config is not None
+    has_sparse = load_config(model_dir).sparse_config is not None
+    if sparse and not has_sparse:
+        raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
+                          "InfLLM-v2 attention (MiniCPM4-8B); MiniCPM4-0.5B has none")
+    sparse = has_sparse if sparse is None else sparse
+    needs_kernels = read_quant_config(model_dir) is not None or sparse
     kernels = _kernel_library_for(recipe) if needs_kernels else None
     say = progress or (lambda _msg: None)
     say(f"loading {model_dir}")
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
+    if has_sparse and not sparse:
+        model.use_dense_attention()
     cfg = model.config
     program, metadata = lower_model(model, max_seq_len, say)
     ops = program_operators(program)

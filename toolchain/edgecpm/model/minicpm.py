@@ -191,6 +191,14 @@ class MiniCPMForCausalLM(nn.Module):
                                                               cfg.head_dim, layer.self_attn.sparse, dtype, weight.device)
         self.max_seq_len = max_seq_len
 
+    def use_dense_attention(self) -> None:
+        """Run every layer with plain dense attention (``export --no-sparse``): the same weights,
+        the config without sparse_config; the compressed-key caches are dropped."""
+        for layer in self.model.layers:
+            layer.self_attn.sparse = None
+            layer.self_attn.ck_cache = None
+        self.config.sparse_config = None
+
     def reset_caches(self):
         for layer in self.model.layers:
             layer.self_attn.kv_cache.k_cache.zero_()
@@ -218,6 +226,9 @@ class MiniCPMForCausalLM(nn.Module):
             cos, sin = self.rope_cos[input_pos], self.rope_sin[input_pos]
             # Query at position p sees cache slots 0..p: stale slots beyond p are masked out.
             mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0) if attn_mask is None else attn_mask
+        if attn_mask is not None and self.config.sparse_config is not None:
+            raise NotImplementedError("a tree attention mask with InfLLM-v2 sparse attention is not supported: "
+                                      "the sparse op's mask is causal by position")
         slots = input_pos if cache_pos is None else cache_pos
         h = self.model.embed_tokens(tokens) * self.config.scale_emb
         for layer in self.model.layers:
