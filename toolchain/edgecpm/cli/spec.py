@@ -39,8 +39,10 @@ def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg:
                                on_token=lambda t: typer.echo(stream.push(t), nl=False))
     typer.echo()
     if stats:
-        # Plain decoding of the same request, timed the same way, for the ratio.
+        # Both timed warm and without streaming: plain decoding of the same request, then the
+        # speculative run again (the streamed one above paid first-call costs).
         ref = plain(model, ids, n, sampling, eos_ids=tok.eos_ids)
+        res = speculative_generate(model, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids)
         spec_tok_s = len(res.tokens) / (res.prefill_s + res.decode_s)
         plain_tok_s = len(ref.tokens) / (ref.prefill_s + ref.decode_s)
         mode = f"tree {num_iter}/{topk_per_iter}/{tree_size}" if tree else f"chain {chain_len}"
