@@ -4,7 +4,7 @@ Devices:
 - ``host``: a checkpoint runs in eager PyTorch; an exported ``.pte`` directory runs through the
   ExecuTorch Python runtime *and* the native ``edgecpm-runner`` (its JSON stats line), side by side.
 - ``cuda``: the GPU reference path (ARCHITECTURE.md principle 4): the checkpoint on the GPU with the
-  quantized linears dispatched to the Triton kernels (``edgecpm.kernels.triton_linear``), plus
+  quantized linears and InfLLM-v2 attention dispatched to the Triton kernels (``edgecpm.kernels``), plus
   its agreement with the eager CPU model (top-1 match, max logit difference) on the prompt.
 - ``ssh://`` and ``adb://`` are on the roadmap and refused with a message.
 
@@ -150,13 +150,13 @@ def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
     if not torch.cuda.is_available():
         raise EdgecpmError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False); "
                            "run on a machine with an NVIDIA GPU and a CUDA build of torch")
+    from edgecpm.checkpoint.loader import load_model
+    from edgecpm.kernels import register_cuda_kernels
+
     try:
-        from edgecpm.kernels.triton_linear import register_cuda_kernels
+        register_cuda_kernels()
     except ImportError as e:
         raise EdgecpmError(f"--device cuda needs Triton ({e}); pip install 'edgecpm[gpu]'") from None
-    from edgecpm.checkpoint.loader import load_model
-
-    register_cuda_kernels()
     return OnDevice(load_model(model_dir, dtype=dtype, max_seq_len=max_seq_len), "cuda")
 
 
