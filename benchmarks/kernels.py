@@ -7,8 +7,9 @@ Not a test: it prints tables. Shared machines are noisy, so read the ratios, and
     .venv/bin/python benchmarks/kernels.py --model-layers 4 # a shorter model (lowering 24 layers takes minutes)
     .venv/bin/python benchmarks/kernels.py --skip-model
 
-The model table also gets llama.cpp rows (Q4_0 and TQ2_0 GGUF of the same shapes and seed, run
-by llama-cpp-python: benchmarks/llamacpp_peer.py) when llama-cpp-python is installed.
+The model table also gets llama.cpp rows when llama-cpp-python is installed
+(benchmarks/llamacpp_peer.py): Q4_0 and TQ2_0 GGUF of the same shapes and seed with a Q8_0 table
+and head, each beside our .pte of the same quantized checkpoint (int8 table and head).
 
 Rows: fp32 XNNPACK (the float baseline), 8da4w XNNPACK (torchao int4 g32 weights, int8 dynamic
 activations: ExecuTorch's standard quantized path), and ours: int4 g32 and ternary TQ2_0 (each
@@ -142,9 +143,10 @@ def main() -> None:
         rows = model_decode_rows(args.model_layers, args.tokens)
         from llamacpp_peer import gguf_rows, llama_cpp_available
 
-        if llama_cpp_available():  # the same shapes (and seed) as GGUF, in llama.cpp itself
+        if llama_cpp_available():  # the same shapes (and seed) as GGUF, in llama.cpp itself, beside our .pte
             base = rows[0][3]
-            rows += [(name, mib, pp, tg, tg / base) for name, mib, pp, tg in gguf_rows(args.model_layers, args.tokens)]
+            rows += [(name, mib, pp, tg, tg / base)
+                     for name, mib, pp, tg in gguf_rows(args.model_layers, args.tokens, pte=True)]
         else:
             print("(no llama.cpp rows: llama-cpp-python is not installed; see benchmarks/llamacpp_peer.py)")
         print_table(f"minicpm4-0.5b shapes ({args.model_layers} layers, random weights), decode of "
