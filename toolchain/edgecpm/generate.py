@@ -27,10 +27,9 @@ class SamplingConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
 
 
-def sample(logits: torch.Tensor, cfg: SamplingConfig, gen: torch.Generator | None) -> int:
-    """One token id from a [vocab] fp32 logit vector."""
-    if cfg.temperature == 0:
-        return int(torch.argmax(logits))
+def sampling_weights(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
+    """The unnormalised [vocab] weights ``sample`` draws from (temperature > 0): temperature, then
+    top-k, then top-p. Speculative rejection sampling uses the same distribution."""
     logits = logits / cfg.temperature
     if cfg.top_k > 0:
         kth = torch.topk(logits, min(cfg.top_k, logits.numel())).values[-1]
@@ -42,7 +41,14 @@ def sample(logits: torch.Tensor, cfg: SamplingConfig, gen: torch.Generator | Non
         drop = sorted_p.cumsum(0) - sorted_p >= cfg.top_p
         sorted_p[drop] = 0.0
         probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
-    return int(torch.multinomial(probs, 1, generator=gen))
+    return probs
+
+
+def sample(logits: torch.Tensor, cfg: SamplingConfig, gen: torch.Generator | None) -> int:
+    """One token id from a [vocab] fp32 logit vector."""
+    if cfg.temperature == 0:
+        return int(torch.argmax(logits))
+    return int(torch.multinomial(sampling_weights(logits, cfg), 1, generator=gen))
 
 
 @dataclass

@@ -24,22 +24,13 @@ from typing import Callable
 
 import torch
 
-from edgecpm.generate import GenerationResult, SamplingConfig
+from edgecpm.generate import GenerationResult, SamplingConfig, sampling_weights
 from edgecpm.speculative.tree import SpecConfig, Tree, draft_chain, draft_tree, tree_mask
 
 
 def target_probs(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
-    """The distribution ``edgecpm.generate.sample`` draws from, as a [vocab] tensor."""
-    logits = logits / cfg.temperature
-    if cfg.top_k > 0:
-        kth = torch.topk(logits, min(cfg.top_k, logits.numel())).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    if cfg.top_p < 1.0:
-        sorted_p, order = torch.sort(probs, descending=True)
-        drop = sorted_p.cumsum(0) - sorted_p >= cfg.top_p
-        sorted_p[drop] = 0.0
-        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
+    """The distribution ``edgecpm.generate.sample`` draws from, as a normalised [vocab] tensor."""
+    probs = sampling_weights(logits, cfg)
     return probs / probs.sum()
 
 
