@@ -44,14 +44,17 @@ class _Forward(torch.nn.Module):
         return self.model(tokens, input_pos)
 
 
-def lower_model(model, max_seq_len: int, say=lambda _msg: None):
+def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int | None = None):
     """An in-memory model (float, edgecpm-quantized, or torchao-quantized) → (ExecuTorch program
-    manager, its metadata methods). The model must have caches for ``max_seq_len``."""
+    manager, its metadata methods). The model must have caches for ``max_seq_len``.
+
+    ``max_chunk`` bounds the tokens per call (default ``max_seq_len``): ExecuTorch plans activation
+    memory for the largest call, so a long cache wants a smaller prefill chunk."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
     cfg = model.config
-    seq = torch.export.Dim("seq", min=1, max=max_seq_len)
+    seq = torch.export.Dim("seq", min=1, max=max_chunk or max_seq_len)
     say("torch.export")
     ep = torch.export.export(_Forward(model), (torch.tensor([[cfg.bos_token_id, 2]]), torch.arange(2)),
                              dynamic_shapes=({1: seq}, {0: seq}), strict=False)
