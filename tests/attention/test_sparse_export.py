@@ -10,19 +10,11 @@ import torch
 
 from edgecpm.model.config import SparseConfig
 from tests.attention.test_sparse_model import sparse_model, tokens
+from tests.model.test_export import Step
 
 SC = SparseConfig(kernel_size=4, kernel_stride=2, init_blocks=1, block_size=8, window_size=8, topk=2,
                   dense_len=20)
 MAX_SEQ_LEN = 64
-
-
-class Step(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, tokens, input_pos):
-        return self.model(tokens, input_pos)
 
 
 def test_exported_program_equals_eager(tmp_path):
