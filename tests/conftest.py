@@ -91,6 +91,17 @@ class TinyBundles:
         return self._made[name]
 
 
+@pytest.fixture(scope="module")
+def lib():
+    """The host kernel library, loaded once; tests may force an ISA, the best one is restored after."""
+    from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa
+
+    lib = load_library()  # fails naming `make kernels` when the library is not built
+    best = kernel_isa(lib)
+    yield lib
+    set_kernel_isa(best, lib)
+
+
 @pytest.fixture(scope="session")
 def tiny_bundles(tmp_path_factory) -> TinyBundles:
     return TinyBundles(tmp_path_factory.mktemp("bundles"))

@@ -14,20 +14,12 @@ from torch import nn
 
 import edgecpm.attention.ops  # noqa: F401  registers the op
 from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_attention_reference, select_blocks
-from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa
+from edgecpm.export.kernel_library import set_kernel_isa
 
 S, HQ, HKV = 1024, 8, 2
 # MiniCPM4's geometry (window 32, stride 16, block 64) with a budget of 6 of up to 16 blocks.
 SPARSE = SparseParams(kernel_size=32, kernel_stride=16, block_size=64, init_blocks=1, local_blocks=2, topk=6,
                       dense_len=-1)
-
-
-@pytest.fixture(scope="module")
-def lib():
-    lib = load_library()  # fails naming `make kernels` when the library is not built
-    best = kernel_isa(lib)
-    yield lib
-    set_kernel_isa(best, lib)
 
 
 class OneOp(nn.Module):

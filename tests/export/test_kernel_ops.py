@@ -13,17 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa
+from edgecpm.export.kernel_library import set_kernel_isa
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.linear import Int4Linear, Int8Linear, QuantizedEmbedding, TernaryLinear, quantize_table
-
-
-@pytest.fixture(scope="module")
-def lib():
-    lib = load_library()  # fails naming `make kernels` when the library is not built
-    best = kernel_isa(lib)
-    yield lib
-    set_kernel_isa(best, lib)
 
 
 def run_program(module: nn.Module, example: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
