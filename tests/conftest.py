@@ -63,6 +63,7 @@ class TinyBundles:
     (about a minute apiece on 2 cores), shared by the export, runner and benchmark tests.
 
     ``[name]`` → (the checkpoint the eager reference loads, the exported bundle directory).
+    ``float-spec`` is the float program with the speculative methods of ``tiny-draft``.
     """
 
     SCHEMES = ("float", "int4", "ternary")
@@ -78,8 +79,10 @@ class TinyBundles:
             from edgecpm.export.pte import export_pte
             from edgecpm.quant.config import Int4Config, TernaryConfig
 
-            if name == "float":
+            draft = None
+            if name in ("float", "float-spec"):
                 ckpt = resolve_model("tiny")
+                draft = "tiny-draft" if name == "float-spec" else None
             else:
                 # int4 with an int8 table and tied head: int4_linear, int8_embedding, int8_linear;
                 # the BitCPM-style twin in TQ2_0: ternary_linear.
@@ -87,7 +90,7 @@ class TinyBundles:
                             "ternary": ("tiny-ternary", TernaryConfig(group_size=256, layout="tq2_0"))}[name]
                 ckpt = self.root / f"{name}-ckpt"
                 quantize_checkpoint(resolve_model(src), ckpt, cfg)
-            self._made[name] = (ckpt, export_pte(ckpt, self.root / name, max_seq_len=self.MAX_SEQ_LEN))
+            self._made[name] = (ckpt, export_pte(ckpt, self.root / name, max_seq_len=self.MAX_SEQ_LEN, draft=draft))
         return self._made[name]
 
 

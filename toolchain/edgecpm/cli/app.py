@@ -38,7 +38,8 @@ def generate(
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
     spec: Optional[str] = typer.Option(None, "--spec", help="Speculative decoding with this EAGLE draft "
-                                                           "head (DRAFT_DIR, or 'tiny-draft')"),
+                                                           "head (DRAFT_DIR, or 'tiny-draft'; 'program' "
+                                                           "for a .pte exported with --draft)"),
     tree: bool = typer.Option(True, "--tree/--chain", help="--spec: EAGLE-2 tree or chain drafting"),
     frspec: Optional[Path] = typer.Option(None, "--frspec", help="--spec: FR-Spec id list (edgecpm frspec)"),
     num_iter: int = typer.Option(2, "--num-iter", help="--tree: expansion rounds"),
@@ -222,11 +223,18 @@ def export(
     sparse: Optional[bool] = typer.Option(None, "--sparse/--no-sparse",
                                           help="pte: InfLLM-v2 sparse attention (default: on when config.json "
                                                "has sparse_config)"),
+    draft: Optional[str] = typer.Option(None, "--draft", help="pte: add the speculative-decoding methods "
+                                                             "(verify, draft) with this EAGLE draft head "
+                                                             "(DRAFT_DIR or 'tiny-draft')"),
+    frspec: Optional[Path] = typer.Option(None, "--frspec", help="pte --draft: FR-Spec id list for the draft's "
+                                                                "LM head (edgecpm frspec)"),
 ):
     """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""
     from edgecpm.checkpoint.locate import resolve_model
 
     src = resolve_model(model)
+    if fmt != "pte" and (draft is not None or frspec is not None):
+        raise ValueError(f"--draft/--frspec add methods to an ExecuTorch program: use --format pte, not {fmt}")
     if fmt == "gguf":
         from edgecpm.export.gguf import export_gguf
 
@@ -236,7 +244,8 @@ def export(
         from edgecpm.export.pte import PROGRAM, export_pte
 
         path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
-                          progress=lambda msg: typer.echo(f"[export] {msg}", err=True), sparse=sparse)
+                          progress=lambda msg: typer.echo(f"[export] {msg}", err=True), sparse=sparse,
+                          draft=draft, frspec=frspec)
         typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
     elif fmt == "onnx":
         from edgecpm.export.onnx import export_onnx

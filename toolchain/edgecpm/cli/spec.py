@@ -8,16 +8,26 @@ import typer
 
 
 def load_spec(model, spec_arg: str, frspec: Path | None):
-    """The draft head bound to ``model``, with the FR-Spec subset if one is given."""
+    """(base, draft) for ``speculative_generate``: an eager model and the draft head bound to it
+    (with the FR-Spec subset if one is given), or an exported program's own ``verify``/``draft``
+    methods (``--spec program``; the draft and FR-Spec list were fixed at export)."""
     from edgecpm.speculative.draft import load_draft, resolve_draft
     from edgecpm.speculative.frspec import load_frspec
 
+    if not hasattr(model, "hidden_states"):
+        from edgecpm.speculative.pte import load_pte_spec
+
+        exported = (model.manifest.get("speculative") or {}).get("draft")
+        if spec_arg not in ("program", exported) or frspec is not None:
+            raise ValueError(f"{model.dir}: an exported program drafts with the head it was exported with "
+                             f"({exported or 'none'}): pass --spec program, without --frspec")
+        return load_pte_spec(model)
     cfg = model.config
     dtype = model.model.norm.weight.dtype
     draft = load_draft(resolve_draft(spec_arg), cfg, dtype=dtype).bind(model)
     if frspec is not None:
         draft.set_vocab(load_frspec(frspec, cfg.vocab_size).ids)
-    return draft
+    return model, draft
 
 
 def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg: str, tree: bool,
@@ -27,22 +37,19 @@ def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg:
     from edgecpm.speculative.decode import speculative_generate
     from edgecpm.speculative.tree import SpecConfig
 
-    if not hasattr(model, "hidden_states"):
-        raise ValueError("--spec runs on an eager model directory; speculative decoding from an "
-                         "exported .pte is not implemented yet")
-    draft = load_spec(model, spec_arg, frspec)
+    base, draft = load_spec(model, spec_arg, frspec)
     spec = SpecConfig(mode="tree" if tree else "chain", num_iter=num_iter, topk_per_iter=topk_per_iter,
                       tree_size=tree_size, chain_len=chain_len)
     stream = TextStream(tok)
     typer.echo(echo_prompt, nl=False)
-    res = speculative_generate(model, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
+    res = speculative_generate(base, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
                                on_token=lambda t: typer.echo(stream.push(t), nl=False))
     typer.echo()
     if stats:
         # Both timed warm and without streaming: plain decoding of the same request, then the
         # speculative run again (the streamed one above paid first-call costs).
         ref = plain(model, ids, n, sampling, eos_ids=tok.eos_ids)
-        res = speculative_generate(model, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids)
+        res = speculative_generate(base, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids)
         spec_tok_s = len(res.tokens) / (res.prefill_s + res.decode_s)
         plain_tok_s = len(ref.tokens) / (ref.prefill_s + ref.decode_s)
         mode = f"tree {num_iter}/{topk_per_iter}/{tree_size}" if tree else f"chain {chain_len}"

@@ -44,12 +44,14 @@ class _Forward(torch.nn.Module):
         return self.model(tokens, input_pos)
 
 
-def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int | None = None):
+def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int | None = None,
+                extra_methods: dict | None = None):
     """An in-memory model (float, edgecpm-quantized, or torchao-quantized) → (ExecuTorch program
     manager, its metadata methods). The model must have caches for ``max_seq_len``.
 
     ``max_chunk`` bounds the tokens per call (default ``max_seq_len``): ExecuTorch plans activation
-    memory for the largest call, so a long cache wants a smaller prefill chunk."""
+    memory for the largest call, so a long cache wants a smaller prefill chunk.
+    ``extra_methods``: more exported programs by method name (the speculative-decoding methods)."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
@@ -62,9 +64,20 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
                 "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
-    edge = to_edge_transform_and_lower({"forward": ep}, partitioner=[XnnpackPartitioner()],
+    edge = to_edge_transform_and_lower({"forward": ep, **(extra_methods or {})}, partitioner=[XnnpackPartitioner()],
                                        constant_methods=metadata)
-    return edge.to_executorch(), metadata
+    if not extra_methods:
+        return edge.to_executorch(), metadata
+    # Several methods: the runtime gives all host methods one set of planned arenas, so mutable
+    # buffers (KV caches) must be planned into the shared-state arena (mem_id 2) by name, or one
+    # method's activations overwrite another's cache. Same name, same slot: ``forward`` and
+    # ``verify`` share the base KV cache; the draft head's cache has its own.
+    from executorch.exir import ExecutorchBackendConfig
+    from executorch.exir.passes import MemoryPlanningPass
+
+    config = ExecutorchBackendConfig(memory_planning_pass=MemoryPlanningPass(share_mutable_buffers=True),
+                                     emit_mutable_buffer_names=True)
+    return edge.to_executorch(config), metadata
 
 
 def program_operators(program) -> list[str]:
@@ -74,9 +87,12 @@ def program_operators(program) -> list[str]:
 
 
 def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int | None = None,
-               overwrite: bool = False, progress=None, sparse: bool | None = None) -> Path:
+               overwrite: bool = False, progress=None, sparse: bool | None = None,
+               draft: str | Path | None = None, frspec: str | Path | None = None) -> Path:
     """``sparse``: None follows config.json's sparse_config (InfLLM-v2 when present), False exports
-    dense attention, True insists on sparse (an error for a model without sparse_config)."""
+    dense attention, True insists on sparse (an error for a model without sparse_config).
+    ``draft``: an EAGLE draft head (DRAFT_DIR or 'tiny-draft') exported as the speculative-decoding
+    methods of the same program (``edgecpm.speculative.pte``), with the ``frspec`` id list if given."""
     from edgecpm.torch_env import require_executorch
 
     require_executorch()
@@ -93,6 +109,11 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
                           "InfLLM-v2 attention (MiniCPM4-8B); MiniCPM4-0.5B has none")
     sparse = has_sparse if sparse is None else sparse
+    if draft is not None and sparse:
+        raise ConfigError(f"{model_dir / 'config.json'}: --draft needs dense attention (InfLLM-v2 sparse "
+                          "attention has no tree mask): add --no-sparse")
+    if frspec is not None and draft is None:
+        raise ConfigError("--frspec restricts a draft head's LM head: pass --draft DRAFT_DIR with it")
     needs_kernels = read_quant_config(model_dir) is not None or sparse
     kernels = _kernel_library_for(recipe) if needs_kernels else None
     say = progress or (lambda _msg: None)
@@ -101,7 +122,12 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     if has_sparse and not sparse:
         model.use_dense_attention()
     cfg = model.config
-    program, metadata = lower_model(model, max_seq_len, say)
+    extra, spec_info = None, None
+    if draft is not None:
+        from edgecpm.speculative.pte import draft_methods
+
+        extra, spec_info = draft_methods(model, draft, frspec, max_seq_len, say)
+    program, metadata = lower_model(model, max_seq_len, say, extra_methods=extra)
     ops = program_operators(program)
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
@@ -116,9 +142,12 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
                     "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
-                    "max_seq_len": max_seq_len, "config": cfg.to_hf_dict(), "methods": ["forward", *metadata],
+                    "max_seq_len": max_seq_len, "config": cfg.to_hf_dict(),
+                    "methods": ["forward", *(extra or {}), *metadata],
                     "operators": ops, "kernel_library": LIBRARY_NAME if kernels is not None else None,
                     "sha256": files}
+        if spec_info is not None:
+            manifest["speculative"] = spec_info
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return Path(out_dir)
 
@@ -169,7 +198,8 @@ class PteModel:
                                      f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
         bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
         ensure_operators(self.manifest["operators"], program, bundled)
-        self._method = Runtime.get().load_program(str(program)).load_method("forward")
+        self.program = Runtime.get().load_program(str(program))
+        self._method = self.program.load_method("forward")
 
     def reset_caches(self):
         # Stale cache slots are masked by position, so reuse is safe; nothing to clear.

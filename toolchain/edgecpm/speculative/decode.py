@@ -34,6 +34,35 @@ def target_probs(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
     return probs / probs.sum()
 
 
+class EagerBase:
+    """The base side of speculative decoding for an eager model. The contract (shared with the
+    exported program's ``verify`` method, ``edgecpm.speculative.pte``): ``verify(tokens [T],
+    input_pos [T], cache_pos, attn_mask) -> (hidden [T, h], logits [T, vocab])``,
+    ``compact_caches(src, dst)``, ``reset_caches()``, ``max_seq_len``."""
+
+    def __init__(self, model):
+        if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
+            raise ValueError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
+                             "no tree mask; load the model without sparse attention")
+        self.model = model
+        self.max_seq_len = model.max_seq_len
+
+    def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
+        hidden = self.model.hidden_states(tokens.view(1, -1), input_pos, cache_pos, attn_mask)[0]
+        return hidden, self.model.logits(hidden)
+
+    def compact_caches(self, src, dst):
+        self.model.compact_caches(src, dst)
+
+    def reset_caches(self):
+        self.model.reset_caches()
+
+
+def as_spec_base(model):
+    """An eager model wrapped in ``EagerBase``; anything with ``verify`` (a program) as it is."""
+    return model if hasattr(model, "verify") else EagerBase(model)
+
+
 @dataclass
 class SpecResult(GenerationResult):
     verify_steps: int = 0
@@ -99,14 +128,14 @@ def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
                          on_token: Callable[[int], None] | None = None,
                          generator: torch.Generator | None = None) -> SpecResult:
     """Generate like ``edgecpm.generate.generate``, drafting with ``draft`` and verifying with
-    ``model``. ``generator`` (sampling) overrides ``sampling.seed``: many runs can share one."""
+    ``model`` (an eager model, or the verify side of an exported program). ``draft`` has
+    ``step`` (``EagleDraft.step``'s contract). ``generator`` (sampling) overrides
+    ``sampling.seed``: many runs can share one."""
     sampling = sampling or SamplingConfig()
     spec = spec or SpecConfig()
     if not prompt:
         raise ValueError("the prompt is empty (no tokens)")
-    if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
-        raise ValueError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
-                         "no tree mask; load the model without sparse attention")
+    model = as_spec_base(model)
     headroom = max(spec.max_nodes, spec.max_draft_slots + 1)
     need = len(prompt) + max_new_tokens + headroom
     if need > model.max_seq_len:
@@ -136,16 +165,15 @@ def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
 
     t0 = time.perf_counter()
     n = len(prompt)
-    hidden = model.hidden_states(torch.tensor([prompt]), torch.arange(n))[0]
-    last = model.logits(hidden[-1])
+    hidden, logits = model.verify(torch.tensor(prompt), torch.arange(n))
+    last = logits[-1]
     root = int(torch.argmax(last)) if greedy else int(torch.multinomial(target_probs(last, sampling), 1, generator=gen))
     res.prefill_s = time.perf_counter() - t0
     t_start = time.perf_counter()
     # Draft catch-up over the prompt's pairs (hidden_j, x_{j+1}), j = 0..n-1.
-    pair_tokens = torch.tensor([prompt[1:] + [root]])
     t0 = time.perf_counter()
-    d_out = draft(pair_tokens, hidden.unsqueeze(0), torch.arange(n))[0, -1]
-    d_logits = draft.logits(d_out)
+    d_out, d_logits = draft.step(torch.tensor(prompt[1:] + [root]), hidden, torch.arange(n))
+    d_out, d_logits = d_out[-1], d_logits[-1]
     res.draft_s += time.perf_counter() - t0
     committed = n
     done = emit([root])
@@ -159,14 +187,12 @@ def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
         res.draft_s += t1 - t0
         # Verify every node in one forward of the base model.
         depths = torch.tensor(tree.depths)
-        tokens = torch.tensor([tree.tokens])
+        tokens = torch.tensor(tree.tokens)
         if tree.is_chain:
-            hidden = model.hidden_states(tokens, committed + depths)[0]
+            hidden, logits = model.verify(tokens, committed + depths)
         else:
-            hidden = model.hidden_states(tokens, committed + depths,
-                                         committed + torch.arange(len(tree)),
-                                         tree_mask(tree.parents, committed, model.max_seq_len))[0]
-        logits = model.logits(hidden)
+            hidden, logits = model.verify(tokens, committed + depths, committed + torch.arange(len(tree)),
+                                          tree_mask(tree.parents, committed, model.max_seq_len))
         if greedy:
             path, bonus = _accept_greedy(tree, logits)
         else:
@@ -183,10 +209,8 @@ def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
             break
         # Draft catch-up over the committed pairs (hidden of path node, next token).
         t0 = time.perf_counter()
-        pair_tokens = torch.tensor([new_tokens])
-        pos = committed + torch.arange(len(path))
-        d_out = draft(pair_tokens, hidden[path].unsqueeze(0), pos)[0, -1]
-        d_logits = draft.logits(d_out)
+        d_out, d_logits = draft.step(torch.tensor(new_tokens), hidden[path], committed + torch.arange(len(path)))
+        d_out, d_logits = d_out[-1], d_logits[-1]
         res.draft_s += time.perf_counter() - t0
         committed += len(path)
         root = bonus

@@ -173,6 +173,19 @@ class EagleDraft(nn.Module):
     def to_full_ids(self, ids: torch.Tensor) -> torch.Tensor:
         return ids if self.vocab_ids is None else self.vocab_ids[ids]
 
+    @property
+    def max_seq_len(self) -> int:
+        return self.base.max_seq_len
+
+    def step(self, tokens: torch.Tensor, hidden: torch.Tensor, input_pos: torch.Tensor,
+             cache_pos: torch.Tensor | None = None,
+             attn_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One drafting call on the cache path, as speculative decoding makes it (the exported
+        ``draft`` method has the same contract): tokens [T], hidden [T, h] → (predicted hidden
+        [T, h], draft logits [T, N])."""
+        out = self(tokens.view(1, -1), hidden.unsqueeze(0), input_pos, cache_pos, attn_mask)[0]
+        return out, self.logits(out)
+
 
 # ---- files ----
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

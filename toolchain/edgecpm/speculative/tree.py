@@ -102,7 +102,7 @@ def draft_chain(draft, committed: int, d_hidden: torch.Tensor, d_logits: torch.T
                 cfg: SpecConfig, temperature: float = 0.0, gen: torch.Generator | None = None) -> Tree:
     """``chain_len`` tokens, each the draft's argmax (greedy) or a sample of its distribution."""
     tree = Tree(tokens=[root], parents=[-1], depths=[0], proposals=[None])
-    vocab = draft.base.config.vocab_size
+    vocab = draft.config.vocab_size
     hidden, logits = d_hidden, d_logits
     for i in range(cfg.chain_len):
         if temperature == 0:
@@ -118,9 +118,8 @@ def draft_chain(draft, committed: int, d_hidden: torch.Tensor, d_logits: torch.T
         tree.depths.append(i + 1)
         tree.proposals.append(proposal)
         if i + 1 < cfg.chain_len:
-            pos = torch.tensor([committed + i])
-            hidden = draft(torch.tensor([[token]]), hidden.view(1, 1, -1), pos)[0, -1]
-            logits = draft.logits(hidden)
+            out, out_logits = draft.step(torch.tensor([token]), hidden.view(1, -1), torch.tensor([committed + i]))
+            hidden, logits = out[0], out_logits[0]
     return tree
 
 
@@ -128,7 +127,7 @@ def draft_tree(draft, committed: int, d_hidden: torch.Tensor, d_logits: torch.Te
                cfg: SpecConfig) -> Tree:
     """EAGLE-2 dynamic tree (deterministic top-k proposals)."""
     k = cfg.topk_per_iter
-    max_seq_len = draft.base.max_seq_len
+    max_seq_len = draft.max_seq_len
     # The pool of scored nodes: token (draft vocabulary index), parent (pool index, -1 = root),
     # depth, cumulative log-prob, predicted hidden of the pair it stands for (set when expanded).
     logp = torch.log_softmax(d_logits.float(), dim=-1)
@@ -159,10 +158,10 @@ def draft_tree(draft, committed: int, d_hidden: torch.Tensor, d_logits: torch.Te
         hidden_in = torch.stack([parent_hidden[parents[i]] for i in frontier])
         pos = torch.tensor([committed + depths[i] - 1 for i in frontier])
         slots = torch.tensor([committed + slot_of[i] for i in frontier])
-        out = draft(tokens.view(1, -1), hidden_in.unsqueeze(0), pos, slots, mask)[0]
+        out, out_logits = draft.step(tokens, hidden_in, pos, slots, mask)
         for j, node in enumerate(frontier):
             parent_hidden[node] = out[j]
-        child_logp = torch.log_softmax(draft.logits(out).float(), dim=-1)
+        child_logp = torch.log_softmax(out_logits.float(), dim=-1)
         top = torch.topk(child_logp, min(k, child_logp.shape[-1]), dim=-1)
         new = []
         for j, node in enumerate(frontier):
