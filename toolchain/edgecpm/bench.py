@@ -10,6 +10,12 @@ Devices:
 
 Rows use llama-bench's columns; ``t/s`` is mean ± sd over ``reps`` runs after one warm-up, and
 ``GB/s`` on decode rows is the stored weight bytes streamed per second (the roofline measure).
+
+``--spec DRAFT`` (or ``program`` for a ``.pte`` exported with ``--draft``) adds a speculative
+decode row per backend and a summary: mean tokens per verify step, the draft's share of decode
+time, speedup over the plain decode row of the same backend, and whether the greedy tokens equal
+plain decoding's. The prompt is then held-out text (the embedded corpus's held-out split, through
+the model's tokenizer), not random ids, on which every draft is wrong.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class BenchRow:
 class BenchReport:
     rows: list[BenchRow] = field(default_factory=list)
     agreement: dict | None = None  # cuda: {"top1_match": fraction, "max_abs_logit_diff": float}
+    speculative: list[dict] = field(default_factory=list)  # one summary per backend (--spec)
 
     def markdown(self) -> str:
         lines = ["| model | size | params | backend | threads | test | t/s | GB/s |",
@@ -63,6 +70,10 @@ class BenchReport:
             gbs = f"{r.weight_gb_s:.2f}" if r.weight_gb_s is not None else ""
             lines.append(f"| {r.model} | {r.size_mib:.1f} MiB | {r.params_m:.2f} M | {r.backend} | {r.threads} | "
                          f"{r.test} | {r.mean:.1f} ± {r.sd:.1f} | {gbs} |")
+        for sp in self.speculative:
+            lines.append(f"\nspeculative ({sp['label']}) on {sp['backend']}: {sp['mean_accepted']:.2f} tok per verify "
+                         f"step, draft {100 * sp['draft_share']:.0f} % of decode time, {sp['speedup']:.2f}x plain "
+                         f"decode, greedy tokens {'identical to' if sp['identical'] else 'DIFFERENT FROM'} plain")
         if self.agreement:
             a = self.agreement
             lines.append(f"\nagreement with eager CPU over the prompt: top-1 {100 * a['top1_match']:.1f} %, "
@@ -71,7 +82,7 @@ class BenchReport:
 
     def json(self) -> str:
         rows = [{**asdict(r), "mean_t_s": r.mean, "sd_t_s": r.sd, "weight_gb_s": r.weight_gb_s} for r in self.rows]
-        return json.dumps({"rows": rows, "agreement": self.agreement}, indent=2)
+        return json.dumps({"rows": rows, "agreement": self.agreement, "speculative": self.speculative}, indent=2)
 
     def csv(self) -> str:
         out = ["model,size_mib,params_m,backend,threads,test,mean_t_s,sd_t_s,weight_gb_s"]
@@ -101,6 +112,39 @@ def generate_samples(model, prompt: list[int], n_gen: int, reps: int) -> list[tu
         pp.append(res.prefill_tok_s)
         tg.append(res.decode_tok_s)
     return [(f"pp{len(prompt)}", pp), (f"tg{n_gen}", tg)]
+
+
+def spec_samples(base, draft, prompt: list[int], n_gen: int, reps: int, spec) -> tuple[list[float], dict]:
+    """Speculative decode tok/s over ``reps`` runs after a warm-up, and the runs' statistics."""
+    from edgecpm.speculative.decode import speculative_generate
+
+    speculative_generate(base, draft, prompt, 2, spec=spec)
+    tg, emitted, steps, draft_s, verify_s = [], 0, 0, 0.0, 0.0
+    for _ in range(reps):
+        res = speculative_generate(base, draft, prompt, n_gen, spec=spec)
+        tg.append(res.decode_tok_s)
+        emitted += sum(res.accepted_per_step)
+        steps += res.verify_steps
+        draft_s += res.draft_s
+        verify_s += res.verify_s
+    return tg, {"mean_accepted": emitted / steps, "draft_share": draft_s / (draft_s + verify_s),
+                "tokens": res.tokens}
+
+
+def _plain_tokens(model, prompt: list[int], n_gen: int) -> list[int]:
+    from edgecpm.generate import generate
+
+    return generate(model, prompt, n_gen).tokens
+
+
+def text_prompt(model_dir: Path, cfg, n_prompt: int) -> list[int]:
+    """``n_prompt`` tokens of held-out text: what a draft head can predict, unlike random ids."""
+    from edgecpm.speculative.train import held_out_prompts
+    from edgecpm.tiny.corpus import held_out_text
+    from edgecpm.tokenizer.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
+    return held_out_prompts(tok.encode(held_out_text()[:200_000]), 1, n_prompt - 1, cfg.bos_token_id)[0]
 
 
 def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int
@@ -161,7 +205,10 @@ def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
 
 
 def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
-              dtype: torch.dtype | None = None, seed: int = 0) -> BenchReport:
+              dtype: torch.dtype | None = None, seed: int = 0, spec_arg: str | None = None, spec=None,
+              frspec: Path | None = None) -> BenchReport:
+    """``spec_arg``/``spec``/``frspec``: a draft head (or 'program'), its ``SpecConfig`` and
+    FR-Spec list for the speculative rows (host only)."""
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.eval.compare import describe_scheme, weight_bytes
@@ -172,7 +219,15 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     if is_program and device == "cuda":
         raise EdgecpmError(f"{path}: an exported .pte runs on the CPU; bench the checkpoint it came from "
                            "with --device cuda")
-    max_seq_len = n_prompt + n_gen + 2
+    if spec_arg is not None and device != "host":
+        raise EdgecpmError(f"--spec on --device {device}: speculative decoding is benchmarked on the host "
+                           "(eager or .pte)")
+    if spec_arg is not None:
+        from edgecpm.speculative.tree import SpecConfig
+
+        spec = spec or SpecConfig()
+    # Speculation needs cache slots for a step's draft nodes beyond the last token.
+    max_seq_len = n_prompt + n_gen + 2 + (max(spec.max_nodes, spec.max_draft_slots + 1) if spec_arg else 0)
     if is_program:
         from edgecpm.export.pte import PteModel
 
@@ -183,7 +238,10 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     else:
         model = load_model(path, dtype=dtype, max_seq_len=max_seq_len)
     cfg = model.config
-    prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+    if spec_arg is None:
+        prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+    else:
+        prompt = text_prompt(path, cfg, n_prompt)
     name = f"{path.name} ({describe_scheme(model)})"
     _, size_mib = weight_bytes(model)
     threads = torch.get_num_threads()
@@ -207,6 +265,18 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         runs.append((f"edgecpm-runner (C++) + {isa}", threads, runner_samples(runner, path, prompt, n_gen, reps)))
     else:
         runs.append(("torch-eager", threads, generate_samples(model, prompt, n_gen, reps)))
+    if spec_arg is not None:
+        from edgecpm.speculative.loading import load_spec, spec_label
+
+        base, draft = load_spec(model, spec_arg, frspec)
+        label = spec_label(spec, draft)
+        tg, summary = spec_samples(base, draft, prompt, n_gen, reps, spec)
+        backend, n_threads, samples = runs[0]
+        plain_tg = statistics.mean(samples[-1][1])
+        samples.append((f"tg{n_gen} spec", tg))
+        report.speculative.append({"backend": backend, "label": label, "mean_accepted": summary["mean_accepted"],
+                                   "draft_share": summary["draft_share"], "speedup": statistics.mean(tg) / plain_tg,
+                                   "identical": summary["tokens"] == _plain_tokens(model, prompt, n_gen)})
     for backend, n_threads, samples in runs:
         for test, values in samples:
             report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values))

@@ -39,3 +39,21 @@ def require_executorch():
             f"executorch {got} is installed, edgecpm needs {EXECUTORCH_PIN}: "
             f"run `pip install executorch=={EXECUTORCH_PIN}`")
     return executorch
+
+
+def execute_single_threaded(method, inputs: list):
+    """``method.execute(inputs)`` with torch's intra-op pool held at one thread.
+
+    The program computes on ExecuTorch's own threadpool; torch only copies the outputs out, and
+    a copy over 32768 elements (one row of logits at the real 73448-token vocabulary) is split
+    across torch's threads. Waking the second thread cost 3-8 ms per call on a busy 2-core VM
+    (measured: a [5, 8192] output took 8.0 ms per call with 2 torch threads, 0.36 ms with 1).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return method.execute(inputs)
+    finally:
+        torch.set_num_threads(threads)

@@ -8,6 +8,8 @@ from typing import Optional
 import typer
 
 from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar
+from edgecpm.cli.spec import (ChainLenOption, FrspecOption, NumIterOption, SpecOption, TopkOption, TreeOption,
+                              TreeSizeOption)
 
 app = typer.Typer(
     name="edgecpm",
@@ -37,15 +39,13 @@ def generate(
     max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="KV cache length"),
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
-    spec: Optional[str] = typer.Option(None, "--spec", help="Speculative decoding with this EAGLE draft "
-                                                           "head (DRAFT_DIR, or 'tiny-draft'; 'program' "
-                                                           "for a .pte exported with --draft)"),
-    tree: bool = typer.Option(True, "--tree/--chain", help="--spec: EAGLE-2 tree or chain drafting"),
-    frspec: Optional[Path] = typer.Option(None, "--frspec", help="--spec: FR-Spec id list (edgecpm frspec)"),
-    num_iter: int = typer.Option(2, "--num-iter", help="--tree: expansion rounds"),
-    topk_per_iter: int = typer.Option(10, "--topk-per-iter", help="--tree: children per expanded node"),
-    tree_size: int = typer.Option(12, "--tree-size", help="--tree: tokens verified per step (root included)"),
-    chain_len: int = typer.Option(3, "--chain-len", help="--chain: draft tokens per step"),
+    spec: Optional[str] = SpecOption,
+    tree: bool = TreeOption,
+    frspec: Optional[Path] = FrspecOption,
+    num_iter: int = NumIterOption,
+    topk_per_iter: int = TopkOption,
+    tree_size: int = TreeSizeOption,
+    chain_len: int = ChainLenOption,
 ):
     """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
     from edgecpm.generate import SamplingConfig, TextStream, generate as run
@@ -54,10 +54,10 @@ def generate(
     _, m, tok = load_model_and_tokenizer(model, max_seq_len, dtype)
     ids = tok.chat([{"role": "user", "content": prompt}]) if chat else tok.encode(prompt, bos=True)
     if spec is not None:
-        from edgecpm.cli.spec import generate_speculative
+        from edgecpm.cli.spec import generate_speculative, spec_config
 
-        generate_speculative(m, tok, ids, n, sampling, spec, tree, frspec, num_iter, topk_per_iter,
-                             tree_size, chain_len, stats, prompt)
+        generate_speculative(m, tok, ids, n, sampling, spec,
+                             spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec, stats, prompt)
         return
     stream = TextStream(tok)
     typer.echo(prompt, nl=False)
@@ -267,15 +267,25 @@ def bench(
     reps: int = typer.Option(3, "-r", "--repetitions", help="Runs per test, after one warm-up"),
     output: str = typer.Option("md", "-o", "--output", help="md, csv or json (json keeps the raw samples)"),
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    spec: Optional[str] = SpecOption,
+    tree: bool = TreeOption,
+    frspec: Optional[Path] = FrspecOption,
+    num_iter: int = NumIterOption,
+    topk_per_iter: int = TopkOption,
+    tree_size: int = TreeSizeOption,
+    chain_len: int = ChainLenOption,
 ):
-    """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style."""
+    """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
+    speculative decoding beside plain, on held-out text)."""
     from edgecpm.bench import run_bench
+    from edgecpm.cli.spec import spec_config
 
     if output not in ("md", "csv", "json"):
         raise ValueError(f"--output {output}: choose md, csv or json")
     if min(n_prompt, n_gen, reps) < 1:
         raise ValueError("-p, -n and -r must be at least 1")
-    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype))
+    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), spec_arg=spec,
+                       spec=spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec=frspec)
     typer.echo({"md": report.markdown, "csv": report.csv, "json": report.json}[output]())
 
 

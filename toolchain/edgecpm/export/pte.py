@@ -32,6 +32,7 @@ from edgecpm.quant.config import read_quant_config
 MANIFEST = "manifest.json"
 PROGRAM = "model.pte"
 VOCAB_BIN = "vocab.bin"
+DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
 MANIFEST_VERSION = 1
 
 
@@ -138,6 +139,10 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
         if kernels is not None:
             shutil.copy(kernels, tmp / LIBRARY_NAME)
+        if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
+            # The draft's logits index this subset; the C++ runner reads it raw (no JSON parser).
+            (tmp / DRAFT_VOCAB_BIN).write_bytes(
+                torch.tensor(spec_info["draft_vocab_ids"], dtype=torch.int64).numpy().astype("<i8").tobytes())
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
         manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
@@ -206,6 +211,8 @@ class PteModel:
         pass
 
     def __call__(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
+        from edgecpm.torch_env import execute_single_threaded
+
         if input_pos is None:
             input_pos = torch.arange(tokens.shape[1])
-        return self._method.execute([tokens, input_pos])[0]
+        return execute_single_threaded(self._method, [tokens, input_pos])[0]

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import torch
 
+from edgecpm.torch_env import execute_single_threaded
+
 SPEC_CHUNK = 64
 METHODS = ("verify", "draft")
 
@@ -90,8 +92,15 @@ def spec_programs(model, draft, max_seq_len: int) -> dict:
     return {"verify": verify, "draft": drafted}
 
 
-def _chunks(n: int, size: int):
-    return [(i, min(n, i + size)) for i in range(0, n, size)]
+def _run_chunked(method, n: int, chunk: int, args_for) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``method`` over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
+    inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped."""
+    first, second = [], []
+    for a in range(0, n, chunk):
+        x, y = execute_single_threaded(method, [t.contiguous() for t in args_for(a, min(n, a + chunk))])
+        first.append(x[0])
+        second.append(y[0])
+    return torch.cat(first), torch.cat(second)
 
 
 class PteSpecBase:
@@ -111,21 +120,19 @@ class PteSpecBase:
 
     def compact_caches(self, src, dst):
         # Deferred: the next verify call moves the slots before its forward.
-        self._moves = (src.long().contiguous(), dst.long().contiguous())
+        self._moves = (src.long(), dst.long())
+
+    def _take_moves(self):
+        moves = self._moves
+        self.reset_caches()
+        return moves
 
     def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
         cache_pos = input_pos if cache_pos is None else cache_pos
         if attn_mask is None:
             attn_mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
-        hidden, logits = [], []
-        for a, b in _chunks(tokens.numel(), self.chunk):
-            h, lg = self._verify.execute([tokens[a:b].view(1, -1).contiguous(), input_pos[a:b].contiguous(),
-                                          cache_pos[a:b].contiguous(), attn_mask[a:b].contiguous(),
-                                          *self._moves])
-            self.reset_caches()
-            hidden.append(h[0])
-            logits.append(lg[0])
-        return torch.cat(hidden), torch.cat(logits)
+        return _run_chunked(self._verify, tokens.numel(), self.chunk, lambda a, b: [
+            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()])
 
 
 class PteSpecDraft:
@@ -146,14 +153,8 @@ class PteSpecDraft:
         cache_pos = input_pos if cache_pos is None else cache_pos
         if attn_mask is None:
             attn_mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
-        out, logits = [], []
-        for a, b in _chunks(tokens.numel(), self.chunk):
-            h, lg = self._draft.execute([tokens[a:b].view(1, -1).contiguous(), hidden[a:b].unsqueeze(0).contiguous(),
-                                         input_pos[a:b].contiguous(), cache_pos[a:b].contiguous(),
-                                         attn_mask[a:b].contiguous()])
-            out.append(h[0])
-            logits.append(lg[0])
-        return torch.cat(out), torch.cat(logits)
+        return _run_chunked(self._draft, tokens.numel(), self.chunk, lambda a, b: [
+            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]])
 
     def to_full_ids(self, ids):
         return ids if self.vocab_ids is None else self.vocab_ids[ids]
