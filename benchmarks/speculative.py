@@ -1,11 +1,18 @@
 """Speculative decoding on the embedded tiny model: acceptance, speedup over plain decoding, and the
-draft LM head's cost with FR-Spec vs the full vocabulary, side by side in one run (eager PyTorch).
+draft LM head's cost with FR-Spec vs the full vocabulary, side by side in one run.
 
 Not a test: it prints markdown tables. Shared machines are noisy; read the ratios, run it twice.
 
-    .venv/bin/python benchmarks/speculative.py                    # tiny + tiny-draft, 20 held-out prompts
-    .venv/bin/python benchmarks/speculative.py --prompts 5 -n 32  # quicker
+    .venv/bin/python benchmarks/speculative.py                        # eager, .pte (Python), native runner
+    .venv/bin/python benchmarks/speculative.py --backends eager -n 32 # quicker
     .venv/bin/python benchmarks/speculative.py --model DIR --draft DRAFT_DIR --frspec FILE
+
+Backends (each compares against its own plain decoding, in the same run):
+- ``eager``: PyTorch, ``torch.set_num_threads(--threads)``.
+- ``pte``: the ExecuTorch Python runtime on programs exported with the draft's ``verify``/``draft``
+  methods (``edgecpm export --draft``), one without and one with FR-Spec (FR-Spec is fixed at
+  export); they are exported into ``--bundles`` once (about 2.5 minutes each) and reused.
+- ``runner``: the native ``edgecpm-runner`` (``make kernels``) on the same programs, ``--spec``.
 
 Prompts: evenly spaced 32-token windows of the embedded corpus's held-out split (never trained
 on, by the base or the draft). Every configuration decodes the same prompts greedily; the table
@@ -17,43 +24,128 @@ split, EOS kept) is built in-process unless --frspec gives one.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import torch
 
+from edgecpm.bench import runner_spec_flags, runner_stats
 from edgecpm.checkpoint.loader import load_config, load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.generate import generate
 from edgecpm.speculative.decode import speculative_generate
 from edgecpm.speculative.draft import load_draft, resolve_draft
-from edgecpm.speculative.frspec import head_cost, load_frspec, top_ids
+from edgecpm.speculative.frspec import FrequencyList, head_cost, load_frspec, save_frspec, top_ids
 from edgecpm.speculative.train import held_out_prompts
 from edgecpm.speculative.tree import SpecConfig
 from edgecpm.tiny.corpus import split_text, stdlib_documents
 from edgecpm.tokenizer.tokenizer import load_tokenizer
 
+REPO = Path(__file__).resolve().parent.parent
+RUNNER = REPO / "build" / "kernels" / "host" / "edgecpm-runner"
+CONFIGS = [("chain 1", SpecConfig(mode="chain", chain_len=1)),
+           ("chain 2", SpecConfig(mode="chain", chain_len=2)),
+           ("chain 3", SpecConfig(mode="chain", chain_len=3)),
+           ("tree 1/4/6", SpecConfig(num_iter=1, topk_per_iter=4, tree_size=6)),
+           ("tree 2/10/12", SpecConfig())]
 
-def run_plain(model, prompts, n, eos):
-    out, t = [], 0.0
+
+class Totals:
+    """Generated tokens, wall time and speculative counters over all prompts of one configuration."""
+
+    def __init__(self):
+        self.outputs, self.seconds, self.steps, self.emitted, self.draft_s, self.verify_s = [], 0.0, 0, 0, 0.0, 0.0
+
+    def add(self, tokens, seconds, steps=0, emitted=0, draft_s=0.0, verify_s=0.0):
+        self.outputs.append(tokens)
+        self.seconds += seconds
+        self.steps += steps
+        self.emitted += emitted
+        self.draft_s += draft_s
+        self.verify_s += verify_s
+
+    @property
+    def tok_s(self) -> float:
+        return sum(map(len, self.outputs)) / self.seconds
+
+    @property
+    def mean_accepted(self) -> float:
+        return self.emitted / self.steps if self.steps else 1.0
+
+    @property
+    def draft_share(self) -> float:
+        return self.draft_s / (self.draft_s + self.verify_s) if self.steps else 0.0
+
+
+def python_plain(model, prompts, n, eos) -> Totals:
+    out = Totals()
     for p in prompts:
         r = generate(model, p, n, eos_ids=eos)
-        out.append(r.tokens)
-        t += r.prefill_s + r.decode_s
-    return out, t
+        out.add(r.tokens, r.prefill_s + r.decode_s)
+    return out
 
 
-def run_spec(model, draft, prompts, n, eos, spec):
-    out, t, steps, emitted, draft_s, verify_s = [], 0.0, 0, 0, 0.0, 0.0
+def python_spec(base, draft, prompts, n, eos, spec) -> Totals:
+    out = Totals()
     for p in prompts:
-        r = speculative_generate(model, draft, p, n, spec=spec, eos_ids=eos)
-        out.append(r.tokens)
-        t += r.prefill_s + r.decode_s
-        steps += r.verify_steps
-        emitted += sum(r.accepted_per_step)
-        draft_s += r.draft_s
-        verify_s += r.verify_s
-    return out, t, emitted / steps, draft_s / (draft_s + verify_s)
+        r = speculative_generate(base, draft, p, n, spec=spec, eos_ids=eos)
+        out.add(r.tokens, r.prefill_s + r.decode_s, r.verify_steps, sum(r.accepted_per_step), r.draft_s, r.verify_s)
+    return out
+
+
+def runner(bundle: Path, prompts, n, flags: list[str]) -> Totals:
+    out = Totals()
+    for p in prompts:
+        s = runner_stats(RUNNER, bundle, p, n, flags)
+        seconds = s["ttft_ms"] / 1e3 + (s["generated_tokens"] - 1) / s["decode_tok_s"] if s["decode_tok_s"] else 0
+        out.add(s["tokens"], seconds, s.get("verify_steps", 0), round(s.get("mean_accepted", 0) * s.get("verify_steps", 0)),
+                s.get("draft_s", 0.0), s.get("verify_s", 0.0))
+    return out
+
+
+def exported(model_dir: Path, draft: str, fr_path: Path | None, out: Path, max_seq_len: int) -> Path:
+    """A bundle with the speculative methods, exported once and reused while its inputs match."""
+    from edgecpm.export.pte import export_pte
+
+    want = {"model": str(model_dir), "draft": draft, "frspec": str(fr_path), "max_seq_len": max_seq_len}
+    stamp = out / "bench-inputs.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == want:
+        return out
+    print(f"exporting {out} (about 2.5 minutes)", flush=True)
+    export_pte(model_dir, out, max_seq_len=max_seq_len, draft=draft, frspec=fr_path, overwrite=True)
+    stamp.write_text(json.dumps(want))
+    return out
+
+
+def table(rows) -> None:
+    print("| backend | decoding | same tokens as plain | accepted tok/step | draft time share | tok/s | speedup |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for backend, name, same, t, plain in rows:
+        print(f"| {backend} | {name} | {same} | {t.mean_accepted:.2f} | {100 * t.draft_share:.0f}% | "
+              f"{t.tok_s:.1f} | {t.tok_s / plain.tok_s:.2f}x |")
+
+
+def head_table(draft, cfg, fr: FrequencyList, reps: int) -> None:
+    """The draft LM head alone: one row (chain step) and ten rows (a tree expansion)."""
+    h = cfg.hidden_size
+    print(f"\nDraft LM head, hidden {h}: full vocabulary {cfg.vocab_size} rows vs FR-Spec {fr.ids.numel()} rows "
+          f"(best of {reps}, eager)\n")
+    print("| rows in | head | FLOPs | time (us) | vs full |")
+    print("| --- | --- | --- | --- | --- |")
+    with torch.no_grad():
+        for t_rows in (1, 10):
+            x = torch.randn(t_rows, h)
+            times = {}
+            for label, ids in (("full", None), ("FR-Spec", fr.ids)):
+                draft.set_vocab(ids)
+                times[label] = best_time(lambda: draft.logits(x), reps)
+                rows_n = cfg.vocab_size if ids is None else ids.numel()
+                flops = t_rows * head_cost(h, rows_n)
+                print(f"| {t_rows} | {label} ({rows_n}) | {flops / 1e6:.2f} M | {times[label] * 1e6:.0f} | "
+                      f"{times[label] / times['full']:.2f}x |")
+    draft.set_vocab(None)
 
 
 def best_time(fn, reps: int) -> float:
@@ -74,9 +166,12 @@ def main():
     ap.add_argument("--frspec-size", type=int, default=None, help="default: a quarter of the vocabulary")
     ap.add_argument("--prompts", type=int, default=20)
     ap.add_argument("-n", type=int, default=64, help="tokens generated per prompt")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="eager: torch threads")
+    ap.add_argument("--backends", default="eager,pte,runner")
+    ap.add_argument("--bundles", type=Path, default=REPO / "build" / "spec-bench")
     ap.add_argument("--reps", type=int, default=200, help="LM-head timing repetitions")
     args = ap.parse_args()
+    backends = args.backends.split(",")
     torch.set_num_threads(args.threads)
 
     model_dir = resolve_model(args.model)
@@ -87,52 +182,59 @@ def main():
     train_text, held_text = split_text(stdlib_documents())
     prompts = held_out_prompts(tok.encode(held_text), args.prompts, 32, cfg.bos_token_id)
     if args.frspec:
-        fr = load_frspec(args.frspec, cfg.vocab_size)
+        fr_path = Path(args.frspec)
+        fr = load_frspec(fr_path, cfg.vocab_size)
     else:
         size = args.frspec_size or cfg.vocab_size // 4
         fr = top_ids(Counter(tok.encode(train_text)), size, cfg.vocab_size, cfg.eos_token_id)
+        args.bundles.mkdir(parents=True, exist_ok=True)
+        fr_path = args.bundles / f"frspec-{size}.safetensors"
+        save_frspec(fr, fr_path)
     eos = cfg.eos_token_id
+    fr_name = f"FR-Spec {fr.ids.numel()}"
+    configs = [(name, spec, False) for name, spec in CONFIGS] + \
+              [(f"{name} + {fr_name}", spec, True) for name, spec in CONFIGS]
 
     print(f"model {args.model} ({cfg.num_parameters / 1e6:.1f}M params, vocab {cfg.vocab_size}), draft "
-          f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, {args.threads} thread(s), "
-          f"torch {torch.__version__}\n")
-    ref, t_plain = run_plain(model, prompts, args.n, eos)
-    n_tok = sum(len(r) for r in ref)
-    rows = [("plain greedy", "-", 1.0, 0.0, n_tok / t_plain, 1.0, "-")]
-    configs = [("chain 3", SpecConfig(mode="chain", chain_len=3), None),
-               ("tree 2/10/12", SpecConfig(), None),
-               ("tree 3/4/16", SpecConfig(num_iter=3, topk_per_iter=4, tree_size=16), None),
-               (f"tree 2/10/12 + FR-Spec {fr.ids.numel()}", SpecConfig(), fr.ids),
-               (f"chain 3 + FR-Spec {fr.ids.numel()}", SpecConfig(mode="chain", chain_len=3), fr.ids)]
-    for name, spec, ids in configs:
-        draft.set_vocab(ids)
-        out, t, mean_acc, share = run_spec(model, draft, prompts, args.n, eos, spec)
-        same = "yes" if out == ref else "NO"
-        rows.append((name, same, mean_acc, share, n_tok / t, t_plain / t, f"{100 * fr.coverage:.1f}%" if ids is not None else "-"))
-    draft.set_vocab(None)
-    print("| decoding | same tokens as plain | mean accepted tok/step | draft time share | tok/s | speedup | FR-Spec corpus coverage |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name, same, acc, share, tps, sp, cov in rows:
-        print(f"| {name} | {same} | {acc:.2f} | {100 * share:.0f}% | {tps:.1f} | {sp:.2f}x | {cov} |")
+          f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, FR-Spec {fr.ids.numel()} ids "
+          f"({100 * fr.coverage:.1f}% of corpus tokens), torch {torch.__version__}\n", flush=True)
+    rows = []
+    if "eager" in backends:
+        name = f"eager ({args.threads} thread)"
+        plain = python_plain(model, prompts, args.n, eos)
+        rows.append((name, "plain", "-", plain, plain))
+        for label, spec, with_fr in configs:
+            draft.set_vocab(fr.ids if with_fr else None)
+            t = python_spec(model, draft, prompts, args.n, eos, spec)
+            rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
+        draft.set_vocab(None)
+    if "pte" in backends or "runner" in backends:
+        from edgecpm.export.pte import PteModel
+        from edgecpm.speculative.pte import load_pte_spec
 
-    # The draft LM head alone: one row (chain step) and ten rows (a tree expansion).
-    h = cfg.hidden_size
-    print(f"\nDraft LM head, hidden {h}: full vocabulary {cfg.vocab_size} rows vs FR-Spec {fr.ids.numel()} rows "
-          f"(best of {args.reps})\n")
-    print("| rows in | head | FLOPs | time (us) | vs full |")
-    print("| --- | --- | --- | --- | --- |")
-    with torch.no_grad():
-        for t_rows in (1, 10):
-            x = torch.randn(t_rows, h)
-            times = {}
-            for label, ids in (("full", None), ("FR-Spec", fr.ids)):
-                draft.set_vocab(ids)
-                times[label] = best_time(lambda: draft.logits(x), args.reps)
-                rows_n = cfg.vocab_size if ids is None else ids.numel()
-                flops = t_rows * head_cost(h, rows_n)
-                ratio = times[label] / times["full"]
-                print(f"| {t_rows} | {label} ({rows_n}) | {flops / 1e6:.2f} M | {times[label] * 1e6:.0f} | {ratio:.2f}x |")
-    draft.set_vocab(None)
+        max_seq_len = 32 + 1 + args.n + 16
+        bundles = {False: exported(model_dir, args.draft, None, args.bundles / "full", max_seq_len),
+                   True: exported(model_dir, args.draft, fr_path, args.bundles / "frspec", max_seq_len)}
+        if "pte" in backends:
+            name = "executorch (python)"
+            programs = {k: PteModel(b) for k, b in bundles.items()}
+            plain = python_plain(programs[False], prompts, args.n, eos)
+            rows.append((name, "plain", "-", plain, plain))
+            for label, spec, with_fr in configs:
+                base, pte_draft = load_pte_spec(programs[with_fr])
+                t = python_spec(base, pte_draft, prompts, args.n, eos, spec)
+                rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
+        if "runner" in backends:
+            if not RUNNER.is_file():
+                raise SystemExit(f"{RUNNER} is not built: run `make kernels`")
+            name = "edgecpm-runner (C++)"
+            plain = runner(bundles[False], prompts, args.n, [])
+            rows.append((name, "plain", "-", plain, plain))
+            for label, spec, with_fr in configs:
+                t = runner(bundles[with_fr], prompts, args.n, runner_spec_flags(spec))
+                rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
+    table(rows)
+    head_table(draft, cfg, fr, args.reps)
 
 
 if __name__ == "__main__":

@@ -147,22 +147,41 @@ def text_prompt(model_dir: Path, cfg, n_prompt: int) -> list[int]:
     return held_out_prompts(tok.encode(held_out_text()[:200_000]), 1, n_prompt - 1, cfg.bos_token_id)[0]
 
 
+def runner_spec_flags(spec) -> list[str]:
+    """``edgecpm-runner`` flags for a ``SpecConfig`` (the runner's greedy ``--spec`` loop)."""
+    if spec.mode == "chain":
+        return ["--spec", "chain", "--chain-len", str(spec.chain_len)]
+    return ["--spec", "tree", "--tree", f"{spec.num_iter}/{spec.topk_per_iter}/{spec.tree_size}"]
+
+
+def runner_stats(runner: Path, bundle: Path, prompt: list[int], n_gen: int, flags: list[str] = ()) -> dict:
+    """One run of the native runner: its JSON stats line."""
+    from edgecpm.export.pte import PROGRAM, VOCAB_BIN
+
+    out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
+                          "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only", *flags],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise EdgecpmError(f"{runner} failed on {bundle} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int
                    ) -> list[tuple[str, list[float]]]:
     """The native runner's own prefill / decode rates, from its JSON stats line."""
-    from edgecpm.export.pte import PROGRAM, VOCAB_BIN
+    runs = [runner_stats(runner, bundle, prompt, n_gen) for _ in range(reps)]
+    return [(f"pp{len(prompt)}", [s["prefill_tok_s"] for s in runs]), (f"tg{n_gen}", [s["decode_tok_s"] for s in runs])]
 
-    pp, tg = [], []
-    for _ in range(reps):
-        out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
-                              "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only"],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            raise EdgecpmError(f"{runner} failed on {bundle} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
-        stats = json.loads(out.stdout.strip().splitlines()[-1])
-        pp.append(stats["prefill_tok_s"])
-        tg.append(stats["decode_tok_s"])
-    return [(f"pp{len(prompt)}", pp), (f"tg{n_gen}", tg)]
+
+def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, spec
+                        ) -> tuple[list[float], dict]:
+    """``spec_samples`` for the native runner's ``--spec`` loop."""
+    runs = [runner_stats(runner, bundle, prompt, n_gen, runner_spec_flags(spec)) for _ in range(reps)]
+    draft_s, verify_s = sum(s["draft_s"] for s in runs), sum(s["verify_s"] for s in runs)
+    steps = sum(s["verify_steps"] for s in runs)
+    return [s["decode_tok_s"] for s in runs], {
+        "mean_accepted": sum(s["mean_accepted"] * s["verify_steps"] for s in runs) / steps,
+        "draft_share": draft_s / (draft_s + verify_s), "tokens": runs[-1]["tokens"]}
 
 
 class OnDevice:
@@ -202,6 +221,30 @@ def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
     except ImportError as e:
         raise EdgecpmError(f"--device cuda needs Triton ({e}); pip install 'edgecpm[gpu]'") from None
     return OnDevice(load_model(model_dir, dtype=dtype, max_seq_len=max_seq_len), "cuda")
+
+
+def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: list[int], n_gen: int, reps: int,
+                 spec_arg: str, spec, frspec: Path | None) -> list[dict]:
+    """Append a ``tg{n} spec`` sample set to each backend of ``runs`` (the Python one, and the
+    native runner's for a program) and return their summaries."""
+    from edgecpm.speculative.loading import load_spec, spec_label
+
+    base, draft = load_spec(model, spec_arg, frspec)
+    label = spec_label(spec, draft)
+    # Each backend's speculative tokens against its own plain ones (the runner stops on EOS).
+    plain_tokens = [_plain_tokens(model, prompt, n_gen)]
+    measured = [spec_samples(base, draft, prompt, n_gen, reps, spec)]
+    if runner is not None:
+        plain_tokens.append(runner_stats(runner, bundle, prompt, n_gen)["tokens"])
+        measured.append(runner_spec_samples(runner, bundle, prompt, n_gen, reps, spec))
+    summaries = []
+    for (backend, _, samples), (tg, summary), plain in zip(runs, measured, plain_tokens):
+        plain_tg = statistics.mean(samples[-1][1])
+        samples.append((f"tg{n_gen} spec", tg))
+        summaries.append({"backend": backend, "label": label, "mean_accepted": summary["mean_accepted"],
+                          "draft_share": summary["draft_share"], "speedup": statistics.mean(tg) / plain_tg,
+                          "identical": summary["tokens"] == plain})
+    return summaries
 
 
 def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
@@ -247,7 +290,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     threads = torch.get_num_threads()
 
     report = BenchReport()
-    runs = []
+    runs, runner = [], None
     if device == "cuda":
         gpu = _cuda_model(path, max_seq_len, dtype)
         report.agreement = _agreement(model, gpu, prompt)
@@ -266,17 +309,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     else:
         runs.append(("torch-eager", threads, generate_samples(model, prompt, n_gen, reps)))
     if spec_arg is not None:
-        from edgecpm.speculative.loading import load_spec, spec_label
-
-        base, draft = load_spec(model, spec_arg, frspec)
-        label = spec_label(spec, draft)
-        tg, summary = spec_samples(base, draft, prompt, n_gen, reps, spec)
-        backend, n_threads, samples = runs[0]
-        plain_tg = statistics.mean(samples[-1][1])
-        samples.append((f"tg{n_gen} spec", tg))
-        report.speculative.append({"backend": backend, "label": label, "mean_accepted": summary["mean_accepted"],
-                                   "draft_share": summary["draft_share"], "speedup": statistics.mean(tg) / plain_tg,
-                                   "identical": summary["tokens"] == _plain_tokens(model, prompt, n_gen)})
+        report.speculative = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg, spec, frspec)
     for backend, n_threads, samples in runs:
         for test, values in samples:
             report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values))
