@@ -14,10 +14,16 @@ namespace {
 const char* kUsage =
     "usage: edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin\n"
     "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [--stats-only]\n"
+    "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
     "\n"
     "Greedy generation from an `edgecpm export` bundle. The prompt is given as token ids: this\n"
     "runner has no tokenizer for encoding (the Python CLI tokenizes); it decodes output through\n"
-    "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n";
+    "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n"
+    "\n"
+    "--spec: greedy speculative decoding (same tokens, fewer base-model calls) with the draft head\n"
+    "of a program exported with `edgecpm export MODEL --draft DRAFT_DIR`: a chain of --chain-len\n"
+    "draft tokens, or an EAGLE-2 tree of --tree NUM_ITER/TOPK_PER_ITER/TREE_SIZE. --draft-vocab:\n"
+    "the FR-Spec ids of a `--frspec` export (default: draft_vocab.bin beside the program).\n";
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,6 +43,28 @@ int parse_positive_int(const std::string& text, const std::string& flag) {
     throw RunnerError(flag + " expects a positive integer, got '" + text + "'");
   }
   return static_cast<int>(value);
+}
+
+int parse_int(const std::string& text, const std::string& flag, long min) {
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min || value > 1000000) {
+    throw RunnerError(flag + " expects an integer >= " + std::to_string(min) + ", got '" + text + "'");
+  }
+  return static_cast<int>(value);
+}
+
+// "2/10/12": EAGLE-2's num_iter (>= 0), topk_per_iter and tree_size (>= 1).
+void parse_tree(const std::string& text, CliOptions& options) {
+  const auto a = text.find('/');
+  const auto b = a == std::string::npos ? a : text.find('/', a + 1);
+  if (b == std::string::npos || text.find('/', b + 1) != std::string::npos) {
+    throw RunnerError("--tree expects NUM_ITER/TOPK_PER_ITER/TREE_SIZE (MiniCPM4: 2/10/12), got '" + text + "'");
+  }
+  options.tree_num_iter = parse_int(text.substr(0, a), "--tree NUM_ITER", 0);
+  options.tree_topk = parse_int(text.substr(a + 1, b - a - 1), "--tree TOPK_PER_ITER", 1);
+  options.tree_size = parse_int(text.substr(b + 1), "--tree TREE_SIZE", 1);
 }
 
 }  // namespace
@@ -74,6 +102,7 @@ std::vector<int64_t> parse_id_list(const std::string& text, const std::string& w
 CliOptions parse_cli(int argc, char** argv) {
   CliOptions options;
   bool have_prompt = false;
+  std::string spec_flag;  // a drafting flag given, which only --spec uses
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -100,6 +129,20 @@ CliOptions parse_cli(int argc, char** argv) {
       options.max_new_tokens = parse_positive_int(value(), arg);
     } else if (arg == "--stats-only") {
       options.stats_only = true;
+    } else if (arg == "--spec") {
+      options.spec = value();
+      if (options.spec != "chain" && options.spec != "tree") {
+        throw RunnerError("--spec expects chain or tree, got '" + options.spec + "'");
+      }
+    } else if (arg == "--chain-len") {
+      spec_flag = arg;
+      options.chain_len = parse_positive_int(value(), arg);
+    } else if (arg == "--tree") {
+      spec_flag = arg;
+      parse_tree(value(), options);
+    } else if (arg == "--draft-vocab") {
+      spec_flag = arg;
+      options.draft_vocab_path = value();
     } else {
       throw RunnerError("unknown argument '" + arg + "'\n" + kUsage);
     }
@@ -109,6 +152,9 @@ CliOptions parse_cli(int argc, char** argv) {
   }
   if (!have_prompt) {
     throw RunnerError(std::string("--prompt-ids or --prompt-ids-file is required\n") + kUsage);
+  }
+  if (!spec_flag.empty() && options.spec.empty()) {
+    throw RunnerError(spec_flag + " sets up speculative decoding: pass --spec chain or --spec tree with it");
   }
   if (options.vocab_path.empty() && !options.stats_only) {
     throw RunnerError(std::string("--vocab is required to print text (or pass --stats-only)\n") + kUsage);

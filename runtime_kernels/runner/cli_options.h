@@ -13,6 +13,13 @@ struct CliOptions {
   std::vector<int64_t> prompt_ids;
   int max_new_tokens = 32;  // -n
   bool stats_only = false;  // no streamed text, only the final JSON line
+  // Speculative decoding over the program's verify/draft methods (`edgecpm export --draft`).
+  std::string spec;         // --spec chain|tree; empty = plain decoding with forward
+  int chain_len = 3;        // --chain-len K
+  int tree_num_iter = 2;    // --tree I/K/N (EAGLE-2; MiniCPM4's 2/10/12)
+  int tree_topk = 10;
+  int tree_size = 12;
+  std::string draft_vocab_path;  // --draft-vocab FILE (FR-Spec ids); default DIR/draft_vocab.bin when needed
 };
 
 // Throws RunnerError for a bad command line; prints usage and exits 0 for --help.

@@ -2,6 +2,7 @@
 // runtime alone (no libtorch, no Python), for the host and for aarch64 boards.
 //
 //   edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin --prompt-ids 1,604,322 [-n 32]
+//                  [--spec chain|tree ...]   (speculative decoding: spec_decode.h)
 //
 // The prompt arrives as token ids: encoding text needs the model's HF/SentencePiece tokenizer,
 // which has no C++ implementation here, so the Python CLI tokenizes. Output text is decoded with
@@ -9,16 +10,20 @@
 // with the generated ids and timings (see run_stats.h).
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 
 #include <executorch/runtime/platform/runtime.h>
 
 #include "cli_options.h"
+#include "draft_vocab.h"
 #include "forward_call.h"
 #include "pte_program.h"
 #include "quiet_log.h"
 #include "run_stats.h"
+#include "spec_decode.h"
 #include "runner_error.h"
 #include "utf8_stream.h"
 #include "vocab.h"
@@ -69,46 +74,9 @@ void write_text(const std::string& text) {
   }
 }
 
-int run(const CliOptions& options) {
-  RunStats stats;
-  stats.prompt_tokens = options.prompt_ids.size();
-
-  const auto load_start = Clock::now();
-  auto program = PteProgram::open(options.model_path);
-  const int64_t max_seq_len = single_value(*program, "get_max_seq_len");
-  const int64_t vocab_size = single_value(*program, "get_vocab_size");
-  const auto eos_list = program->constant_ints("get_eos_ids");
-  const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
-  check_prompt(options, max_seq_len, vocab_size, options.model_path);
-
-  Vocab vocab;
-  if (!options.vocab_path.empty()) {
-    vocab = Vocab::load(options.vocab_path);
-    if (static_cast<int64_t>(vocab.size()) != vocab_size) {
-      throw RunnerError(options.vocab_path + ": has " + std::to_string(vocab.size()) + " ids but " +
-                        options.model_path + " has a vocabulary of " + std::to_string(vocab_size) +
-                        "; use the vocab.bin of the same bundle");
-    }
-  }
-  ForwardCall forward(program->load_method("forward"), options.model_path);
-  stats.load_s = seconds_since(load_start);
-
-  const bool print_text = !options.stats_only;
-  Utf8Stream text;
-  bool text_ends_with_newline = true;  // nothing printed yet counts as "at a line start"
-  auto emit = [&](int64_t token) {
-    // The eos token ends the answer; its text ("</s>", "<|im_end|>") is not part of it.
-    if (!print_text || eos_ids.count(token)) {
-      return;
-    }
-    std::string ready = text.push(vocab.bytes_of(token));
-    write_text(ready);
-    if (!ready.empty()) {
-      text_ends_with_newline = ready.back() == '\n';
-    }
-  };
-
-  // Prefill: the whole prompt in one call; its last row gives the first new token.
+// Plain greedy decoding: the prompt in one forward call, then one call per token.
+void plain_generate(ForwardCall& forward, const CliOptions& options, const std::set<int64_t>& eos_ids,
+                    const std::function<void(int64_t)>& emit, RunStats& stats) {
   auto start = Clock::now();
   int64_t token = forward.greedy_next(options.prompt_ids, 0);
   stats.prefill_s = seconds_since(start);
@@ -130,6 +98,67 @@ int run(const CliOptions& options) {
     token = forward.greedy_next(step, position++);
   }
   stats.decode_s = seconds_since(start);
+}
+
+int run(const CliOptions& options) {
+  RunStats stats;
+  stats.prompt_tokens = options.prompt_ids.size();
+
+  const auto load_start = Clock::now();
+  auto program = PteProgram::open(options.model_path);
+  const int64_t max_seq_len = single_value(*program, "get_max_seq_len");
+  const int64_t vocab_size = single_value(*program, "get_vocab_size");
+  const auto eos_list = program->constant_ints("get_eos_ids");
+  const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
+  check_prompt(options, max_seq_len, vocab_size, options.model_path);
+
+  Vocab vocab;
+  if (!options.vocab_path.empty()) {
+    vocab = Vocab::load(options.vocab_path);
+    if (static_cast<int64_t>(vocab.size()) != vocab_size) {
+      throw RunnerError(options.vocab_path + ": has " + std::to_string(vocab.size()) + " ids but " +
+                        options.model_path + " has a vocabulary of " + std::to_string(vocab_size) +
+                        "; use the vocab.bin of the same bundle");
+    }
+  }
+  // Speculative decoding runs on verify/draft alone; plain decoding on forward.
+  std::unique_ptr<SpecMethods> spec;
+  std::unique_ptr<ForwardCall> forward;
+  DraftVocab draft_vocab;
+  SpecSettings settings;
+  if (!options.spec.empty()) {
+    spec = std::make_unique<SpecMethods>(*program, max_seq_len);
+    draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
+    settings.tree = options.spec == "tree";
+    settings.chain_len = options.chain_len;
+    settings.shape = {options.tree_num_iter, options.tree_topk, options.tree_size};
+    check_spec_headroom(settings, options.prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
+  } else {
+    forward = std::make_unique<ForwardCall>(program->load_method("forward"), options.model_path);
+  }
+  stats.load_s = seconds_since(load_start);
+
+  const bool print_text = !options.stats_only;
+  Utf8Stream text;
+  bool text_ends_with_newline = true;  // nothing printed yet counts as "at a line start"
+  auto emit = [&](int64_t token) {
+    // The eos token ends the answer; its text ("</s>", "<|im_end|>") is not part of it.
+    if (!print_text || eos_ids.count(token)) {
+      return;
+    }
+    std::string ready = text.push(vocab.bytes_of(token));
+    write_text(ready);
+    if (!ready.empty()) {
+      text_ends_with_newline = ready.back() == '\n';
+    }
+  };
+
+  if (spec) {
+    speculative_generate(*spec, draft_vocab, max_seq_len, options.prompt_ids, options.max_new_tokens, eos_ids,
+                         settings, emit, stats);
+  } else {
+    plain_generate(*forward, options, eos_ids, emit, stats);
+  }
 
   if (print_text) {
     std::string rest = text.flush();

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <executorch/runtime/core/error.h>
 
 #include "runner_error.h"
@@ -40,7 +42,48 @@ std::unique_ptr<PteProgram> PteProgram::open(const std::string& path) {
                       "); the file may be truncated: re-run `edgecpm export`");
   }
   program->program_ = std::make_unique<executorch::runtime::Program>(std::move(loaded.get()));
+  program->plan_shared_arenas();
   return program;
+}
+
+void PteProgram::plan_shared_arenas() {
+  std::vector<size_t> sizes;  // per planned buffer index (memory id - 1), the max over methods
+  for (size_t m = 0; m < program_->num_methods(); ++m) {
+    auto name = program_->get_method_name(m);
+    auto meta = name.ok() ? program_->method_meta(name.get()) : executorch::runtime::Result<
+        executorch::runtime::MethodMeta>(name.error());
+    if (!meta.ok()) {
+      throw RunnerError(path_ + ": cannot read the metadata of method " + std::to_string(m) + " (" +
+                        describe(meta.error()) + ")");
+    }
+    for (size_t i = 0; i < meta->num_memory_planned_buffers(); ++i) {
+      auto size = meta->memory_planned_buffer_size(i);
+      if (!size.ok()) {
+        throw RunnerError(path_ + ": bad planned buffer " + std::to_string(i) + " of method '" + name.get() + "'");
+      }
+      if (sizes.size() <= i) {
+        sizes.resize(i + 1, 0);
+      }
+      sizes[i] = std::max(sizes[i], static_cast<size_t>(size.get()));
+    }
+  }
+  for (size_t size : sizes) {
+    planned_buffers_.emplace_back(new uint8_t[size > 0 ? size : 1]);
+    planned_spans_.emplace_back(planned_buffers_.back().get(), size);
+  }
+  planned_memory_ = std::make_unique<executorch::runtime::HierarchicalAllocator>(
+      executorch::runtime::Span<executorch::runtime::Span<uint8_t>>(planned_spans_.data(), planned_spans_.size()));
+}
+
+bool PteProgram::has_method(const char* name) const {
+  // By the names: method_meta() of a missing method would log an ExecuTorch error line.
+  for (size_t m = 0; m < program_->num_methods(); ++m) {
+    auto method = program_->get_method_name(m);
+    if (method.ok() && std::string(method.get()) == name) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::unique_ptr<LoadedMethod> PteProgram::load_method(const char* name) const {
@@ -50,16 +93,8 @@ std::unique_ptr<LoadedMethod> PteProgram::load_method(const char* name) const {
                       "); was it made by `edgecpm export`?");
   }
   auto loaded = std::make_unique<LoadedMethod>();
-  for (size_t i = 0; i < meta->num_memory_planned_buffers(); ++i) {
-    size_t size = static_cast<size_t>(meta->memory_planned_buffer_size(i).get());
-    loaded->planned_buffers_.emplace_back(new uint8_t[size]);
-    loaded->planned_spans_.emplace_back(loaded->planned_buffers_.back().get(), size);
-  }
-  loaded->planned_memory_ = std::make_unique<executorch::runtime::HierarchicalAllocator>(
-      executorch::runtime::Span<executorch::runtime::Span<uint8_t>>(loaded->planned_spans_.data(),
-                                                                    loaded->planned_spans_.size()));
   loaded->memory_manager_ = std::make_unique<executorch::runtime::MemoryManager>(
-      &loaded->method_allocator_, loaded->planned_memory_.get(), &loaded->temp_allocator_);
+      &loaded->method_allocator_, planned_memory_.get(), &loaded->temp_allocator_);
   auto method = program_->load_method(name, loaded->memory_manager_.get());
   if (method.error() == Error::OperatorMissing) {
     // ExecuTorch has logged "Missing operator: ..." above. Ours are edgecpm::*; aten::* ones

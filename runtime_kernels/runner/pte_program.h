@@ -1,8 +1,8 @@
 // An ExecuTorch program (.pte) and its loaded methods, through the runtime's low-level API.
 //
 // The executorch wheel ships libexecutorch.so without a usable extension::Module, so the runner
-// does what Module would: map the file, load the Program, and give each Method its own planned
-// memory (sizes from MethodMeta) plus malloc-backed method/temp allocators.
+// does what Module(share_memory_arenas=true) would: map the file, load the Program, give every
+// Method the program's one set of planned arenas plus its own malloc-backed method/temp allocators.
 #pragma once
 
 #include <cstdint>
@@ -32,10 +32,7 @@ class LoadedMethod {
   friend class PteProgram;
   executorch::extension::MallocMemoryAllocator method_allocator_;
   executorch::extension::MallocMemoryAllocator temp_allocator_;  // kernels' scratch, reset per op
-  std::vector<std::unique_ptr<uint8_t[]>> planned_buffers_;
-  std::vector<executorch::runtime::Span<uint8_t>> planned_spans_;
-  std::unique_ptr<executorch::runtime::HierarchicalAllocator> planned_memory_;
-  std::unique_ptr<executorch::runtime::MemoryManager> memory_manager_;
+  std::unique_ptr<executorch::runtime::MemoryManager> memory_manager_;  // points at the program's arenas
   std::unique_ptr<executorch::runtime::Method> method_;
 };
 
@@ -45,7 +42,12 @@ class PteProgram {
   static std::unique_ptr<PteProgram> open(const std::string& path);
 
   // Throws RunnerError; for a missing operator the message says which library to build/load.
+  // The method points into this program's arenas: it must not outlive the PteProgram, and two
+  // methods' calls must not interleave (each call's outputs are overwritten by the next call's
+  // activations, so callers copy what they keep).
   std::unique_ptr<LoadedMethod> load_method(const char* name) const;
+
+  bool has_method(const char* name) const;
 
   // Executes a metadata method (get_bos_id, get_eos_ids, ...) and returns its int/bool outputs.
   std::vector<int64_t> constant_ints(const char* name) const;
@@ -53,9 +55,20 @@ class PteProgram {
   const std::string& path() const { return path_; }
 
  private:
+  void plan_shared_arenas();
+
   std::string path_;
   std::unique_ptr<executorch::extension::MmapDataLoader> loader_;  // must outlive program_
   std::unique_ptr<executorch::runtime::Program> program_;
+  // One buffer per memory id, sized to the largest any method plans for it, shared by all
+  // methods. A program with speculative methods plans its KV caches as shared mutable buffers
+  // (mem_id 2): `forward` and `verify` must see the same base cache, and `draft` its own slot of
+  // the same arena; per-method buffers would give each method a private, inconsistent cache
+  // (and the draft's writes would land in nobody's). Allocated once at open so that the
+  // pointers loaded methods hold stay valid.
+  std::vector<std::unique_ptr<uint8_t[]>> planned_buffers_;
+  std::vector<executorch::runtime::Span<uint8_t>> planned_spans_;
+  std::unique_ptr<executorch::runtime::HierarchicalAllocator> planned_memory_;
 };
 
 }  // namespace edgecpm

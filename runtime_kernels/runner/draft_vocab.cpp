@@ -1,0 +1,59 @@
+#include "draft_vocab.h"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "runner_error.h"
+
+namespace edgecpm {
+
+DraftVocab DraftVocab::load(const std::string& path, int64_t vocab_size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw RunnerError(path + ": cannot read the draft vocabulary (draft_vocab.bin of an `edgecpm export --draft "
+                      "--frspec` bundle)");
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty() || bytes.size() % sizeof(int64_t) != 0) {
+    throw RunnerError(path + ": " + std::to_string(bytes.size()) + " bytes is not a list of int64 ids; "
+                      "re-run `edgecpm export`");
+  }
+  DraftVocab vocab;
+  vocab.ids_.resize(bytes.size() / sizeof(int64_t));
+  // Little-endian on disk; both targets (x86-64, aarch64) are little-endian.
+  std::memcpy(vocab.ids_.data(), bytes.data(), bytes.size());
+  for (int64_t id : vocab.ids_) {
+    if (id < 0 || id >= vocab_size) {
+      throw RunnerError(path + ": id " + std::to_string(id) + " is outside the model's vocabulary (" +
+                        std::to_string(vocab_size) + " ids); use the draft_vocab.bin of the same bundle");
+    }
+  }
+  return vocab;
+}
+
+DraftVocab DraftVocab::for_program(const std::string& path, const std::string& model_path, int64_t draft_width,
+                                   int64_t vocab_size) {
+  std::string file = path;
+  if (file.empty()) {
+    if (draft_width == vocab_size) {
+      return DraftVocab();
+    }
+    const auto slash = model_path.find_last_of('/');
+    file = (slash == std::string::npos ? std::string() : model_path.substr(0, slash + 1)) + "draft_vocab.bin";
+    std::ifstream probe(file, std::ios::binary);
+    if (!probe) {
+      throw RunnerError(model_path + ": its draft head scores " + std::to_string(draft_width) + " FR-Spec ids of " +
+                        std::to_string(vocab_size) + " and " + file + " is missing; pass --draft-vocab "
+                        "DIR/draft_vocab.bin from the same `edgecpm export --frspec` bundle");
+    }
+  }
+  DraftVocab vocab = load(file, vocab_size);
+  if (static_cast<int64_t>(vocab.size()) != draft_width) {
+    throw RunnerError(file + ": has " + std::to_string(vocab.size()) + " ids but the draft head of " + model_path +
+                      " scores " + std::to_string(draft_width) + "; use the draft_vocab.bin of the same bundle");
+  }
+  return vocab;
+}
+
+}  // namespace edgecpm

@@ -1,0 +1,35 @@
+// draft_vocab.bin: the FR-Spec subset a draft head's LM head was restricted to at export
+// (`edgecpm export MODEL --draft DRAFT_DIR --frspec FILE`), as int64 little-endian full-vocabulary
+// ids. Draft logit column i proposes token ids[i]. Without a subset the draft's columns are the
+// vocabulary itself.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgecpm {
+
+class DraftVocab {
+ public:
+  DraftVocab() = default;  // identity: the draft scores the whole vocabulary
+
+  // Throws RunnerError naming the file when it is unreadable, not a whole number of int64 ids,
+  // or holds an id outside [0, vocab_size).
+  static DraftVocab load(const std::string& path, int64_t vocab_size);
+
+  // The mapping for a program's draft of `draft_width` logit columns: identity when it scores the
+  // whole vocabulary, else `path` (--draft-vocab) or draft_vocab.bin beside `model_path`. Throws
+  // RunnerError when the subset is missing or its size is not the draft's width.
+  static DraftVocab for_program(const std::string& path, const std::string& model_path, int64_t draft_width,
+                                int64_t vocab_size);
+
+  int64_t to_full(int64_t draft_index) const { return ids_.empty() ? draft_index : ids_[draft_index]; }
+  bool is_identity() const { return ids_.empty(); }
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<int64_t> ids_;
+};
+
+}  // namespace edgecpm
