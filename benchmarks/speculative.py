@@ -148,6 +148,36 @@ def head_table(draft, cfg, fr: FrequencyList, reps: int) -> None:
     draft.set_vocab(None)
 
 
+def call_costs(bundles: dict, hidden_size: int, max_seq_len: int, reps: int) -> None:
+    """What one call of each method costs in the Python runtime, relative to a plain decode step:
+    speculation wins when a verify of T tokens costs little more than one plain step."""
+    from edgecpm.export.pte import PteModel
+    from edgecpm.torch_env import execute_single_threaded
+
+    def per_call(method: str, t: int, with_fr: bool = False) -> float:
+        pos = torch.arange(40, 40 + t)
+        mask = pos.unsqueeze(1) >= torch.arange(max_seq_len).unsqueeze(0)
+        args = {"forward": [pos], "verify": [pos, pos.clone(), mask, no_move, no_move.clone()],
+                "draft": [torch.randn(1, t, hidden_size), pos, pos.clone(), mask]}[method]
+        call = programs[with_fr].load_method(method)
+        return best_time(lambda: execute_single_threaded(call, [torch.full((1, t), 5), *args]), reps)
+
+    programs = {k: PteModel(b).program for k, b in bundles.items()}
+    no_move = torch.zeros(1, dtype=torch.long)
+    base = per_call("forward", 1)
+    print(f"\nOne call, best of {reps} (ExecuTorch Python runtime, T tokens at positions 40..)\n")
+    print("| call | T | time (us) | vs plain decode step |")
+    print("| --- | --- | --- | --- |")
+    print(f"| forward (plain decode step) | 1 | {base * 1e6:.0f} | 1.00x |")
+    for t in (2, 4, 6, 12):
+        cost = per_call("verify", t)
+        print(f"| verify | {t} | {cost * 1e6:.0f} | {cost / base:.2f}x |")
+    for label, with_fr in (("draft, full vocabulary", False), ("draft, FR-Spec", True)):
+        for t in (1, 4, 10):
+            cost = per_call("draft", t, with_fr)
+            print(f"| {label} | {t} | {cost * 1e6:.0f} | {cost / base:.2f}x |")
+
+
 def best_time(fn, reps: int) -> float:
     fn()
     best = float("inf")
@@ -167,7 +197,8 @@ def main():
     ap.add_argument("--prompts", type=int, default=20)
     ap.add_argument("-n", type=int, default=64, help="tokens generated per prompt")
     ap.add_argument("--threads", type=int, default=1, help="eager: torch threads")
-    ap.add_argument("--backends", default="eager,pte,runner")
+    ap.add_argument("--backends", default="eager,pte,runner", help="any of eager, pte, runner (the "
+                    "per-call cost table comes with pte or runner)")
     ap.add_argument("--bundles", type=Path, default=REPO / "build" / "spec-bench")
     ap.add_argument("--reps", type=int, default=200, help="LM-head timing repetitions")
     args = ap.parse_args()
@@ -212,9 +243,10 @@ def main():
         from edgecpm.export.pte import PteModel
         from edgecpm.speculative.pte import load_pte_spec
 
-        max_seq_len = 32 + 1 + args.n + 16
+        max_seq_len = 32 + 1 + args.n + 32   # + draft headroom: tree 2/10/12 needs 21 slots
         bundles = {False: exported(model_dir, args.draft, None, args.bundles / "full", max_seq_len),
                    True: exported(model_dir, args.draft, fr_path, args.bundles / "frspec", max_seq_len)}
+        call_costs(bundles, cfg.hidden_size, max_seq_len, args.reps)
         if "pte" in backends:
             name = "executorch (python)"
             programs = {k: PteModel(b) for k, b in bundles.items()}

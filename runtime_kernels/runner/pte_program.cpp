@@ -68,7 +68,9 @@ void PteProgram::plan_shared_arenas() {
     }
   }
   for (size_t size : sizes) {
-    planned_buffers_.emplace_back(new uint8_t[size > 0 ? size : 1]);
+    // Zeroed: the KV caches live here, and slots never written are still read (with zero
+    // attention weight) by masked attention; 0 * NaN from stale heap bytes would be NaN.
+    planned_buffers_.emplace_back(new uint8_t[size > 0 ? size : 1]());
     planned_spans_.emplace_back(planned_buffers_.back().get(), size);
   }
   planned_memory_ = std::make_unique<executorch::runtime::HierarchicalAllocator>(
