@@ -3,6 +3,7 @@
 #include <executorch/runtime/core/evalue.h>
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
 
+#include "argmax.h"
 #include "runner_error.h"
 
 namespace edgecpm {
@@ -12,20 +13,6 @@ using executorch::aten::Tensor;
 using executorch::aten::TensorImpl;
 using executorch::runtime::Error;
 using executorch::runtime::EValue;
-
-namespace {
-
-int64_t argmax(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    if (row[i] > row[best]) {
-      best = i;
-    }
-  }
-  return best;
-}
-
-}  // namespace
 
 ForwardCall::ForwardCall(std::unique_ptr<LoadedMethod> method, std::string program_path)
     : method_(std::move(method)), program_path_(std::move(program_path)) {}

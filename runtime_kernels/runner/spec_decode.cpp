@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "argmax.h"
 #include "runner_error.h"
 
 namespace edgecpm {
@@ -12,16 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int64_t argmax(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    if (row[i] > row[best]) {
-      best = i;
-    }
-  }
-  return best;
 }
 
 // The draft's output at the last row of a call: what proposes the next token.

@@ -6,18 +6,10 @@
 #include <numeric>
 #include <set>
 
+#include "argmax.h"
+
 namespace edgecpm {
 namespace {
-
-int64_t argmax(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    if (row[i] > row[best]) {
-      best = i;
-    }
-  }
-  return best;
-}
 
 // log_softmax in float32, as torch's (the scores EAGLE-2 ranks by are sums of these).
 std::vector<float> log_softmax(const float* row, int64_t n) {
