@@ -92,6 +92,15 @@ def spec_programs(model, draft, max_seq_len: int) -> dict:
     return {"verify": verify, "draft": drafted}
 
 
+def _defaults(input_pos, cache_pos, attn_mask, positions):
+    """The methods take slots and mask explicitly; absent, they are the eager model's defaults:
+    slots = positions, causal by position (stale slots beyond are masked)."""
+    cache_pos = input_pos if cache_pos is None else cache_pos
+    if attn_mask is None:
+        attn_mask = input_pos.unsqueeze(1) >= positions.unsqueeze(0)
+    return cache_pos, attn_mask
+
+
 def _run_chunked(method, n: int, chunk: int, args_for) -> tuple[torch.Tensor, torch.Tensor]:
     """Run ``method`` over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
     inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped."""
@@ -128,9 +137,7 @@ class PteSpecBase:
         return moves
 
     def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
-        cache_pos = input_pos if cache_pos is None else cache_pos
-        if attn_mask is None:
-            attn_mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
+        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
         return _run_chunked(self._verify, tokens.numel(), self.chunk, lambda a, b: [
             tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()])
 
@@ -150,9 +157,7 @@ class PteSpecDraft:
         pass   # stale draft slots are masked by position, as in the base cache
 
     def step(self, tokens, hidden, input_pos, cache_pos=None, attn_mask=None):
-        cache_pos = input_pos if cache_pos is None else cache_pos
-        if attn_mask is None:
-            attn_mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
+        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
         return _run_chunked(self._draft, tokens.numel(), self.chunk, lambda a, b: [
             tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]])
 
