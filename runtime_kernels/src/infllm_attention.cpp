@@ -88,37 +88,15 @@ void attend(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g
             const std::vector<int32_t>& blocks, InfllmScratch& sc) {
   const int G = int(pr.Hq / pr.Hkv), D = int(pr.D), bs = int(pr.cfg.block_size);
   const int64_t p = pr.pos[t];
-  const float scale = 1.f / std::sqrt(float(pr.D));
-  const float* kbase = pr.k + (b * pr.Hkv + g) * pr.S * D;
-  const float* vbase = pr.v + (b * pr.Hkv + g) * pr.S * D;
-  sc.scores.resize(size_t(G) * bs);
-  sc.acc.assign(size_t(G) * D, 0.f);
-  sc.m.assign(G, -kInf);
-  sc.l.assign(G, 0.f);
-  float* scores = sc.scores.data();
-  float* acc = sc.acc.data();
+  sc.segments.clear();
   for (const int32_t bk : blocks) {
     const int64_t s0 = int64_t(bk) * bs;
-    const int n = int(std::min<int64_t>(bs, p + 1 - s0));
-    ak.qk(qg, G, kbase + s0 * D, n, D, scale, scores, bs);
-    for (int h = 0; h < G; ++h) {
-      float* row = scores + h * bs;
-      const float m_new = std::max(sc.m[h], ak.max(row, n));
-      if (m_new > sc.m[h] && sc.m[h] != -kInf) {
-        const float alpha = std::exp(sc.m[h] - m_new);
-        ak.scale(acc + h * D, D, alpha);
-        sc.l[h] *= alpha;
-      }
-      sc.m[h] = m_new;
-      sc.l[h] += ak.exp_sum(row, n, m_new);
-    }
-    ak.pv(scores, bs, G, vbase + s0 * D, n, D, acc);
+    sc.segments.push_back({s0, int(std::min<int64_t>(bs, p + 1 - s0))});
   }
-  for (int h = 0; h < G; ++h) {
-    ak.scale(acc + h * D, D, 1.f / sc.l[h]);
-    float* dst = pr.out + ((b * pr.Hq + g * G + h) * pr.T + t) * D;
-    std::copy(acc + h * D, acc + (h + 1) * D, dst);
-  }
+  const int64_t kv = (b * pr.Hkv + g) * pr.S * D;
+  float* out = pr.out + ((b * pr.Hq + g * G) * pr.T + t) * D;
+  attend_segments(ak, qg, G, D, pr.k + kv, pr.v + kv, sc.segments.data(), sc.segments.size(), bs,
+                  1.f / std::sqrt(float(pr.D)), sc.attend, out, pr.T * D);
 }
 
 }  // namespace

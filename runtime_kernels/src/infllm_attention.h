@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "attend_segments.h"
 #include "attn_kernels.h"
 
 namespace edgecpm {
@@ -44,8 +45,10 @@ inline int64_t infllm_items(const InfllmProblem& pr) { return pr.B * pr.Hkv * pr
 
 // Per-thread working memory (reused between calls).
 struct InfllmScratch {
-  std::vector<float> q, logits, s, block_score, scores, acc, m, l;
+  std::vector<float> q, logits, s, block_score;
   std::vector<int32_t> order, blocks;
+  std::vector<Segment> segments;
+  AttendScratch attend;
 };
 
 // Items [i0, i1) (item = (b * Hkv + g) * T + t): writes their rows of out.

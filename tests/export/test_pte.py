@@ -12,6 +12,7 @@ from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
 from edgecpm.errors import CheckpointError, EdgecpmError, KernelLibraryError
+from edgecpm.export.kernel_library import LIBRARY_NAME
 from edgecpm.export.pte import MANIFEST, PROGRAM, VOCAB_BIN, PteModel, export_pte
 from edgecpm.generate import generate
 from tests.conftest import GREEDY_PROMPT, greedy_reference
@@ -38,10 +39,10 @@ def test_pte_greedy_tokens_equal_eager(exported):
 @pytest.mark.slow
 def test_manifest_names_everything_a_device_needs(exported):
     m = json.loads((exported / MANIFEST).read_text())
-    assert m["scheme"] == "float32" and m["target"] == "host" and m["kernel_library"] is None
+    assert m["scheme"] == "float32" and m["target"] == "host" and m["kernel_library"] == LIBRARY_NAME
     assert {"forward", "get_bos_id", "get_eos_ids", "get_max_seq_len", "get_vocab_size", "use_kv_cache"} <= set(m["methods"])
-    assert "aten::index_put.out" in m["operators"]  # the KV-cache write
-    assert set(m["sha256"]) == {PROGRAM, "tokenizer.json", VOCAB_BIN}
+    assert "edgecpm::cached_attention.out" in m["operators"]  # the KV-cache write and attention
+    assert set(m["sha256"]) == {PROGRAM, "tokenizer.json", VOCAB_BIN, LIBRARY_NAME}
 
 
 @pytest.mark.slow

@@ -5,10 +5,14 @@ g32 with an int8 embedding table and tied head (int4_linear, int8_embedding, int
 BitCPM-style ternary twin in TQ2_0 (ternary_linear).
 
 Logit bound: the ops' definition includes the int8 activation step (quant/act_quant.py), so eager
-and kernels differ only in fp32 summation order (and XNNPACK's, for the float ops): measured
-1.2e-5 on logits up to ~16; the bound is 1e-3. (Before the reference included the activation
-step, the ~1 % error flipped a 0.0062 near-tie.) Token equality uses tests/conftest.py's
-GREEDY_PROMPT, whose top-2 margins are checked first.
+and kernels differ in fp32 summation order (and XNNPACK's, for the float ops) — and in whatever
+that order flips at an int8 rounding boundary. The first token's logits agree to ~1e-5 (bound
+1e-4), but one activation of the int4 g32 model sits within 1e-7 of a rounding boundary: a 1e-7
+relative perturbation of the norms flips it and moves later logits by up to 0.08, on this CPU's
+XNNPACK as by noise in eager. So the max bound is 0.15 (a few flips, not a wrong kernel, which
+moves logits by whole units). (Before the reference included the activation step, the ~1 % error
+flipped a 0.0062 near-tie.) Token equality uses tests/conftest.py's GREEDY_PROMPT, whose top-2
+margins are checked first.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def test_greedy_tokens_equal_eager_and_logits_are_bounded(bundles, scheme):
     expected = greedy_reference(eager, GREEDY_PROMPT, 32)
     assert generate(pte, GREEDY_PROMPT, 32, eos_ids=pte.config.eos_token_id).tokens == expected
     ids, pos = torch.tensor([GREEDY_PROMPT]), torch.arange(len(GREEDY_PROMPT))
-    assert (pte(ids, pos) - eager(ids, pos)).abs().max().item() < 1e-3
+    diff = (pte(ids, pos) - eager(ids, pos)).abs()
+    assert diff[0, 0].max().item() < 1e-4 and diff.max().item() < 0.15
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

@@ -27,7 +27,6 @@ from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
-from edgecpm.quant.config import read_quant_config
 
 MANIFEST = "manifest.json"
 PROGRAM = "model.pte"
@@ -53,6 +52,7 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     ``max_chunk`` bounds the tokens per call (default ``max_seq_len``): ExecuTorch plans activation
     memory for the largest call, so a long cache wants a smaller prefill chunk.
     ``extra_methods``: more exported programs by method name (the speculative-decoding methods)."""
+    from executorch.backends.xnnpack.partition.config.gemm_configs import AddmmConfig, LinearConfig, MMConfig
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
@@ -65,7 +65,12 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
                 "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
-    edge = to_edge_transform_and_lower({"forward": ep, **(extra_methods or {})}, partitioner=[XnnpackPartitioner()],
+    # XNNPACK gets the float matmuls only (a float checkpoint's linears, a float LM head): the
+    # attention, norms and gating are edgecpm ops, and the few adds and muls left run as plain
+    # kernels. Partitioning them out would cut each layer into several tiny delegates, each a
+    # call per step at run time and ~0.6 s of preprocessing at export.
+    xnnpack = XnnpackPartitioner(configs=[LinearConfig, AddmmConfig, MMConfig])
+    edge = to_edge_transform_and_lower({"forward": ep, **(extra_methods or {})}, partitioner=[xnnpack],
                                        constant_methods=metadata)
     if not extra_methods:
         return edge.to_executorch(), metadata
@@ -103,8 +108,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     model_dir = Path(model_dir)
     recipe = load_target(target)
     max_seq_len = max_seq_len or recipe.max_seq_len
-    # Packed weights and InfLLM-v2 attention run on edgecpm's kernels: the library is checked
-    # before minutes of lowering, and bundled.
+    # Every program runs on edgecpm's kernels (attention over the KV cache; packed weights;
+    # InfLLM-v2): the library is checked before minutes of lowering, and bundled.
     has_sparse = load_config(model_dir).sparse_config is not None
     if sparse and not has_sparse:
         raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
@@ -115,8 +120,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
                           "attention has no tree mask): add --no-sparse")
     if frspec is not None and draft is None:
         raise ConfigError("--frspec restricts a draft head's LM head: pass --draft DRAFT_DIR with it")
-    needs_kernels = read_quant_config(model_dir) is not None or sparse
-    kernels = _kernel_library_for(recipe) if needs_kernels else None
+    kernels = _kernel_library_for(recipe)
     say = progress or (lambda _msg: None)
     say(f"loading {model_dir}")
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
@@ -137,8 +141,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
             if (model_dir / name).is_file():
                 shutil.copy(model_dir / name, tmp / name)
         write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
-        if kernels is not None:
-            shutil.copy(kernels, tmp / LIBRARY_NAME)
+        shutil.copy(kernels, tmp / LIBRARY_NAME)
         if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
             # The draft's logits index this subset; the C++ runner reads it raw (no JSON parser).
             (tmp / DRAFT_VOCAB_BIN).write_bytes(
@@ -149,7 +152,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
                     "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
                     "max_seq_len": max_seq_len, "config": cfg.to_hf_dict(),
                     "methods": ["forward", *(extra or {}), *metadata],
-                    "operators": ops, "kernel_library": LIBRARY_NAME if kernels is not None else None,
+                    "operators": ops, "kernel_library": LIBRARY_NAME,
                     "sha256": files}
         if spec_info is not None:
             manifest["speculative"] = spec_info
@@ -161,7 +164,7 @@ def _kernel_library_for(recipe: Target) -> Path:
     path = recipe.kernel_dir / LIBRARY_NAME
     if not path.is_file():
         raise KernelLibraryError(
-            f"a quantized or sparse-attention program for --target {recipe.name} runs on edgecpm's kernels, "
+            f"a program for --target {recipe.name} runs on edgecpm's kernels (attention, packed weights), "
             f"and {path} is not built: run {recipe.kernel_build}")
     return path
 

@@ -19,9 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import edgecpm.attention.cached_attention  # noqa: F401  registers torch.ops.edgecpm.cached_attention
 import edgecpm.attention.ops  # noqa: F401  registers torch.ops.edgecpm.infllm_attention
 from edgecpm.attention.cache import CompressedKeyCache
 from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_attention_reference
+from edgecpm.model import fused_ops
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.rope import apply_rope, rope_tables
 
@@ -44,9 +46,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xf = x.float()
-        variance = xf.pow(2).mean(-1, keepdim=True)
-        return (xf * torch.rsqrt(variance + self.eps)).to(x.dtype) * self.weight
+        return fused_ops.rms_norm(x, self.weight, self.eps)
 
 
 class KVCache(nn.Module):
@@ -67,6 +67,18 @@ class KVCache(nn.Module):
         return self.k_cache, self.v_cache
 
 
+def cache_mask(input_pos: torch.Tensor, cache_pos: torch.Tensor | None, attn_mask: torch.Tensor | None,
+               positions: torch.Tensor) -> torch.Tensor | None:
+    """The slots each query may read, for the cache path: ``attn_mask`` when given; None (causal
+    by slot, the attention op's own rule) when tokens sit in the slots of their positions; else
+    causal by position: the query at position p reads slots 0..p, stale slots beyond are masked."""
+    if attn_mask is not None:
+        return attn_mask
+    if cache_pos is None:
+        return None
+    return input_pos.unsqueeze(1) >= positions.unsqueeze(0)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: MiniCPMConfig):
         super().__init__()
@@ -85,7 +97,18 @@ class Attention(nn.Module):
         self.ck_cache: CompressedKeyCache | None = None
 
     def forward(self, x, cos, sin, input_pos=None, mask=None):
+        """``input_pos``: the cache slots of the tokens (None: no cache, the tokens alone).
+        ``mask``: with the cache, [T, max_seq_len] bool or None for causal by slot; without,
+        [T, T] bool or None for causal."""
         b, t, _ = x.shape
+        if input_pos is not None and self.sparse is None:
+            # One op: rotation, in-place K/V write, grouped attention over the visible slots.
+            q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim)
+            k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim)
+            v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim)
+            y = torch.ops.edgecpm.cached_attention(q, k, v, self.kv_cache.k_cache, self.kv_cache.v_cache,
+                                                   cos, sin, input_pos, mask)
+            return self.o_proj(y.reshape(b, t, self.n_heads * self.head_dim))
         q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
@@ -93,8 +116,6 @@ class Attention(nn.Module):
         if self.sparse is not None:
             y = self.sparse_attention(q, k, v, input_pos)
             return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
-        if input_pos is not None:
-            k, v = self.kv_cache.update(input_pos, k, v)
         groups = self.n_heads // self.n_kv
         # Head i reads KV head i // groups, as HF's repeat_kv does.
         k = k.repeat_interleave(groups, dim=1)
@@ -128,7 +149,7 @@ class MLP(nn.Module):
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
 
     def forward(self, x):
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        return self.down_proj(fused_ops.silu_mul(self.gate_proj(x), self.up_proj(x)))
 
 
 class DecoderLayer(nn.Module):
@@ -224,8 +245,7 @@ class MiniCPMForCausalLM(nn.Module):
             cos, sin, mask = self.rope_cos[:t], self.rope_sin[:t], None
         else:
             cos, sin = self.rope_cos[input_pos], self.rope_sin[input_pos]
-            # Query at position p sees cache slots 0..p: stale slots beyond p are masked out.
-            mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0) if attn_mask is None else attn_mask
+            mask = cache_mask(input_pos, cache_pos, attn_mask, self.positions)
         if attn_mask is not None and self.config.sparse_config is not None:
             raise NotImplementedError("a tree attention mask with InfLLM-v2 sparse attention is not supported: "
                                       "the sparse op's mask is causal by position")

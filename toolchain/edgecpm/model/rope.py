@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from edgecpm.attention.rotary import apply_rope, rotate_half  # noqa: F401  (the model's rotation)
 from edgecpm.model.config import MiniCPMConfig
 
 
@@ -48,14 +49,3 @@ def rope_tables(cfg: MiniCPMConfig, max_seq_len: int) -> tuple[torch.Tensor, tor
         scaling = attention_scaling(cfg)
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos() * scaling, emb.sin() * scaling
-
-
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
-
-
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x: [B, H, T, D]; cos/sin: [T, D] fp32. Rotation in fp32, result in x's dtype."""
-    xf = x.float()
-    return (xf * cos + rotate_half(xf) * sin).to(x.dtype)

@@ -45,7 +45,7 @@ from torch import nn
 
 from edgecpm.errors import CheckpointError
 from edgecpm.model.config import MiniCPMConfig
-from edgecpm.model.minicpm import DecoderLayer, KVCache, RMSNorm
+from edgecpm.model.minicpm import DecoderLayer, KVCache, RMSNorm, cache_mask
 
 FORMAT = "edgecpm-eagle-draft"
 VERSION = 1
@@ -145,7 +145,7 @@ class EagleDraft(nn.Module):
             cos, sin, mask, slots = base.rope_cos[:t], base.rope_sin[:t], None, None
         else:
             cos, sin = base.rope_cos[input_pos], base.rope_sin[input_pos]
-            mask = input_pos.unsqueeze(1) >= base.positions.unsqueeze(0) if attn_mask is None else attn_mask
+            mask = cache_mask(input_pos, cache_pos, attn_mask, base.positions)
             slots = input_pos if cache_pos is None else cache_pos
         h = self.layer(h, cos, sin, slots, mask)
         return base.model.norm(h)
