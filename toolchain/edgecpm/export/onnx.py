@@ -4,6 +4,7 @@ What it is for: running a MiniCPM4 checkpoint in onnxruntime or any ONNX toolcha
 prefill, interop. The graph is the cache-free forward ``tokens [1, T] -> logits [1, T, vocab]``
 (dynamic T): ONNX has no mutable state, so the KV cache of the ExecuTorch program is not part of it.
 
+The model's ``edgecpm::rms_norm`` and ``edgecpm::silu_mul`` become their few standard nodes, and
 ``edgecpm::int4_linear`` becomes plain ONNX nodes computing exactly its definition (ops.py):
 int8 activations per 32 (ReduceMax, Round — half to even, as torch — Clip), nibble unpacking
 (BitwiseAnd, BitShift), ``(nibble - zero) * scale``, MatMul. So the weights stay 4-bit in the
@@ -55,6 +56,26 @@ def _int4_linear_onnx():
     return int4_linear
 
 
+def _rms_norm_onnx():
+    from onnxscript import opset18 as op
+
+    def rms_norm(x, weight, eps: float):
+        variance = op.ReduceMean(op.Mul(x, x), op.Constant(value_ints=[-1]), keepdims=1)
+        inv = op.Reciprocal(op.Sqrt(op.Add(variance, op.Constant(value_float=eps))))
+        return op.Mul(op.Mul(x, inv), weight)
+
+    return rms_norm
+
+
+def _silu_mul_onnx():
+    from onnxscript import opset18 as op
+
+    def silu_mul(gate, up):
+        return op.Mul(op.Mul(gate, op.Sigmoid(gate)), up)
+
+    return silu_mul
+
+
 def _u8(v: int):
     import numpy as np
     import onnx
@@ -94,7 +115,9 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, overwrite: bool = F
     program = torch.onnx.export(
         _FullSequence(model).eval(), (torch.tensor([[model.config.bos_token_id, 2]]),), dynamo=True,
         dynamic_shapes=({1: seq},), opset_version=OPSET, input_names=["tokens"], output_names=["logits"],
-        custom_translation_table={torch.ops.edgecpm.int4_linear.default: _int4_linear_onnx()})
+        custom_translation_table={torch.ops.edgecpm.int4_linear.default: _int4_linear_onnx(),
+                                  torch.ops.edgecpm.rms_norm.default: _rms_norm_onnx(),
+                                  torch.ops.edgecpm.silu_mul.default: _silu_mul_onnx()})
     say("writing")
     # The exporter writes by path: save beside the target, then rename (nothing half-written).
     out_path.parent.mkdir(parents=True, exist_ok=True)
