@@ -13,12 +13,13 @@ namespace {
 
 const char* kUsage =
     "usage: edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin\n"
-    "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [--stats-only]\n"
+    "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [-t THREADS] [--stats-only]\n"
     "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
     "\n"
     "Greedy generation from an `edgecpm export` bundle. The prompt is given as token ids: this\n"
     "runner has no tokenizer for encoding (the Python CLI tokenizes); it decodes output through\n"
     "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n"
+    "-t: threads for every op (edgecpm kernels and XNNPACK share one pool); default one per core.\n"
     "\n"
     "--spec: greedy speculative decoding (same tokens, fewer base-model calls) with the draft head\n"
     "of a program exported with `edgecpm export MODEL --draft DRAFT_DIR`: a chain of --chain-len\n"
@@ -127,6 +128,8 @@ CliOptions parse_cli(int argc, char** argv) {
       have_prompt = true;
     } else if (arg == "-n" || arg == "--max-new-tokens") {
       options.max_new_tokens = parse_positive_int(value(), arg);
+    } else if (arg == "-t" || arg == "--threads") {
+      options.threads = parse_positive_int(value(), arg);
     } else if (arg == "--stats-only") {
       options.stats_only = true;
     } else if (arg == "--spec") {

@@ -13,6 +13,7 @@ struct CliOptions {
   std::vector<int64_t> prompt_ids;
   int max_new_tokens = 32;  // -n
   bool stats_only = false;  // no streamed text, only the final JSON line
+  int threads = 0;          // -t N: every op's thread count; 0 = ExecuTorch's default (one per core)
   // Speculative decoding over the program's verify/draft methods (`edgecpm export --draft`).
   std::string spec;         // --spec chain|tree; empty = plain decoding with forward
   int chain_len = 3;        // --chain-len K

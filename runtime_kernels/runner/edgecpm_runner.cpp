@@ -23,6 +23,7 @@
 #include "pte_program.h"
 #include "quiet_log.h"
 #include "run_stats.h"
+#include "threads.h"
 #include "spec_decode.h"
 #include "runner_error.h"
 #include "utf8_stream.h"
@@ -74,7 +75,7 @@ void write_text(const std::string& text) {
   }
 }
 
-// Plain greedy decoding: the prompt in one forward call, then one call per token.
+// Plain greedy decoding: the prompt (in chunks of the planned size), then one call per token.
 void plain_generate(ForwardCall& forward, const CliOptions& options, const std::set<int64_t>& eos_ids,
                     const std::function<void(int64_t)>& emit, RunStats& stats) {
   auto start = Clock::now();
@@ -104,6 +105,8 @@ int run(const CliOptions& options) {
   RunStats stats;
   stats.prompt_tokens = options.prompt_ids.size();
 
+  if (options.threads > 0) set_thread_count(options.threads);
+  stats.threads = thread_count();
   const auto load_start = Clock::now();
   auto program = PteProgram::open(options.model_path);
   const int64_t max_seq_len = single_value(*program, "get_max_seq_len");

@@ -3,6 +3,8 @@
 #include <executorch/runtime/core/evalue.h>
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
 
+#include <algorithm>
+
 #include "argmax.h"
 #include "runner_error.h"
 
@@ -14,21 +16,43 @@ using executorch::aten::TensorImpl;
 using executorch::runtime::Error;
 using executorch::runtime::EValue;
 
+namespace {
+
+int64_t planned_chunk(LoadedMethod& method, const std::string& path) {
+  auto info = method.method().method_meta().input_tensor_meta(0);
+  if (!info.ok() || info->sizes().size() != 2) {
+    throw RunnerError(path + ": forward does not take tokens [1, T]; was it made by `edgecpm export`?");
+  }
+  return info->sizes()[1];  // dynamic dimensions are planned at their upper bound
+}
+
+}  // namespace
+
 ForwardCall::ForwardCall(std::unique_ptr<LoadedMethod> method, std::string program_path)
-    : method_(std::move(method)), program_path_(std::move(program_path)) {}
+    : method_(std::move(method)), program_path_(std::move(program_path)),
+      chunk_(planned_chunk(*method_, program_path_)) {}
 
 int64_t ForwardCall::greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos) {
+  const int64_t total = static_cast<int64_t>(tokens.size());
+  int64_t next = -1;
+  for (int64_t a = 0; a < total; a += chunk_) {
+    next = run_chunk(tokens.data() + a, std::min(chunk_, total - a), start_pos + a);
+  }
+  return next;
+}
+
+int64_t ForwardCall::run_chunk(const int64_t* tokens, int64_t n, int64_t start_pos) {
   auto& method = method_->method();
-  const auto count = static_cast<TensorImpl::SizesType>(tokens.size());
-  positions_.resize(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    positions_[i] = start_pos + static_cast<int64_t>(i);
+  const auto count = static_cast<TensorImpl::SizesType>(n);
+  positions_.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    positions_[i] = start_pos + i;
   }
   // Non-owning views; set_input copies them into the method's planned input buffers.
   TensorImpl::SizesType token_sizes[2] = {1, count};
   TensorImpl::DimOrderType token_order[2] = {0, 1};
   TensorImpl::StridesType token_strides[2] = {count, 1};
-  TensorImpl token_impl(ScalarType::Long, 2, token_sizes, const_cast<int64_t*>(tokens.data()), token_order,
+  TensorImpl token_impl(ScalarType::Long, 2, token_sizes, const_cast<int64_t*>(tokens), token_order,
                         token_strides);
   TensorImpl::SizesType pos_sizes[1] = {count};
   TensorImpl::DimOrderType pos_order[1] = {0};
@@ -41,7 +65,7 @@ int64_t ForwardCall::greedy_next(const std::vector<int64_t>& tokens, int64_t sta
     status = method.set_input(EValue(Tensor(&pos_impl)), 1);
   }
   if (status != Error::Ok) {
-    throw RunnerError(where + " rejected a " + std::to_string(tokens.size()) + "-token input (" +
+    throw RunnerError(where + " rejected a " + std::to_string(n) + "-token input (" +
                       executorch::runtime::to_string(status) + ")");
   }
   status = method.execute();

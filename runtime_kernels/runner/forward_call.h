@@ -1,6 +1,7 @@
-// One call of the exported LLM: forward(tokens int64 [1, T], input_pos int64 [T]) -> logits
+// Calls of the exported LLM: forward(tokens int64 [1, T], input_pos int64 [T]) -> logits
 // float32 [1, T, vocab]. The KV cache is a mutable buffer of the loaded Method, so successive
-// calls on the same ForwardCall continue one sequence.
+// calls on the same ForwardCall continue one sequence. T is at most the program's planned chunk
+// (activation memory is planned for the largest call): longer inputs go in several calls.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +22,11 @@ class ForwardCall {
   int64_t greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos);
 
  private:
-  std::unique_ptr<LoadedMethod> method_;
+  int64_t run_chunk(const int64_t* tokens, int64_t count, int64_t start_pos);
+
+  std::unique_ptr<LoadedMethod> method_;  // (declared first: chunk_ reads it)
   std::string program_path_;
+  int64_t chunk_;                   // the largest T the program was planned for
   std::vector<int64_t> positions_;  // scratch for input_pos, reused across calls
 };
 

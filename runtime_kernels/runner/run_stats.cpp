@@ -27,7 +27,7 @@ std::string stats_json(const RunStats& stats, double rss_mb) {
   json += "],\"stopped_on_eos\":" + std::string(stats.stopped_on_eos ? "true" : "false") +
           ",\"load_ms\":" + fixed(stats.load_s * 1e3, 1) + ",\"ttft_ms\":" + fixed(stats.prefill_s * 1e3, 2) +
           ",\"prefill_tok_s\":" + fixed(prefill_tok_s, 2) + ",\"decode_tok_s\":" + fixed(decode_tok_s, 2) +
-          ",\"peak_rss_mb\":" + fixed(rss_mb, 1);
+          ",\"peak_rss_mb\":" + fixed(rss_mb, 1) + ",\"threads\":" + std::to_string(stats.threads);
   if (stats.spec.used) {
     const auto& spec = stats.spec;
     const double mean = spec.verify_steps ? static_cast<double>(spec.accepted_tokens) / spec.verify_steps : 0;
