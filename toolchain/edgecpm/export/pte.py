@@ -27,12 +27,17 @@ from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
+from edgecpm.model.minicpm import fuse_projections
 
 MANIFEST = "manifest.json"
 PROGRAM = "model.pte"
 VOCAB_BIN = "vocab.bin"
 DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
 MANIFEST_VERSION = 1
+# Tokens per forward call at most. ExecuTorch plans activation memory for the largest call (the
+# logits alone are chunk x vocab floats: 37 MB at 128 x 73448, 1.2 GB at 4096), and 128 rows
+# already make a prefill GEMM reuse each weight block enough. Longer prompts go in chunks.
+PREFILL_CHUNK = 128
 
 
 class _Forward(torch.nn.Module):
@@ -126,13 +131,15 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=max_seq_len)
     if has_sparse and not sparse:
         model.use_dense_attention()
+    fuse_projections(model.model.layers)
     cfg = model.config
     extra, spec_info = None, None
     if draft is not None:
         from edgecpm.speculative.pte import draft_methods
 
         extra, spec_info = draft_methods(model, draft, frspec, max_seq_len, say)
-    program, metadata = lower_model(model, max_seq_len, say, extra_methods=extra)
+    chunk = min(PREFILL_CHUNK, max_seq_len)
+    program, metadata = lower_model(model, max_seq_len, say, max_chunk=chunk, extra_methods=extra)
     ops = program_operators(program)
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
@@ -150,7 +157,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
                     "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
-                    "max_seq_len": max_seq_len, "config": cfg.to_hf_dict(),
+                    "max_seq_len": max_seq_len, "prefill_chunk": chunk, "config": cfg.to_hf_dict(),
                     "methods": ["forward", *(extra or {}), *metadata],
                     "operators": ops, "kernel_library": LIBRARY_NAME,
                     "sha256": files}
@@ -193,6 +200,7 @@ class PteModel:
                                           "(truncated or modified); re-run `edgecpm export`")
         self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(path))
         self.max_seq_len = self.manifest["max_seq_len"]
+        self.chunk = self.manifest.get("prefill_chunk", self.max_seq_len)
         self._load()
 
     def _load(self):
@@ -218,4 +226,6 @@ class PteModel:
 
         if input_pos is None:
             input_pos = torch.arange(tokens.shape[1])
-        return execute_single_threaded(self._method, [tokens, input_pos])[0]
+        chunks = [execute_single_threaded(self._method, [tokens[:, a:a + self.chunk], input_pos[a:a + self.chunk]])[0]
+                  for a in range(0, tokens.shape[1], self.chunk)]
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)

@@ -26,6 +26,7 @@ from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_atte
 from edgecpm.model import fused_ops
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.rope import apply_rope, rope_tables
+from edgecpm.quant.concat import concat_linears
 
 
 # The linears inside decoder blocks: what BitCPM / int4 quantize. Embeddings, the LM head and the
@@ -90,6 +91,8 @@ class Attention(nn.Module):
         self.k_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
         self.v_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
         self.o_proj = nn.Linear(self.n_heads * self.head_dim, h, bias=False)
+        # q/k/v stacked into one linear by fuse_projections (export); None: the three above.
+        self.qkv_proj: nn.Module | None = None
         self.kv_cache: KVCache | None = None
         # InfLLM-v2 block-sparse attention: set by MiniCPMForCausalLM for its own layers when the
         # config has sparse_config (an EAGLE draft layer built from the same config stays dense).
@@ -101,17 +104,16 @@ class Attention(nn.Module):
         ``mask``: with the cache, [T, max_seq_len] bool or None for causal by slot; without,
         [T, T] bool or None for causal."""
         b, t, _ = x.shape
+        q, k, v = self.project_qkv(x)
+        q = q.reshape(b, t, self.n_heads, self.head_dim)
+        k = k.reshape(b, t, self.n_kv, self.head_dim)
+        v = v.reshape(b, t, self.n_kv, self.head_dim)
         if input_pos is not None and self.sparse is None:
             # One op: rotation, in-place K/V write, grouped attention over the visible slots.
-            q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim)
-            k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim)
-            v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim)
             y = torch.ops.edgecpm.cached_attention(q, k, v, self.kv_cache.k_cache, self.kv_cache.v_cache,
                                                    cos, sin, input_pos, mask)
             return self.o_proj(y.reshape(b, t, self.n_heads * self.head_dim))
-        q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if self.sparse is not None:
             y = self.sparse_attention(q, k, v, input_pos)
@@ -125,6 +127,12 @@ class Attention(nn.Module):
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
+
+    def project_qkv(self, x):
+        if self.qkv_proj is None:
+            return self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        q_size, kv_size = self.n_heads * self.head_dim, self.n_kv * self.head_dim
+        return self.qkv_proj(x).split([q_size, kv_size, kv_size], dim=-1)
 
     def sparse_attention(self, q, k, v, input_pos=None):
         """InfLLM-v2 (MINICPM4.md §3). With the cache: write K/V, then the compressed keys the
@@ -147,9 +155,14 @@ class MLP(nn.Module):
         self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
         self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+        self.gate_up_proj: nn.Module | None = None  # gate/up stacked by fuse_projections
 
     def forward(self, x):
-        return self.down_proj(fused_ops.silu_mul(self.gate_proj(x), self.up_proj(x)))
+        if self.gate_up_proj is None:
+            gate, up = self.gate_proj(x), self.up_proj(x)
+        else:
+            gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        return self.down_proj(fused_ops.silu_mul(gate, up))
 
 
 class DecoderLayer(nn.Module):
@@ -165,6 +178,18 @@ class DecoderLayer(nn.Module):
     def forward(self, h, cos, sin, input_pos=None, mask=None):
         h = h + self.self_attn(self.input_layernorm(h), cos, sin, input_pos, mask) * self.residual_scale
         return h + self.mlp(self.post_attention_layernorm(h)) * self.residual_scale
+
+
+def fuse_projections(layers) -> None:
+    """For export: each layer's q/k/v, and gate/up, as one stacked linear (quant/concat.py) where
+    their kinds allow — one input quantization and one GEMV call instead of three / two, the same
+    outputs to the bit. The separate linears are dropped, so only the stacked weights are exported."""
+    for layer in layers:
+        attn, mlp = layer.self_attn, layer.mlp
+        if attn.qkv_proj is None and (qkv := concat_linears([attn.q_proj, attn.k_proj, attn.v_proj])) is not None:
+            attn.qkv_proj, attn.q_proj, attn.k_proj, attn.v_proj = qkv, None, None, None
+        if mlp.gate_up_proj is None and (gate_up := concat_linears([mlp.gate_proj, mlp.up_proj])) is not None:
+            mlp.gate_up_proj, mlp.gate_proj, mlp.up_proj = gate_up, None, None
 
 
 class MiniCPMModel(nn.Module):
