@@ -11,8 +11,9 @@ programs, lowered by the same code and run by the same ExecuTorch runtime with t
 - sparse: `edgecpm::infllm_attention` with the 8B's sparse_config (dense below 8192 tokens);
 - dense (ours): the same op with dense_len above the cache, so every row attends to all blocks
   through the same kernel (the fair dense baseline: same code, no block selection);
-- dense (stock): no sparse_config, the model's plain SDPA path as ExecuTorch lowers it
-  (`--skip-stock` leaves it out).
+- dense (cached_attention): no sparse_config, so the dense model's own op,
+  `edgecpm::cached_attention` (grouped attention over the visible slots; before it existed this
+  row was ExecuTorch's lowering of the plain SDPA path). `--skip-stock` leaves it out.
 
 "Decode at depth d" runs `forward([token], input_pos=[d])` steps on a cache whose slots are not
 filled by a prefill (prefilling 128K tokens through an 8B-shape layer on 2 cores would take
@@ -81,7 +82,7 @@ def main() -> None:
     variants = {"sparse (InfLLM-v2)": SparseConfig(),
                 "dense (ours: same kernel, all blocks)": SparseConfig(dense_len=max_seq_len + 1)}
     if not args.skip_stock:
-        variants["dense (stock SDPA)"] = None
+        variants["dense (cached_attention)"] = None
     times = {}
     for name, sparse in variants.items():
         model = eight_b_shape(args.layers, args.vocab, max_seq_len, sparse)
