@@ -7,6 +7,7 @@
 // 256 weights turn the lanes into the 8 per-sub-block sums. Int8 weights go in with +128 (u8) and
 // the activations' sums take the 128 back out.
 #if defined(__x86_64__) || defined(_M_X64)
+#include "dot_avx512vnni_rows.h"
 #include "dot_x86.h"
 
 namespace edgecpm {
@@ -118,10 +119,33 @@ struct Avx512VnniIsa : YmmOps {
   }
 };
 
+// Whole 16-row tiles in the lanes (dot_avx512vnni_rows.h) where the format allows; the rest of
+// the rows, and the rarer layouts, through the shared tiles. Both give scalar's bits.
+using VnniTiles = Tiles<Avx512VnniIsa>;
+
+void ternary(const TernaryWeights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
+  int64_t n = n0;
+  if (w.layout == TernaryLayout::TQ2_0 && !w.side_scales.data)
+    n = rows16_range(Tq2Rows{w, w.k / kChunk * 66}, x, w.n, n0, n1, out);
+  VnniTiles::ternary(w, x, n, n1, out);
+}
+
+void int4(const Int4Weights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
+  int64_t n = n0;
+  if (w.k % kChunk == 0) n = rows16_range(Int4Rows{w, w.k / w.group}, x, w.n, n0, n1, out);
+  VnniTiles::int4(w, x, n, n1, out);
+}
+
+void int8(const Int8Weights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
+  int64_t n = n0;
+  if (w.k % kChunk == 0) n = rows16_range(Int8Rows{w}, x, w.n, n0, n1, out);
+  VnniTiles::int8(w, x, n, n1, out);
+}
+
 }  // namespace
 
 const DotKernels* avx512vnni_kernels() {
-  static const DotKernels k = Tiles<Avx512VnniIsa>::table("avx512vnni");
+  static const DotKernels k{"avx512vnni", ternary, int4, int8};
   return &k;
 }
 

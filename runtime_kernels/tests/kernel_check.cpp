@@ -163,8 +163,8 @@ void ternary_cases() {
 
 void int4_cases() {
   for (int64_t group : {32, 64, 128})
-    for (int64_t k : {32, 96, 288, 384, 800})
-      for (int64_t n : {1, 5, 17})
+    for (int64_t k : {32, 96, 288, 384, 512, 800})
+      for (int64_t n : {1, 5, 35})
         for (int64_t m : {1, 4, 7})
           for (bool asym : {false, true}) {
             if (k % group) continue;
@@ -191,7 +191,7 @@ void int4_cases() {
 // The int8 head: W8A8, like the others (activations in natural order), so bit-identical too.
 void int8_cases() {
   for (int64_t k : {32, 96, 256, 800})
-    for (int64_t n : {1, 9, 13})
+    for (int64_t n : {1, 9, 37})
       for (int64_t m : {1, 2, 6}) {
         std::vector<int8_t> q(n * k);
         for (auto& v : q) v = int8_t(rand_int(-128, 127));
