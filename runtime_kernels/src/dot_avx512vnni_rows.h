@@ -1,6 +1,6 @@
 // AVX-512 VNNI with 16 output rows in the 16 lanes: no horizontal sums at all.
 //
-// Per 64 weight bytes of 16 rows, one 16x16 dword transpose turns "row r's bytes" into "column g:
+// Per 32 weight bytes of 16 rows, one 16x8 dword transpose turns "row r's bytes" into "column g:
 // bytes 4g..4g+3 of every row", so one vpdpbusd against 4 broadcast activation bytes adds 4
 // products to each row's own lane; 8 of them give a sub-block's exact sum for all 16 rows. The
 // float combination is then the definition's (linear_tiles.h) with lane = output row: lane s % 8
@@ -24,38 +24,32 @@ namespace {
 
 constexpr int kLanes = 16;
 
-// r[i] = 64 bytes of row i -> r[g] = dword g of rows 0..15.
-inline void transpose16(__m512i* r) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  // r[4q + e], 128-bit lane k: dword 4k + e of rows 4q..4q+3.
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  __m512i u[16];
-  for (int e = 0; e < 4; ++e) {
-    const __m512i ab_lo = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(1, 0, 1, 0));
-    const __m512i ab_hi = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(3, 2, 3, 2));
-    const __m512i cd_lo = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(1, 0, 1, 0));
-    const __m512i cd_hi = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(3, 2, 3, 2));
-    u[e] = _mm512_shuffle_i32x4(ab_lo, cd_lo, _MM_SHUFFLE(2, 0, 2, 0));
-    u[4 + e] = _mm512_shuffle_i32x4(ab_lo, cd_lo, _MM_SHUFFLE(3, 1, 3, 1));
-    u[8 + e] = _mm512_shuffle_i32x4(ab_hi, cd_hi, _MM_SHUFFLE(2, 0, 2, 0));
-    u[12 + e] = _mm512_shuffle_i32x4(ab_hi, cd_hi, _MM_SHUFFLE(3, 1, 3, 1));
-  }
-  for (int g = 0; g < 16; ++g) r[g] = u[g];
-}
-
-// 64 bytes at p + off of each row (rows `stride` bytes apart), transposed.
+// 32 bytes at p of each of 16 rows (`stride` bytes apart) -> col[g] = dword g of rows 0..15:
+// 8 registers in flight, not 16, so a chunk's columns, accumulators and masks stay in registers.
+// Register i holds rows (i % 4) + 8 (i / 4) and that + 4, the order in which three shuffle stages
+// leave lane r = row r.
 inline void load_columns(const uint8_t* p, int64_t stride, __m512i* col) {
-  for (int r = 0; r < kLanes; ++r) col[r] = _mm512_loadu_si512(p + r * stride);
-  transpose16(col);
+  __m512i z[8], t[8];
+  for (int i = 0; i < 8; ++i) {
+    const int64_t r = i % 4 + 8 * (i / 4);
+    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + r * stride))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (r + 4) * stride)), 1);
+  }
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(z[i], z[i + 1]);
+  }
+  // z[4q + e], 128-bit lane L: dword 4 (L % 2) + e of 4 rows.
+  for (int i = 0; i < 8; i += 4) {
+    z[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    z[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    z[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    z[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int e = 0; e < 4; ++e) {
+    col[e] = _mm512_shuffle_i32x4(z[e], z[4 + e], _MM_SHUFFLE(2, 0, 2, 0));
+    col[4 + e] = _mm512_shuffle_i32x4(z[e], z[4 + e], _MM_SHUFFLE(3, 1, 3, 1));
+  }
 }
 
 // 16 fp16 (one per lane) -> fp32; exact.
@@ -106,16 +100,17 @@ struct Tq2Rows {
     const __m512 d = halves(_mm512_srli_epi32(_mm512_i32gather_epi32(row_offsets(row_bytes), p + 62, 1), 16));
     for (int s = 0; s < 8; ++s) k.ws[s] = d;
     k.zero = 1;
-    __m512i col[16];
-    load_columns(p, row_bytes, col);
-    for (int j = 0; j < 2; ++j)
+    for (int j = 0; j < 2; ++j) {
+      __m512i col[8];
+      load_columns(p + 32 * j, row_bytes, col);
       for (int l = 0; l < 4; ++l) {
         SubOps o;
         const __m512i mask = _mm512_set1_epi8(char(3 << (2 * l)));
-        for (int g = 0; g < 8; ++g) o.ops[g] = _mm512_and_si512(col[8 * j + g], mask);
+        for (int g = 0; g < 8; ++g) o.ops[g] = _mm512_and_si512(col[g], mask);
         o.lo = o.hi = 2 * l;
         sink(4 * j + l, o);
       }
+    }
   }
 };
 
@@ -145,12 +140,12 @@ struct Int4Rows {
       for (int s = 0; s < 8; ++s) k.wz[s] = _mm512_load_si512(z[s]);
     }
     const __m512i lo = _mm512_set1_epi8(0x0F), hi = _mm512_set1_epi8(char(0xF0));
-    for (int h = 0; h < 2; ++h) {
-      __m512i col[16];
-      load_columns(w.qweight + n * (w.k / 2) + c * 128 + 64 * h, w.k / 2, col);
-      // Column g: bytes 4(g % 4).. of sub-block 4h + g / 4; low nibbles are its even k (the
-      // first 16 activations), high nibbles the odd k (the next 16).
-      for (int b = 0; b < 4; ++b) {
+    for (int h = 0; h < 4; ++h) {
+      __m512i col[8];
+      load_columns(at(n, c) + 32 * h, stride(), col);
+      // Columns 4b..4b+3: sub-block 2h + b, bytes 4q..; low nibbles are its even k (the first
+      // 16 activations), high nibbles the odd k (the next 16).
+      for (int b = 0; b < 2; ++b) {
         SubOps o;
         for (int q = 0; q < 4; ++q) {
           o.ops[q] = _mm512_and_si512(col[4 * b + q], lo);
@@ -158,7 +153,7 @@ struct Int4Rows {
         }
         o.lo = 0;
         o.hi = 4;
-        sink(4 * h + b, o);
+        sink(2 * h + b, o);
       }
     }
   }
@@ -174,15 +169,13 @@ struct Int8Rows {
     scales8_consecutive(w.scales + n * (w.k / kSub) + c * 8, w.k / kSub, k.ws);
     k.zero = 128;
     const __m512i flip = _mm512_set1_epi8(char(0x80));  // +128: u8 codes, taken back via x_sum
-    for (int p = 0; p < 4; ++p) {
-      __m512i col[16];
-      load_columns(reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk + 64 * p), w.k, col);
-      for (int b = 0; b < 2; ++b) {
-        SubOps o;
-        for (int g = 0; g < 8; ++g) o.ops[g] = _mm512_xor_si512(col[8 * b + g], flip);
-        o.lo = o.hi = 0;
-        sink(2 * p + b, o);
-      }
+    for (int sub = 0; sub < 8; ++sub) {
+      __m512i col[8];
+      load_columns(at(n, c) + 32 * sub, stride(), col);
+      SubOps o;
+      for (int g = 0; g < 8; ++g) o.ops[g] = _mm512_xor_si512(col[g], flip);
+      o.lo = o.hi = 0;
+      sink(sub, o);
     }
   }
 };
@@ -198,7 +191,9 @@ inline void rows_sub(const ChunkScales& k, const SubOps& o, int s, const XChunk&
     lo = _mm512_dpbusd_epi32(lo, o.ops[g], _mm512_set1_epi32(a));
     hi = _mm512_dpbusd_epi32(hi, o.ops[4 + g], _mm512_set1_epi32(b));
   }
-  const __m512i sum = _mm512_add_epi32(_mm512_srai_epi32(lo, o.lo), _mm512_srai_epi32(hi, o.hi));
+  // Each half is a multiple of its 2^shift, so shifting the sum once is exact when they agree.
+  const __m512i sum = o.lo == o.hi ? _mm512_srai_epi32(_mm512_add_epi32(lo, hi), o.lo)
+                                   : _mm512_add_epi32(_mm512_srai_epi32(lo, o.lo), _mm512_srai_epi32(hi, o.hi));
   const __m512i v = k.zero_vec ? _mm512_sub_epi32(sum, _mm512_mullo_epi32(k.wz[s], _mm512_set1_epi32(x.sum[s])))
                                : _mm512_sub_epi32(sum, _mm512_set1_epi32(k.zero * x.sum[s]));
   acc[s] = _mm512_add_ps(acc[s], _mm512_mul_ps(k.ws[s], _mm512_mul_ps(_mm512_set1_ps(x.scale[s]), _mm512_cvtepi32_ps(v))));
