@@ -75,9 +75,8 @@ inline void scales8_consecutive(const uint16_t* first, int64_t row_elems, __m512
 // A chunk's weight scales and zero points, per sub-block, one lane per row.
 struct ChunkScales {
   __m512 ws[8];
-  __m512i wz[8];     // per-lane zero points when zero_vec
+  __m512i wz[8];     // per-lane zero points (formats whose zero_vec())
   int32_t zero = 0;  // else the one zero point
-  bool zero_vec = false;
 };
 
 // Decoded operands of one sub-block: ops[0..3] and ops[4..7] hold codes times 2^lo / 2^hi
@@ -93,6 +92,7 @@ struct Tq2Rows {
   static constexpr int kChunkBytes = 66;
   const uint8_t* at(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
   int64_t stride() const { return row_bytes; }
+  bool zero_vec() const { return false; }
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     const uint8_t* p = w.packed + n * row_bytes + c * 66;
@@ -120,6 +120,7 @@ struct Int4Rows {
   static constexpr int kChunkBytes = 128;
   const uint8_t* at(int64_t n, int64_t c) const { return w.qweight + n * (w.k / 2) + c * 128; }
   int64_t stride() const { return w.k / 2; }
+  bool zero_vec() const { return w.zeros != nullptr; }
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     const int64_t s0 = c * 8;
@@ -131,9 +132,8 @@ struct Int4Rows {
         for (int r = 0; r < kLanes; ++r) h[s][r] = w.scales[(n + r) * groups + (s0 + s) * kSub / w.group];
       for (int s = 0; s < 8; ++s) k.ws[s] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h[s])));
     }
-    k.zero_vec = w.zeros != nullptr;
     k.zero = 8;
-    if (k.zero_vec) {
+    if (zero_vec()) {
       alignas(64) int32_t z[8][kLanes];
       for (int s = 0; s < 8; ++s)
         for (int r = 0; r < kLanes; ++r) z[s][r] = w.zeros[(n + r) * groups + (s0 + s) * kSub / w.group];
@@ -164,6 +164,7 @@ struct Int8Rows {
   static constexpr int kChunkBytes = kChunk;
   const uint8_t* at(int64_t n, int64_t c) const { return reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk); }
   int64_t stride() const { return w.k; }
+  bool zero_vec() const { return false; }
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     scales8_consecutive(w.scales + n * (w.k / kSub) + c * 8, w.k / kSub, k.ws);
@@ -180,8 +181,18 @@ struct Int8Rows {
   }
 };
 
+// Codes times 2^shift back to codes (bytes masked to their field, so a 16-bit shift is exact per
+// byte): done once per prefill tile, so the per-activation-row loop has no shifts left.
+inline SubOps normalized(SubOps o) {
+  for (int g = 0; g < 4; ++g) o.ops[g] = _mm512_srl_epi16(o.ops[g], _mm_cvtsi32_si128(o.lo));
+  for (int g = 4; g < 8; ++g) o.ops[g] = _mm512_srl_epi16(o.ops[g], _mm_cvtsi32_si128(o.hi));
+  o.lo = o.hi = 0;
+  return o;
+}
+
 // Sub-block s against activation row x (chunk-relative): the definition's partial, added to
-// lane s of acc.
+// lane s of acc. kShifted: o's operands still carry their 2^lo / 2^hi factors.
+template <bool kZeroVec, bool kShifted>
 inline void rows_sub(const ChunkScales& k, const SubOps& o, int s, const XChunk& x, __m512* acc) {
   __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
   for (int g = 0; g < 4; ++g) {
@@ -191,11 +202,15 @@ inline void rows_sub(const ChunkScales& k, const SubOps& o, int s, const XChunk&
     lo = _mm512_dpbusd_epi32(lo, o.ops[g], _mm512_set1_epi32(a));
     hi = _mm512_dpbusd_epi32(hi, o.ops[4 + g], _mm512_set1_epi32(b));
   }
-  // Each half is a multiple of its 2^shift, so shifting the sum once is exact when they agree.
-  const __m512i sum = o.lo == o.hi ? _mm512_srai_epi32(_mm512_add_epi32(lo, hi), o.lo)
-                                   : _mm512_add_epi32(_mm512_srai_epi32(lo, o.lo), _mm512_srai_epi32(hi, o.hi));
-  const __m512i v = k.zero_vec ? _mm512_sub_epi32(sum, _mm512_mullo_epi32(k.wz[s], _mm512_set1_epi32(x.sum[s])))
-                               : _mm512_sub_epi32(sum, _mm512_set1_epi32(k.zero * x.sum[s]));
+  __m512i sum;
+  if (!kShifted)
+    sum = _mm512_add_epi32(lo, hi);
+  else if (o.lo == o.hi)  // each half is a multiple of its 2^shift: one shift of the sum is exact
+    sum = _mm512_srai_epi32(_mm512_add_epi32(lo, hi), o.lo);
+  else
+    sum = _mm512_add_epi32(_mm512_srai_epi32(lo, o.lo), _mm512_srai_epi32(hi, o.hi));
+  const __m512i v = kZeroVec ? _mm512_sub_epi32(sum, _mm512_mullo_epi32(k.wz[s], _mm512_set1_epi32(x.sum[s])))
+                             : _mm512_sub_epi32(sum, _mm512_set1_epi32(k.zero * x.sum[s]));
   acc[s] = _mm512_add_ps(acc[s], _mm512_mul_ps(k.ws[s], _mm512_mul_ps(_mm512_set1_ps(x.scale[s]), _mm512_cvtepi32_ps(v))));
 }
 
@@ -235,8 +250,8 @@ inline void prefetch_ahead(const Fmt& f, int64_t n, int64_t c, int64_t nchunks, 
 }
 
 // Rows [n, n + 16) for every activation row. K must be a multiple of 256.
-template <class Fmt>
-void rows16(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
+template <bool kZeroVec, class Fmt>
+void rows16_zero(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
   const int64_t nchunks = x.cols / kChunk;
   if (x.rows == 1) {  // decode: one pass, operands straight from registers
     __m512 acc[8];
@@ -245,7 +260,7 @@ void rows16(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, in
     for (int64_t c = 0; c < nchunks; ++c) {
       prefetch_ahead(f, n, c, nchunks, n_end);
       const XChunk xc = x_chunk(x, 0, c);
-      f.decode(n, c, k, [&](int s, const SubOps& o) { rows_sub(k, o, s, xc, acc); });
+      f.decode(n, c, k, [&](int s, const SubOps& o) { rows_sub<kZeroVec, true>(k, o, s, xc, acc); });
     }
     rows_store(acc, out + n);
     return;
@@ -253,16 +268,18 @@ void rows16(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, in
   thread_local RowsScratch scratch;
   if (int64_t(scratch.chunks.size()) < nchunks) scratch.chunks.resize(nchunks);
   RowsChunk* ks = scratch.chunks.data();
-  for (int64_t c = 0; c < nchunks; ++c) f.decode(n, c, ks[c].k, [&](int s, const SubOps& o) { ks[c].sub[s] = o; });
+  for (int64_t c = 0; c < nchunks; ++c)
+    f.decode(n, c, ks[c].k, [&](int s, const SubOps& o) { ks[c].sub[s] = normalized(o); });
   int64_t m = 0;
   for (; m + 2 <= x.rows; m += 2) {  // two activation rows share each operand load
     __m512 a0[8], a1[8];
     for (int s = 0; s < 8; ++s) a0[s] = a1[s] = _mm512_setzero_ps();
     for (int64_t c = 0; c < nchunks; ++c) {
       const XChunk x0 = x_chunk(x, m, c), x1 = x_chunk(x, m + 1, c);
+#pragma GCC unroll 8
       for (int s = 0; s < 8; ++s) {
-        rows_sub(ks[c].k, ks[c].sub[s], s, x0, a0);
-        rows_sub(ks[c].k, ks[c].sub[s], s, x1, a1);
+        rows_sub<kZeroVec, false>(ks[c].k, ks[c].sub[s], s, x0, a0);
+        rows_sub<kZeroVec, false>(ks[c].k, ks[c].sub[s], s, x1, a1);
       }
     }
     rows_store(a0, out + m * n_total + n);
@@ -273,10 +290,19 @@ void rows16(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, in
     for (auto& v : a) v = _mm512_setzero_ps();
     for (int64_t c = 0; c < nchunks; ++c) {
       const XChunk xc = x_chunk(x, m, c);
-      for (int s = 0; s < 8; ++s) rows_sub(ks[c].k, ks[c].sub[s], s, xc, a);
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s) rows_sub<kZeroVec, false>(ks[c].k, ks[c].sub[s], s, xc, a);
     }
     rows_store(a, out + m * n_total + n);
   }
+}
+
+template <class Fmt>
+void rows16(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
+  if (f.zero_vec())
+    rows16_zero<true>(f, x, n_total, n, n_end, out);
+  else
+    rows16_zero<false>(f, x, n_total, n, n_end, out);
 }
 
 // The row-lane kernel over as many whole 16-row tiles of [n0, n1) as fit; returns where it stopped.
