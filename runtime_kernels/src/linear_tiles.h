@@ -31,6 +31,7 @@ namespace {
 
 constexpr int kChunkSubs = 8;  // sub-blocks per vector of partials
 constexpr int kChunk = kChunkSubs * kSub;
+constexpr int64_t kAhead = 4;  // software prefetch distance, in chunks
 
 // 256 activations of one row with their 8 scales and integer sums.
 struct XChunk {
@@ -82,6 +83,8 @@ struct Tiles {
     int64_t row_bytes;
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
+    const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
+    static constexpr int kChunkBytes = 66;
     template <int RR, int TT>
     void sums(int64_t n, int64_t c, int, const XChunk* x, I8 (*out)[TT]) const {
       const uint8_t* p[RR];
@@ -106,6 +109,8 @@ struct Tiles {
     int64_t row_bytes;
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 54; }
+    const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
+    static constexpr int kChunkBytes = 54;
     template <int RR, int TT>
     void sums(int64_t n, int64_t c, int, const XChunk* x, I8 (*out)[TT]) const {
       alignas(64) uint8_t codes[RR][kChunk];
@@ -133,6 +138,8 @@ struct Tiles {
     const Int4Weights& w;
     int64_t groups;
     static constexpr bool kZero = true;
+    const uint8_t* at(int64_t n, int64_t c) const { return w.qweight + n * (w.k / 2) + c * (kChunk / 2); }
+    static constexpr int kChunkBytes = kChunk / 2;
     // 8 sub-blocks of nibbles = 128 bytes; `valid` sub-blocks of them are real (tail: < 8).
     template <int RR, int TT>
     void sums(int64_t n, int64_t c, int valid, const XChunk* x, I8 (*out)[TT]) const {
@@ -170,6 +177,10 @@ struct Tiles {
   struct Int8 {
     const Int8Weights& w;
     static constexpr bool kZero = false;
+    const uint8_t* at(int64_t n, int64_t c) const {
+      return reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk);
+    }
+    static constexpr int kChunkBytes = kChunk;
     template <int RR, int TT>
     void sums(int64_t n, int64_t c, int valid, const XChunk* x, I8 (*out)[TT]) const {
       const int8_t* p[RR];
@@ -219,6 +230,9 @@ struct Tiles {
           xc[t] = {pad[t].q, pad[t].scale, pad[t].sum};
         }
       }
+      if (c + kAhead < nchunks)  // the rows' chunk kAhead on, while this one computes
+        for (int r = 0; r < RR; ++r)
+          for (int b = 0; b < Fmt::kChunkBytes; b += 64) __builtin_prefetch(f.at(n + r, c + kAhead) + b);
       I8 sums[RR][TT];
       f.template sums<RR, TT>(n, c, valid, xc, sums);
       for (int r = 0; r < RR; ++r) {
