@@ -14,8 +14,10 @@
 
 namespace edgecpm {
 
-constexpr int kSub = 32;       // activation quantization block and dot granularity
-constexpr int kRowTile = 4;    // output rows per pass in every table: thread grains are multiples
+constexpr int kSub = 32;        // activation quantization block and dot granularity
+constexpr int kRowTile = 4;     // output rows per pass of the shared tiles (linear_tiles.h)
+constexpr int kRowSplit = 16;   // callers split rows across threads at multiples of this: every
+                                // table's row tile divides it (avx512vnni's is 16)
 
 struct DotKernels {
   const char* name;

@@ -10,6 +10,7 @@
 #include <executorch/runtime/kernel/kernel_includes.h>
 #include <executorch/runtime/kernel/thread_parallel_interface.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -60,10 +61,12 @@ void run_rows(const Tensor& x, ActOrder order, int64_t n_out, RowsFn rows_fn) {
   QuantizedActs& acts = per_thread;
   quantize_acts(x.const_data_ptr<float>(), m, k, order, acts);
   const DotKernels& dot = active_kernels();
-  // Whole row tiles per task, enough to amortise scheduling; decode GEMVs still spread over
-  // every core.
-  const int64_t grain = n_out >= 64 ? 4 * kRowTile : n_out;
-  executorch::extension::parallel_for(0, n_out, grain, [&](int64_t n0, int64_t n1) { rows_fn(dot, acts, n0, n1); });
+  // Tasks of whole row tiles (parallel_for cuts its range evenly, so the range is in tiles);
+  // small outputs stay on one thread, decode GEMVs still spread over every core.
+  const int64_t tiles = (n_out + kRowSplit - 1) / kRowSplit;
+  executorch::extension::parallel_for(0, tiles, n_out >= 64 ? 1 : std::max<int64_t>(tiles, 1), [&](int64_t t0, int64_t t1) {
+    rows_fn(dot, acts, t0 * kRowSplit, std::min(t1 * kRowSplit, n_out));
+  });
 }
 
 Tensor& ternary_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& packed,
