@@ -2,9 +2,9 @@
 //
 // Activations are quantized per 32 values to int8 (act_quant.h); weights stay packed. Each entry
 // computes final float outputs for output rows [n0, n1) and every activation row, in tiles of
-// kRowTile output rows (and a few activation rows) that share each load. The integer inner
-// products are exact; the float combination is the one fixed order of linear_tiles.h, so every
-// table's output is bit-identical to the scalar one (the tests demand equality).
+// output rows (and of activation rows) that share each load. The integer inner products are
+// exact; the float combination is the one fixed order of linear_tiles.h, so every table's output
+// is bit-identical to the scalar one (the tests demand equality).
 #pragma once
 
 #include <cstdint>
