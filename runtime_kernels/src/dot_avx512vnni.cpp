@@ -2,10 +2,12 @@
 // -mavx512f -mavx512bw -mavx512vl -mavx512vnni in this file only; isa.cpp runs it only where cpuid
 // reports all four.
 //
-// One vpdpbusd sums four u8 x s8 products into an int32 lane, without saturation: a 64-byte
-// register holds two (ternary, int8) or four (int4) sub-blocks, and a few unpack/add steps per
-// 256 weights turn the lanes into the 8 per-sub-block sums. Int8 weights go in with +128 (u8) and
-// the activations' sums take the 128 back out.
+// One vpdpbusd sums four u8 x s8 products into an int32 lane, without saturation. Int8 weights go
+// in with +128 (u8) and the activations' sums take the 128 back out. Two layouts: whole 16-row
+// tiles put one output row in each lane (dot_avx512vnni_rows.h: no horizontal sums); leftover
+// rows and the rarer layouts (TQ1_0, side scales, K % 256) use the shared 4-row tiles, where a
+// 64-byte register holds two (ternary, int8) or four (int4) sub-blocks and a few unpack/add
+// steps per 256 weights turn the lanes into the 8 per-sub-block sums.
 #if defined(__x86_64__) || defined(_M_X64)
 #include "dot_avx512vnni_rows.h"
 #include "dot_x86.h"
