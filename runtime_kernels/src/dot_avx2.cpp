@@ -1,12 +1,10 @@
-// AVX2 dot products (x86-64). Compiled with -mavx2 -mfma in this file only; isa.cpp runs it only
-// on CPUs that report both.
+// AVX2 (x86-64). Compiled with -mavx2 -mfma in this file only; isa.cpp runs it only on CPUs that
+// report both.
 //
-// u8 x s8 -> i16 pairs (maddubs) cannot saturate here: codes are <= 15 and |xq| <= 127, so a
-// pair is at most 2 * 15 * 127.
-#include "dot.h"
-
+// u8 x s8 -> i16 pairs (maddubs) cannot saturate: codes are <= 15 and |xq| <= 127, so a pair is
+// at most 2 * 15 * 127; int8 weights go in as |w| <= 128 against sign(x, w), at most 2 * 128 * 127.
 #if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
+#include "dot_x86.h"
 
 namespace edgecpm {
 namespace {
@@ -15,14 +13,7 @@ inline __m256i dot32(__m256i codes_u8, __m256i x_s8) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(codes_u8, x_s8), _mm256_set1_epi16(1));
 }
 
-inline int32_t hsum(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
-
-// Eight vectors -> the vector of their eight horizontal sums: 7 adds instead of 8 hsum()s.
+// Eight vectors -> the vector of their eight horizontal sums.
 inline __m256i hsum8(const __m256i* v) {
   const __m256i ab = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
   const __m256i cd = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
@@ -30,77 +21,84 @@ inline __m256i hsum8(const __m256i* v) {
   return _mm256_add_epi32(_mm256_permute2x128_si256(ab, cd, 0x20), _mm256_permute2x128_si256(ab, cd, 0x31));
 }
 
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+struct Avx2Isa : YmmOps {
+  static constexpr int kActs = 4;
 
-inline void store8(int32_t* out, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v); }
-
-void tq2_block(const uint8_t* qs, const int8_t* xq, int32_t* sums) {
-  const __m256i mask = _mm256_set1_epi8(3);
-  __m256i d[8];
-  for (int j = 0; j < 2; ++j) {
-    const __m256i q = load32(qs + 32 * j);
-    // A 16-bit shift moves neighbour bits into each byte's top; the mask keeps only its own two.
-    d[4 * j + 0] = dot32(_mm256_and_si256(q, mask), load32(xq + 128 * j));
-    d[4 * j + 1] = dot32(_mm256_and_si256(_mm256_srli_epi16(q, 2), mask), load32(xq + 128 * j + 32));
-    d[4 * j + 2] = dot32(_mm256_and_si256(_mm256_srli_epi16(q, 4), mask), load32(xq + 128 * j + 64));
-    d[4 * j + 3] = dot32(_mm256_and_si256(_mm256_srli_epi16(q, 6), mask), load32(xq + 128 * j + 96));
-  }
-  store8(sums, hsum8(d));
-}
-
-inline __m256i int4_dot(const uint8_t* q, const int8_t* xq) {
-  const __m128i lo_mask = _mm_set1_epi8(0x0F);
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-  const __m128i lo = _mm_and_si128(b, lo_mask);                     // even k
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), lo_mask);  // odd k
-  return dot32(_mm256_set_m128i(hi, lo), load32(xq));
-}
-
-void int4_subs(const uint8_t* q, const int8_t* xq, int nsub, int32_t* sums) {
-  int s = 0;
-  for (__m256i d[8]; s + 8 <= nsub; s += 8) {
-    for (int i = 0; i < 8; ++i) d[i] = int4_dot(q + 16 * (s + i), xq + kSub * (s + i));
-    store8(sums + s, hsum8(d));
-  }
-  for (; s < nsub; ++s) sums[s] = hsum(int4_dot(q + 16 * s, xq + kSub * s));
-}
-
-void u8_subs(const uint8_t* codes, const int8_t* xq, int nsub, int32_t* sums) {
-  int s = 0;
-  for (__m256i d[8]; s + 8 <= nsub; s += 8) {
-    for (int i = 0; i < 8; ++i) d[i] = dot32(load32(codes + kSub * (s + i)), load32(xq + kSub * (s + i)));
-    store8(sums + s, hsum8(d));
-  }
-  for (; s < nsub; ++s) sums[s] = hsum(dot32(load32(codes + kSub * s), load32(xq + kSub * s)));
-}
-
-void s8f32_subs(const int8_t* w, const float* x, int nsub, float* sums) {
-  for (int s = 0; s < nsub; ++s) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < kSub; i += 8) {
-      const __m128i w8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + kSub * s + i));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(w8)), _mm256_loadu_ps(x + kSub * s + i), acc);
+  // Codes of each row decoded once, reused for every activation row of the tile.
+  template <int R, int T, typename Decode>
+  static void rows(const Decode& decode, const XChunk* x, I8 (*out)[T]) {
+    for (int r = 0; r < R; ++r) {
+      __m256i c[8];
+      decode(r, c);
+      for (int t = 0; t < T; ++t) {
+        __m256i d[8];
+        for (int s = 0; s < 8; ++s) d[s] = dot32(c[s], load256(x[t].q + 32 * s));
+        out[r][t] = hsum8(d);
+      }
     }
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
-    sums[s] = _mm_cvtss_f32(h);
   }
-}
+
+  template <int R, int T>
+  static void tq2(const uint8_t* const* w, const XChunk* x, I8 (*out)[T]) {
+    rows<R, T>([&](int r, __m256i* c) {
+      const __m256i mask = _mm256_set1_epi8(3);
+      for (int j = 0; j < 2; ++j) {
+        const __m256i q = load256(w[r] + 32 * j);
+        // A 16-bit shift moves neighbour bits into each byte's top; the mask keeps only its own two.
+        c[4 * j + 0] = _mm256_and_si256(q, mask);
+        c[4 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 2), mask);
+        c[4 * j + 2] = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+        c[4 * j + 3] = _mm256_and_si256(_mm256_srli_epi16(q, 6), mask);
+      }
+    }, x, out);
+  }
+
+  template <int R, int T>
+  static void u8(const uint8_t* const* w, const XChunk* x, I8 (*out)[T]) {
+    rows<R, T>([&](int r, __m256i* c) { for (int s = 0; s < 8; ++s) c[s] = load256(w[r] + 32 * s); }, x, out);
+  }
+
+  template <int R, int T>
+  static void int4(const uint8_t* const* w, const XChunk* x, I8 (*out)[T]) {
+    rows<R, T>([&](int r, __m256i* c) {
+      const __m128i lo_mask = _mm_set1_epi8(0x0F);
+      for (int s = 0; s < 8; ++s) {
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r] + 16 * s));
+        // [even k | odd k], as the activations are ordered (ActOrder::Int4).
+        c[s] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), lo_mask), _mm_and_si128(b, lo_mask));
+      }
+    }, x, out);
+  }
+
+  template <int R, int T>
+  static void s8(const int8_t* const* w, const XChunk* x, I8 (*out)[T]) {
+    for (int r = 0; r < R; ++r) {
+      __m256i wv[8], aw[8];
+      for (int s = 0; s < 8; ++s) {
+        wv[s] = load256(w[r] + 32 * s);
+        aw[s] = _mm256_abs_epi8(wv[s]);  // -128 -> 0x80, read as unsigned 128
+      }
+      for (int t = 0; t < T; ++t) {
+        __m256i d[8];
+        for (int s = 0; s < 8; ++s) d[s] = dot32(aw[s], _mm256_sign_epi8(load256(x[t].q + 32 * s), wv[s]));
+        out[r][t] = hsum8(d);
+      }
+    }
+  }
+};
 
 }  // namespace
 
 const DotKernels* avx2_kernels() {
-  static const DotKernels k{"avx2", tq2_block, int4_subs, u8_subs, s8f32_subs};
+  static const DotKernels k = Tiles<Avx2Isa>::table("avx2");
   return &k;
 }
 
 }  // namespace edgecpm
 
 #else
-
+#include "dot.h"
 namespace edgecpm {
 const DotKernels* avx2_kernels() { return nullptr; }
 }  // namespace edgecpm
-
 #endif

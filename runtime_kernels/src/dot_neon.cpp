@@ -1,18 +1,15 @@
-// NEON dot products for every ARMv8-A core (Cortex-A53 included): widening multiply-accumulate.
-#include "dot.h"
-
+// NEON for every ARMv8-A core (Cortex-A53 included): widening multiply-accumulate.
 #if defined(__aarch64__)
-#define EDGECPM_NEON_NS neon_base
 #include "dot_neon.h"
 
 namespace edgecpm {
 const DotKernels* neon_kernels() {
-  using namespace neon_base;
-  static const DotKernels k{"neon", tq2_block, int4_subs, u8_subs, s8f32_subs};
+  static const DotKernels k = Tiles<NeonIsa>::table("neon");
   return &k;
 }
 }  // namespace edgecpm
 #else
+#include "dot.h"
 namespace edgecpm {
 const DotKernels* neon_kernels() { return nullptr; }
 }  // namespace edgecpm

@@ -10,6 +10,9 @@
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1 << 20)
 #endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
 #endif
 
 namespace edgecpm {
@@ -19,11 +22,16 @@ bool cpu_supports(const DotKernels* k) {
   if (k == nullptr) return false;
 #if defined(__x86_64__)
   if (k == avx2_kernels()) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (k == avx512vnni_kernels())
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 #endif
 #if defined(__aarch64__)
   if (k == neon_kernels()) return true;  // Advanced SIMD is mandatory in ARMv8-A
 #if defined(__linux__)
   if (k == neon_dotprod_kernels()) return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+  if (k == neon_i8mm_kernels())
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 && (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
 #endif
 #endif
   return k == &scalar_kernels();
@@ -55,7 +63,7 @@ const DotKernels*& active() {
 
 std::vector<const DotKernels*> available_kernels() {
   std::vector<const DotKernels*> out;
-  for (const DotKernels* k : {neon_dotprod_kernels(), neon_kernels(), avx2_kernels()})
+  for (const DotKernels* k : {neon_i8mm_kernels(), neon_dotprod_kernels(), neon_kernels(), avx512vnni_kernels(), avx2_kernels()})
     if (cpu_supports(k)) out.push_back(k);
   out.push_back(&scalar_kernels());
   return out;

@@ -1,6 +1,6 @@
-// Which dot-product table runs: the best one this CPU supports, chosen once at load time.
+// Which kernel table runs: the best one this CPU supports, chosen once at load time.
 //
-// EDGECPM_KERNEL_ISA=scalar|avx2|neon|neon-dotprod picks one explicitly (for tests and
+// EDGECPM_KERNEL_ISA=scalar|avx2|avx512vnni|neon|neon-dotprod|neon-i8mm picks one explicitly (for tests and
 // benchmarks); naming one this CPU or build lacks is reported on stderr, never silently ignored.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include <executorch/runtime/kernel/kernel_includes.h>
 #include <executorch/runtime/kernel/thread_parallel_interface.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -60,9 +61,12 @@ void run_rows(const Tensor& x, ActOrder order, int64_t n_out, RowsFn rows_fn) {
   QuantizedActs& acts = per_thread;
   quantize_acts(x.const_data_ptr<float>(), m, k, order, acts);
   const DotKernels& dot = active_kernels();
-  // Enough rows per task to amortise scheduling; decode GEMVs still spread over every core.
-  const int64_t grain = n_out >= 64 ? 16 : n_out;
-  executorch::extension::parallel_for(0, n_out, grain, [&](int64_t n0, int64_t n1) { rows_fn(dot, acts, n0, n1); });
+  // Tasks of whole row tiles (parallel_for cuts its range evenly, so the range is in tiles);
+  // small outputs stay on one thread, decode GEMVs still spread over every core.
+  const int64_t tiles = (n_out + kRowSplit - 1) / kRowSplit;
+  executorch::extension::parallel_for(0, tiles, n_out >= 64 ? 1 : std::max<int64_t>(tiles, 1), [&](int64_t t0, int64_t t1) {
+    rows_fn(dot, acts, t0 * kRowSplit, std::min(t1 * kRowSplit, n_out));
+  });
 }
 
 Tensor& ternary_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& packed,
@@ -128,11 +132,8 @@ Tensor& int8_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor
   const int64_t n = qweight.size(0);
   ET_KERNEL_CHECK(ctx, resize_like(x, 1, n, out), InvalidArgument, out);
   const Int8Weights w{qweight.const_data_ptr<int8_t>(), scales.const_data_ptr<uint16_t>(), n, k};
-  const DotKernels& dot = active_kernels();
-  const float* xp = x.const_data_ptr<float>();
-  const int64_t m = x.numel() / k;
-  executorch::extension::parallel_for(0, n, 16, [&](int64_t n0, int64_t n1) {
-    int8_linear_rows(dot, w, xp, m, n0, n1, out.mutable_data_ptr<float>());
+  run_rows(x, ActOrder::Natural, n, [&](const DotKernels& dot, const QuantizedActs& a, int64_t n0, int64_t n1) {
+    int8_linear_rows(dot, w, a, n0, n1, out.mutable_data_ptr<float>());
   });
   return out;
 }

@@ -1,10 +1,12 @@
 // Standalone check of the kernels, run natively and under qemu-aarch64 (no ExecuTorch needed):
 //  1. the scalar drivers against a double-precision dequantize-then-dot definition, built from
 //     the codes *before* packing (so packing and decoding are checked too);
-//  2. every SIMD table this CPU supports against scalar: bit-identical outputs;
+//  2. every SIMD table this CPU supports against scalar: bit-identical outputs (ternary, int4 and
+//     the W8A8 int8 head alike);
 //  3. InfLLM-v2 attention (infllm_check.cpp): scalar vs a double definition, SIMD vs scalar.
-// Shapes are the awkward ones: N = 1 and odd N, M = 1 (decode GEMV) and M > 1 (prefill GEMM),
-// K not a multiple of the int4 group beyond one block, every scale layout.
+// Shapes are the awkward ones: N = 1 and N not a multiple of the row tile, M = 1 (decode GEMV)
+// and M > 1 (prefill GEMM) below, at and past the activation tile, K not a multiple of 256 (the
+// padded tail) nor of the int4 group beyond one block, every scale layout.
 //
 // Usage: edgecpm_kernel_check [--require ISA]...  (fails if a required ISA is not available,
 // so a test cannot pass by silently checking scalar against itself)
@@ -128,7 +130,7 @@ void ternary_cases() {
   for (TernaryLayout layout : {TernaryLayout::TQ2_0, TernaryLayout::TQ1_0})
     for (int64_t k : {256, 768})
       for (int64_t n : {1, 7, 33})
-        for (int64_t m : {1, 3})
+        for (int64_t m : {1, 3, 6})
           for (int side : {0, 1, 2, 3}) {  // none, fp16 g32, fp32 g128, bf16 per-channel
             std::vector<uint8_t> codes(n * k);
             for (auto& c : codes) c = uint8_t(rand_int(0, 2));
@@ -161,9 +163,9 @@ void ternary_cases() {
 
 void int4_cases() {
   for (int64_t group : {32, 64, 128})
-    for (int64_t k : {32, 96, 288, 384, 800})
-      for (int64_t n : {1, 5, 17})
-        for (int64_t m : {1, 4})
+    for (int64_t k : {32, 96, 288, 384, 512, 800})
+      for (int64_t n : {1, 5, 35})
+        for (int64_t m : {1, 4, 7})
           for (bool asym : {false, true}) {
             if (k % group) continue;
             std::vector<uint8_t> q(n * k / 2), zeros(n * k / group);
@@ -186,44 +188,23 @@ void int4_cases() {
           }
 }
 
-// The int8 head keeps float activations: against the definition on x itself, and SIMD against
-// scalar to fp32 rounding (lanes sum in another order), not to the bit.
+// The int8 head: W8A8, like the others (activations in natural order), so bit-identical too.
 void int8_cases() {
-  for (int64_t k : {32, 96, 800})
-    for (int64_t n : {1, 9})
-      for (int64_t m : {1, 2}) {
+  for (int64_t k : {32, 96, 256, 800})
+    for (int64_t n : {1, 9, 37})
+      for (int64_t m : {1, 2, 6}) {
         std::vector<int8_t> q(n * k);
         for (auto& v : q) v = int8_t(rand_int(-128, 127));
         std::vector<uint16_t> scales(n * k / 32);
         for (auto& s : scales) s = rand_half();
         const Int8Weights w{q.data(), scales.data(), n, k};
-        const std::vector<float> x = rand_acts(m, k);
-        std::vector<float> scalar(m * n), simd(m * n), mag(m * n);
-        int8_linear_rows(scalar_kernels(), w, x.data(), m, 0, n, scalar.data());
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            double ref = 0;
-            for (int64_t c = 0; c < k; ++c) {
-              const double p = q[j * k + c] * double(half_to_float(scales[(j * k + c) / 32])) * x[i * k + c];
-              ref += p;
-              mag[i * n + j] += float(std::fabs(p));
-            }
-            ++checks;
-            if (std::fabs(scalar[i * n + j] - ref) > 1e-5 * mag[i * n + j] + 1e-30) {
-              ++failures;
-              std::printf("FAIL %s scalar vs definition\n", shape("int8", m, n, k).c_str());
-            }
-          }
-        for (const DotKernels* k_isa : available_kernels()) {
-          int8_linear_rows(*k_isa, w, x.data(), m, 0, n, simd.data());
-          ++checks;
-          for (int64_t i = 0; i < m * n; ++i)
-            if (std::fabs(simd[i] - scalar[i]) > 1e-6f * mag[i] + 1e-30f) {
-              ++failures;
-              std::printf("FAIL %s: %s differs from scalar beyond rounding\n", shape("int8", m, n, k).c_str(), k_isa->name);
-              break;
-            }
-        }
+        auto weight = [&](int64_t r, int64_t c) {
+          return q[r * k + c] * double(half_to_float(scales[(r * k + c) / 32]));
+        };
+        check_case(shape("int8", m, n, k), m, n, k, ActOrder::Natural, weight,
+                   [&](const DotKernels& dk, const QuantizedActs& a, int64_t n0, int64_t n1, float* out) {
+                     int8_linear_rows(dk, w, a, n0, n1, out);
+                   });
       }
 }
 

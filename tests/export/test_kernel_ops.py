@@ -1,10 +1,10 @@
 """Each edgecpm:: op as a one-op ExecuTorch program run by the C++ kernels, against the Python reference.
 
-The ternary and int4 ops quantize activations to int8 per 32 values by definition (reference:
-quant/act_quant.py, kernel: act_quant.cpp, identical q), so kernel and reference differ only in
-fp32 summation order: |y - y_ref| <= 1e-5 * sum_k |w_nk x_k|, per output. Every ISA available here
-must give outputs bit-identical to scalar, except the int8 LM head, whose float activations are
-summed in lane order (equal to rounding). The embedding ops are equal to the bit.
+The ternary, int4 and int8 (LM head) linears quantize activations to int8 per 32 values by
+definition (reference: quant/act_quant.py, kernel: act_quant.cpp, identical q), so kernel and
+reference differ only in fp32 summation order: |y - y_ref| <= 1e-5 * sum_k |w_nk x_k|, per output.
+Every ISA available here must give outputs bit-identical to scalar. The embedding ops are equal to
+the bit.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ def rounding_bound(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return 1e-5 * (x.abs().double() @ w.abs().double().T) + 1e-6
 
 
-def check_linear(lib, module: nn.Module, weight: torch.Tensor, float_activations: bool = False):
-    """``float_activations``: the op sums float products (int8 head), so ISAs agree to rounding."""
+def check_linear(lib, module: nn.Module, weight: torch.Tensor):
     torch.manual_seed(0)
     k = weight.shape[1]
     xs = [torch.randn(1, 1, k), torch.randn(1, 5, k) * 3]  # decode GEMV and prefill GEMM
@@ -49,11 +48,8 @@ def check_linear(lib, module: nn.Module, weight: torch.Tensor, float_activations
         assert y.shape == ref.shape
         assert bool(((y.double() - ref.double()).abs() <= rounding_bound(x, weight)).all())
     for isa, ys in outs.items():
-        for x, y, y_scalar in zip(xs, ys, outs["scalar"]):
-            if float_activations:
-                assert bool(((y.double() - y_scalar.double()).abs() <= rounding_bound(x, weight)).all()), isa
-            else:
-                assert torch.equal(y, y_scalar), f"{isa} differs from scalar"
+        for y, y_scalar in zip(ys, outs["scalar"]):
+            assert torch.equal(y, y_scalar), f"{isa} differs from scalar"
 
 
 def weight(n: int, k: int) -> torch.Tensor:
@@ -85,7 +81,7 @@ def test_int8_linear(lib):
     module = Int8Linear(t["qweight"], t["scales"])
     from edgecpm.quant.int8 import Int8Weight, dequantize_int8
 
-    check_linear(lib, module, dequantize_int8(Int8Weight(t["qweight"], t["scales"])), float_activations=True)
+    check_linear(lib, module, dequantize_int8(Int8Weight(t["qweight"], t["scales"])))
 
 
 @pytest.mark.parametrize("kind", ["int8", "int4"])

@@ -2,7 +2,7 @@
 
 The binary compares the scalar drivers with a double-precision definition and every SIMD table
 this CPU supports with scalar (bit-identical; InfLLM-v2 attention: the same blocks, outputs to
-rounding). ``--require`` makes it fail rather than pass by checking scalar against itself when
+rounding): AVX2 and AVX-512 VNNI here, NEON / SDOT / SMMLA under qemu (cortex-a53, a76, max). ``--require`` makes it fail rather than pass by checking scalar against itself when
 the SIMD path is absent.
 """
 
@@ -39,9 +39,11 @@ def cpu_has(flag: str) -> bool:
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 host build")
 def test_x86_kernels_match_scalar_and_definition():
-    isa = ["--require", "avx2"] if cpu_has("avx2") else []
+    vnni = all(cpu_has(f) for f in ("avx512f", "avx512bw", "avx512vl", "avx512_vnni"))
+    isa = (["--require", "avx2"] if cpu_has("avx2") else []) + (["--require", "avx512vnni"] if vnni else [])
     out = run_check(HOST, *isa)
     assert ("avx2" in out) == cpu_has("avx2")
+    assert ("avx512vnni" in out) == vnni
 
 
 def qemu(cpu: str) -> list[str]:
@@ -53,6 +55,11 @@ def qemu(cpu: str) -> list[str]:
 def test_neon_dotprod_on_cortex_a76():
     out = run_check(AARCH64, "--require", "neon-dotprod", cpu="cortex-a76")
     assert "ISAs available: neon-dotprod,neon,scalar" in out
+
+
+def test_neon_i8mm_on_max():
+    out = run_check(AARCH64, "--require", "neon-i8mm", cpu="max")
+    assert "ISAs available: neon-i8mm,neon-dotprod,neon,scalar" in out
 
 
 def test_neon_fallback_on_cortex_a53_without_dotprod():

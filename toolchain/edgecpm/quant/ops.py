@@ -13,14 +13,14 @@ them, so a kernel reads checkpoint bytes with no re-layout:
 - ``int4_linear(x, qweight, scales, zeros?, group_size)``: INT4_G, ``qweight`` uint8 ``[N, K/2]``
   (low nibble = even k), ``scales`` fp16 ``[N, K/group_size]``, ``zeros`` uint8 or None (= 8).
 
-The output has x's dtype and shape ``[..., N]``. Both ops quantize x dynamically to int8 per 32
-values first (``act_quant.py``: W1.58A8 / W4A8, as llama.cpp and 8da4w do), so the C++ kernels can
-use integer dot products and still equal this reference up to fp32 summation order.
+The output has x's dtype and shape ``[..., N]``. The linear ops quantize x dynamically to int8 per
+32 values first (``act_quant.py``: W1.58A8 / W4A8, as llama.cpp and 8da4w do), so the C++ kernels
+can use integer dot products and still equal this reference up to fp32 summation order.
 
 For the embedding table and LM head (optional): ``int8_linear(x, qweight, scales)`` (int8
-``[N, K]``, fp16 scales per 32 along K; the Q8_0 values; float activations: the head picks the
-token, and int8 activations there flipped near-tied greedy choices) and ``int8_embedding`` /
-``int4_embedding(ids, …)``, which gather and dequantize rows of the same tensors.
+``[N, K]``, fp16 scales per 32 along K; the Q8_0 values), W8A8 with the same activation step, as
+llama.cpp's q8_0 x q8_0 head, and ``int8_embedding`` / ``int4_embedding(ids, …)``, which gather
+and dequantize rows of the same tensors exactly.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _(x, qweight, scales, zeros, group_size):
 
 @torch.library.custom_op("edgecpm::int8_linear", mutates_args=())
 def int8_linear(x: torch.Tensor, qweight: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
-    return F.linear(x, dequantize_int8(Int8Weight(qweight, scales), x.dtype))
+    return F.linear(fake_quantize_activations(x), dequantize_int8(Int8Weight(qweight, scales), x.dtype))
 
 
 @int8_linear.register_fake

@@ -1,0 +1,205 @@
+// GEMV / GEMM speed of the quantized linears at MiniCPM4-0.5B shapes, on the drivers themselves
+// (no program, no input copies): GB/s of weight bytes streamed per call, median of the repeats.
+//
+// Weights cycle through enough copies to leave L2 (a whole 0.5B model fits this VM's L3, so does
+// a decode step's weights: that is the regime to measure). Two threads split the output rows as
+// parallel_for does; the helper spins between calls so a wake-up is not timed.
+//
+// Usage: edgecpm_linear_bench [--isa NAME] [--threads 1|2] [--reps N] [--m M] [--hot 1]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "act_quant.h"
+#include "isa.h"
+#include "linear.h"
+
+using namespace edgecpm;
+
+namespace {
+
+std::mt19937 rng(7);
+
+template <typename T>
+std::vector<T> random_bytes(size_t n) {
+  std::vector<T> v(n);
+  std::uniform_int_distribution<int> d(0, 255);
+  for (auto& b : v) b = T(d(rng));
+  return v;
+}
+
+std::vector<uint16_t> random_scales(size_t n) {
+  std::vector<uint16_t> v(n);
+  std::uniform_int_distribution<int> d(0, 1023);
+  for (auto& h : v) h = uint16_t((11 << 10) | d(rng));  // ~[2^-4, 2^-3]
+  return v;
+}
+
+// Runs fn(n0, n1) over [0, n) on `threads` threads (1 or 2); the helper spins on a generation count.
+class Splitter {
+ public:
+  explicit Splitter(int threads) : threads_(threads) {
+    if (threads_ > 1) helper_ = std::thread([this] { loop(); });
+  }
+  ~Splitter() {
+    if (threads_ > 1) {
+      stop_ = true;
+      gen_.fetch_add(1);
+      helper_.join();
+    }
+  }
+  void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    if (threads_ == 1) return fn(0, n);
+    const int64_t half = (n / 2 + grain - 1) / grain * grain;
+    fn_ = &fn;
+    lo_ = half;
+    hi_ = n;
+    done_ = false;
+    gen_.fetch_add(1);
+    fn(0, std::min(half, n));
+    while (!done_.load()) std::this_thread::yield();
+  }
+
+ private:
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      while (gen_.load() == seen) std::this_thread::yield();
+      seen = gen_.load();
+      if (stop_) return;
+      if (lo_ < hi_) (*fn_)(lo_, hi_);
+      done_ = true;
+    }
+  }
+  int threads_;
+  std::thread helper_;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<bool> done_{true}, stop_{false};
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t lo_ = 0, hi_ = 0;
+};
+
+struct Result {
+  double seconds, gbs;
+};
+
+// copies: weight copies cycled through; call(c, n0, n1) runs rows [n0, n1) of copy c.
+Result time_calls(Splitter& sp, int64_t n, size_t bytes, int copies, int reps,
+                  const std::function<void()>& prepare, const std::function<void(int, int64_t, int64_t)>& call) {
+  std::vector<double> t;
+  for (int r = -2; r < reps; ++r) {
+    const int c = (r + 2) % copies;
+    const auto t0 = std::chrono::steady_clock::now();
+    prepare();  // activation quantization: once per call, as the op does
+    sp.run(n, 16, [&](int64_t n0, int64_t n1) { call(c, n0, n1); });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r >= 0) t.push_back(s);
+  }
+  std::sort(t.begin(), t.end());
+  const double med = t[t.size() / 2];
+  return {med, double(bytes) / med / 1e9};
+}
+
+int hot = 0;  // --hot 1: one copy of the weights (cache-resident: the compute-bound rate)
+int copies_for(size_t bytes) { return hot ? 1 : int(std::max<size_t>(1, (96u << 20) / bytes + 1)); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 1, reps = 31, m = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--isa") && !set_active_kernels(argv[i + 1])) {
+      std::fprintf(stderr, "ISA %s not available (%s)\n", argv[i + 1], edgecpm_kernels_available());
+      return 2;
+    }
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--m")) m = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--hot")) hot = std::atoi(argv[i + 1]);
+  }
+  const DotKernels& dot = active_kernels();
+  Splitter sp(threads);
+  struct Shape { const char* name; int64_t n, k; };
+  const Shape shapes[] = {{"q/o 1024->1024", 1024, 1024}, {"up 1024->4096", 4096, 1024},
+                          {"down 4096->1024", 1024, 4096}, {"head 1024->73448", 73448, 1024}};
+  std::printf("# isa=%s threads=%d M=%d reps=%d (median)\n", dot.name, threads, m, reps);
+  std::printf("%-10s %-18s %10s %10s\n", "format", "shape", "us", "GB/s");
+  for (const Shape& s : shapes) {
+    const bool head = s.n > 10000;
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(m * s.k);
+    for (auto& v : x) v = nd(rng);
+    QuantizedActs acts;
+    std::vector<float> out(m * s.n);
+    auto report = [&](const char* fmt, Result r) {
+      std::printf("%-10s %-18s %10.1f %10.2f\n", fmt, s.name, r.seconds * 1e6, r.gbs);
+      std::fflush(stdout);
+    };
+    if (!head) {  // the roof: libc's vectorised memchr over as many bytes as the int4 weights
+      const size_t bytes = s.n * s.k / 2 + s.n * s.k / 32 * 2;
+      const int copies = copies_for(bytes);
+      std::vector<std::vector<uint8_t>> w(copies, std::vector<uint8_t>(bytes, 1));
+      volatile const void* sink = nullptr;
+      report("read", time_calls(sp, s.n, bytes, copies, reps, [] {}, [&](int c, int64_t n0, int64_t n1) {
+        const size_t b0 = bytes * n0 / s.n, b1 = bytes * n1 / s.n;
+        sink = std::memchr(w[c].data() + b0, 2, b1 - b0);
+      }));
+    }
+    if (!head && m <= 64) {
+      const size_t row = s.k / 256 * 66, bytes = s.n * row;
+      const int copies = copies_for(bytes);
+      std::vector<std::vector<uint8_t>> w(copies);
+      for (auto& c : w) {
+        c = random_bytes<uint8_t>(bytes);
+        const auto d = random_scales(s.n * s.k / 256);
+        for (size_t b = 0; b < d.size(); ++b) std::memcpy(&c[b * 66 + 64], &d[b], 2);
+      }
+      report("tq2_0", time_calls(sp, s.n, bytes, copies, reps,
+                                 [&] { quantize_acts(x.data(), m, s.k, ActOrder::Natural, acts); },
+                                 [&](int c, int64_t n0, int64_t n1) {
+                                   const TernaryWeights tw{w[c].data(), s.n, s.k, TernaryLayout::TQ2_0, {}, 256};
+                                   ternary_linear_rows(dot, tw, acts, n0, n1, out.data());
+                                 }));
+    }
+    if (!head) {
+      const size_t bytes = s.n * s.k / 2 + s.n * s.k / 32 * 2;
+      const int copies = copies_for(bytes);
+      std::vector<std::vector<uint8_t>> q(copies);
+      std::vector<std::vector<uint16_t>> sc(copies);
+      for (int c = 0; c < copies; ++c) {
+        q[c] = random_bytes<uint8_t>(s.n * s.k / 2);
+        sc[c] = random_scales(s.n * s.k / 32);
+      }
+      report("int4_g32", time_calls(sp, s.n, bytes, copies, reps,
+                                    [&] { quantize_acts(x.data(), m, s.k, ActOrder::Int4, acts); },
+                                    [&](int c, int64_t n0, int64_t n1) {
+                                      const Int4Weights iw{q[c].data(), sc[c].data(), nullptr, s.n, s.k, 32};
+                                      int4_linear_rows(dot, iw, acts, n0, n1, out.data());
+                                    }));
+    }
+    if (head && m == 1) {
+      const size_t bytes = s.n * s.k + s.n * s.k / 32 * 2;
+      const int copies = copies_for(bytes);
+      std::vector<std::vector<int8_t>> q(copies);
+      std::vector<std::vector<uint16_t>> sc(copies);
+      for (int c = 0; c < copies; ++c) {
+        q[c] = random_bytes<int8_t>(s.n * s.k);
+        sc[c] = random_scales(s.n * s.k / 32);
+      }
+      report("int8", time_calls(sp, s.n, bytes, copies, reps,
+                                [&] { quantize_acts(x.data(), m, s.k, ActOrder::Natural, acts); },
+                                [&](int c, int64_t n0, int64_t n1) {
+                                  const Int8Weights w8{q[c].data(), sc[c].data(), s.n, s.k};
+                                  int8_linear_rows(dot, w8, acts, n0, n1, out.data());
+                                }));
+    }
+  }
+  return 0;
+}
