@@ -34,7 +34,7 @@ const AttnKernels& scalar_attn_kernels();
 const AttnKernels* avx2_attn_kernels();  // nullptr where not compiled in
 const AttnKernels* neon_attn_kernels();
 
-// The attention table that goes with a dot-product table (avx2 -> avx2, neon* -> neon).
+// The attention table that goes with a dot-product table (avx2, avx512* -> avx2; neon* -> neon).
 const AttnKernels& attn_kernels_for(const DotKernels& dot);
 // The one the active ISA selects (isa.h: EDGECPM_KERNEL_ISA, edgecpm_kernels_set_isa).
 const AttnKernels& active_attn_kernels();

@@ -53,7 +53,9 @@ const AttnKernels& scalar_attn_kernels() {
 }
 
 const AttnKernels& attn_kernels_for(const DotKernels& dot) {
-  if (std::strcmp(dot.name, "avx2") == 0 && avx2_attn_kernels()) return *avx2_attn_kernels();
+  // An AVX-512 VNNI CPU has AVX2 + FMA: its float work runs on the AVX2 table.
+  const bool x86_simd = std::strcmp(dot.name, "avx2") == 0 || std::strncmp(dot.name, "avx512", 6) == 0;
+  if (x86_simd && avx2_attn_kernels()) return *avx2_attn_kernels();
   if (std::strncmp(dot.name, "neon", 4) == 0 && neon_attn_kernels()) return *neon_attn_kernels();
   return scalar_attn_kernels();
 }
