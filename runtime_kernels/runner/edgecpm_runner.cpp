@@ -137,7 +137,10 @@ int run(const CliOptions& options) {
     settings.shape = {options.tree_num_iter, options.tree_topk, options.tree_size};
     check_spec_headroom(settings, options.prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
   } else {
-    forward = std::make_unique<ForwardCall>(program->load_method("forward"), options.model_path);
+    // forward_last (edgecpm export writes it) runs the LM head on the last row only; older
+    // programs have forward alone, which gives every row's logits.
+    const char* method = program->has_method("forward_last") ? "forward_last" : "forward";
+    forward = std::make_unique<ForwardCall>(program->load_method(method), options.model_path);
   }
   stats.load_s = seconds_since(load_start);
 

@@ -49,14 +49,24 @@ class _Forward(torch.nn.Module):
         return self.model(tokens, input_pos)
 
 
+class _ForwardLast(_Forward):
+    """``forward`` with the logits of the last token only, [1, 1, vocab]: all that generation
+    reads after a prefill chunk. The LM head (a fifth of a 0.5B model's bytes) then runs on one
+    row instead of T; ``forward`` keeps every row for scoring (``edgecpm eval``)."""
+
+    def forward(self, tokens, input_pos):
+        return self.model.logits(self.model.hidden_states(tokens, input_pos)[:, -1:])
+
+
 def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int | None = None,
-                extra_methods: dict | None = None):
+                extra_methods: dict | None = None, last_logits_method: bool = False):
     """An in-memory model (float, edgecpm-quantized, or torchao-quantized) → (ExecuTorch program
     manager, its metadata methods). The model must have caches for ``max_seq_len``.
 
     ``max_chunk`` bounds the tokens per call (default ``max_seq_len``): ExecuTorch plans activation
     memory for the largest call, so a long cache wants a smaller prefill chunk.
-    ``extra_methods``: more exported programs by method name (the speculative-decoding methods)."""
+    ``extra_methods``: more exported programs by method name (the speculative-decoding methods).
+    ``last_logits_method``: also ``forward_last`` (``_ForwardLast``), sharing forward's KV cache."""
     from executorch.backends.xnnpack.partition.config.gemm_configs import AddmmConfig, LinearConfig, MMConfig
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
@@ -64,8 +74,12 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     cfg = model.config
     seq = torch.export.Dim("seq", min=1, max=max_chunk or max_seq_len)
     say("torch.export")
-    ep = torch.export.export(_Forward(model), (torch.tensor([[cfg.bos_token_id, 2]]), torch.arange(2)),
-                             dynamic_shapes=({1: seq}, {0: seq}), strict=False)
+    example = (torch.tensor([[cfg.bos_token_id, 2]]), torch.arange(2))
+    ep = torch.export.export(_Forward(model), example, dynamic_shapes=({1: seq}, {0: seq}), strict=False)
+    extra_methods = dict(extra_methods or {})
+    if last_logits_method:
+        extra_methods["forward_last"] = torch.export.export(_ForwardLast(model), example,
+                                                            dynamic_shapes=({1: seq}, {0: seq}), strict=False)
     say("lowering to ExecuTorch (XNNPACK for float ops, edgecpm:: kernels for packed weights)")
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
@@ -75,14 +89,14 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     # kernels. Partitioning them out would cut each layer into several tiny delegates, each a
     # call per step at run time and ~0.6 s of preprocessing at export.
     xnnpack = XnnpackPartitioner(configs=[LinearConfig, AddmmConfig, MMConfig])
-    edge = to_edge_transform_and_lower({"forward": ep, **(extra_methods or {})}, partitioner=[xnnpack],
+    edge = to_edge_transform_and_lower({"forward": ep, **extra_methods}, partitioner=[xnnpack],
                                        constant_methods=metadata)
     if not extra_methods:
         return edge.to_executorch(), metadata
     # Several methods: the runtime gives all host methods one set of planned arenas, so mutable
     # buffers (KV caches) must be planned into the shared-state arena (mem_id 2) by name, or one
-    # method's activations overwrite another's cache. Same name, same slot: ``forward`` and
-    # ``verify`` share the base KV cache; the draft head's cache has its own.
+    # method's activations overwrite another's cache. Same name, same slot: ``forward``,
+    # ``forward_last`` and ``verify`` share the base KV cache; the draft head's cache has its own.
     from executorch.exir import ExecutorchBackendConfig
     from executorch.exir.passes import MemoryPlanningPass
 
@@ -139,7 +153,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
 
         extra, spec_info = draft_methods(model, draft, frspec, max_seq_len, say)
     chunk = min(PREFILL_CHUNK, max_seq_len)
-    program, metadata = lower_model(model, max_seq_len, say, max_chunk=chunk, extra_methods=extra)
+    program, metadata = lower_model(model, max_seq_len, say, max_chunk=chunk, extra_methods=extra,
+                                    last_logits_method=True)
     ops = program_operators(program)
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
@@ -158,7 +173,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
                     "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
                     "max_seq_len": max_seq_len, "prefill_chunk": chunk, "config": cfg.to_hf_dict(),
-                    "methods": ["forward", *(extra or {}), *metadata],
+                    "methods": ["forward", "forward_last", *(extra or {}), *metadata],
                     "operators": ops, "kernel_library": LIBRARY_NAME,
                     "sha256": files}
         if spec_info is not None:
