@@ -5,12 +5,13 @@
 // a decode step's weights: that is the regime to measure). Two threads split the output rows as
 // parallel_for does; the helper spins between calls so a wake-up is not timed.
 //
-// Usage: edgecpm_linear_bench [--isa NAME] [--threads 1|2] [--reps N] [--m M] [--hot 1]
+// Usage: edgecpm_linear_bench [--isa NAME] [--threads 1|2] [--reps N] [--m M] [--hot 1] [--shape NxK] [--cpu 1]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <string>
@@ -26,6 +27,7 @@ using namespace edgecpm;
 namespace {
 
 std::mt19937 rng(7);
+int cpu_clock = 0;  // --cpu 1: this thread's CPU time, not wall time (one thread, busy machine)
 
 template <typename T>
 std::vector<T> random_bytes(size_t n) {
@@ -86,6 +88,15 @@ class Splitter {
   int64_t lo_ = 0, hi_ = 0;
 };
 
+double now() {
+  if (cpu_clock) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 struct Result {
   double seconds, gbs;
 };
@@ -96,10 +107,10 @@ Result time_calls(Splitter& sp, int64_t n, size_t bytes, int copies, int reps,
   std::vector<double> t;
   for (int r = -2; r < reps; ++r) {
     const int c = (r + 2) % copies;
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now();
     prepare();  // activation quantization: once per call, as the op does
     sp.run(n, 16, [&](int64_t n0, int64_t n1) { call(c, n0, n1); });
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = now() - t0;
     if (r >= 0) t.push_back(s);
   }
   std::sort(t.begin(), t.end());
@@ -114,6 +125,7 @@ int copies_for(size_t bytes) { return hot ? 1 : int(std::max<size_t>(1, (96u << 
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 31, m = 1;
+  int64_t only_n = 0, only_k = 0;  // --shape NxK: that one shape instead of the 0.5B ones
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--isa") && !set_active_kernels(argv[i + 1])) {
       std::fprintf(stderr, "ISA %s not available (%s)\n", argv[i + 1], edgecpm_kernels_available());
@@ -123,6 +135,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--m")) m = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--hot")) hot = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--cpu")) cpu_clock = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--shape")) std::sscanf(argv[i + 1], "%ldx%ld", &only_n, &only_k);
   }
   const DotKernels& dot = active_kernels();
   Splitter sp(threads);
@@ -131,7 +145,9 @@ int main(int argc, char** argv) {
                           {"down 4096->1024", 1024, 4096}, {"head 1024->73448", 73448, 1024}};
   std::printf("# isa=%s threads=%d M=%d reps=%d (median)\n", dot.name, threads, m, reps);
   std::printf("%-10s %-18s %10s %10s\n", "format", "shape", "us", "GB/s");
-  for (const Shape& s : shapes) {
+  std::vector<Shape> run(std::begin(shapes), std::end(shapes));
+  if (only_n) run = {{"custom", only_n, only_k}};
+  for (const Shape& s : run) {
     const bool head = s.n > 10000;
     std::normal_distribution<float> nd(0.f, 1.f);
     std::vector<float> x(m * s.k);
