@@ -1,15 +1,18 @@
-"""A float MiniCPM4 checkpoint as an ExecuTorch program (``.pte``), and running one from Python.
+"""A MiniCPM4 checkpoint as an ExecuTorch program (``.pte``), and running one from Python.
 
-The program has one ``forward(tokens [1, T], input_pos [T]) -> logits [1, T, vocab]`` method with a
-dynamic T (prefill a chunk, or decode one token), the KV cache as mutable buffers carried between
-calls, XNNPACK for the linears, and the metadata methods ExecuTorch's LLM runner reads
-(``get_bos_id``, ``get_eos_ids``, ``get_max_seq_len``, ``get_max_context_len``, ``get_vocab_size``,
-``use_kv_cache``). Beside it: the tokenizer, ``vocab.bin`` (token bytes for the C++ runner) and ``manifest.json`` (model, scheme, target, the
-program's operators, the kernel library it needs, sha256 of every file).
+The program has ``forward(tokens [1, T], input_pos [T]) -> logits [1, T, vocab]`` with a dynamic T
+up to ``PREFILL_CHUNK`` (prefill a chunk, or decode one token), ``forward_last`` (the same with the
+last row's logits only, for generation), the KV cache as mutable buffers carried between calls and
+shared by both, and the metadata methods ExecuTorch's LLM runner reads (``get_bos_id``,
+``get_eos_ids``, ``get_max_seq_len``, ``get_max_context_len``, ``get_vocab_size``,
+``use_kv_cache``). Beside it: the tokenizer, ``vocab.bin`` (token bytes for the C++ runner),
+``manifest.json`` (model, scheme, target, the program's operators, the kernel library it needs,
+sha256 of every file) and the target's kernel library.
 
-Quantized checkpoints keep their packed tensors as program constants and call ``edgecpm::`` ops
-(``runtime_kernels/``); the target's kernel library is copied into the bundle, so the directory is
-everything a device needs. Targets are recipes in ``export/targets/`` (``targets.py``).
+Every program calls ``edgecpm::`` ops (``runtime_kernels/``): attention over the KV cache, the
+norms and gating, and for quantized checkpoints the packed linears, whose tensors stay program
+constants; XNNPACK takes only float matmuls. The kernel library is copied into the bundle, so the
+directory is everything a device needs. Targets are recipes in ``export/targets/`` (``targets.py``).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     if last_logits_method:
         extra_methods["forward_last"] = torch.export.export(_ForwardLast(model), example,
                                                             dynamic_shapes=({1: seq}, {0: seq}), strict=False)
-    say("lowering to ExecuTorch (XNNPACK for float ops, edgecpm:: kernels for packed weights)")
+    say("lowering to ExecuTorch (edgecpm:: kernels; XNNPACK for float matmuls)")
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
                 "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
