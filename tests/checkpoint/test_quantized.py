@@ -172,11 +172,10 @@ def test_quantized_embeddings_and_head(tmp_path, kind, tied):
     if tied:  # one table, read both ways
         assert q.lm_head.qweight.data_ptr() == emb.qweight.data_ptr()
     # The float model with every quantized tensor dequantized (and int8 activations into the
-    # int4 linears, as the ops define) gives the same logits.
+    # int4 linears and the int8 or int4 head, as the ops define) gives the same logits.
     ref = load_model(src, max_seq_len=48)
     act_quant = lambda _m, args: (fake_quantize_activations(args[0]),)  # noqa: E731
-    if kind == "int4":
-        ref.lm_head.register_forward_pre_hook(act_quant)
+    ref.lm_head.register_forward_pre_hook(act_quant)
     with torch.no_grad():
         for name, m in _linears(q).items():
             ref.get_submodule(name).weight.copy_(dequantize_int4(m.int4_weight()))
