@@ -6,6 +6,9 @@
 // parallel_for does; the helper spins between calls so a wake-up is not timed.
 //
 // Usage: edgecpm_linear_bench [--isa NAME] [--threads 1|2] [--reps N] [--m M] [--hot 1] [--shape NxK] [--cpu 1]
+//                             [--group G --side f16|bf16|f32]
+// --group: ternary side scales [N, K/G] of type --side (f16 by default), as `edgecpm quantize
+// --scheme ternary` writes them (G = 128); without it the TQ2_0 blocks' own d only.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -126,6 +129,8 @@ int copies_for(size_t bytes) { return hot ? 1 : int(std::max<size_t>(1, (96u << 
 int main(int argc, char** argv) {
   int threads = 1, reps = 31, m = 1;
   int64_t only_n = 0, only_k = 0;  // --shape NxK: that one shape instead of the 0.5B ones
+  int64_t group = 0;                // --group G: ternary side scales per G
+  ScaleView::Type side = ScaleView::Type::F16;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--isa") && !set_active_kernels(argv[i + 1])) {
       std::fprintf(stderr, "ISA %s not available (%s)\n", argv[i + 1], edgecpm_kernels_available());
@@ -137,13 +142,20 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--hot")) hot = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--cpu")) cpu_clock = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--shape")) std::sscanf(argv[i + 1], "%ldx%ld", &only_n, &only_k);
+    if (!std::strcmp(argv[i], "--group")) group = std::atol(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--side"))
+      side = !std::strcmp(argv[i + 1], "f32") ? ScaleView::Type::F32
+             : !std::strcmp(argv[i + 1], "bf16") ? ScaleView::Type::BF16 : ScaleView::Type::F16;
   }
   const DotKernels& dot = active_kernels();
   Splitter sp(threads);
   struct Shape { const char* name; int64_t n, k; };
   const Shape shapes[] = {{"q/o 1024->1024", 1024, 1024}, {"up 1024->4096", 4096, 1024},
                           {"down 4096->1024", 1024, 4096}, {"head 1024->73448", 73448, 1024}};
-  std::printf("# isa=%s threads=%d M=%d reps=%d (median)\n", dot.name, threads, m, reps);
+  std::printf("# isa=%s threads=%d M=%d reps=%d (median)", dot.name, threads, m, reps);
+  if (group) std::printf(" ternary side scales g%ld %s", long(group),
+                         side == ScaleView::Type::F32 ? "f32" : side == ScaleView::Type::BF16 ? "bf16" : "f16");
+  std::printf("\n");
   std::printf("%-10s %-18s %10s %10s\n", "format", "shape", "us", "GB/s");
   std::vector<Shape> run(std::begin(shapes), std::end(shapes));
   if (only_n) run = {{"custom", only_n, only_k}};
@@ -169,20 +181,39 @@ int main(int argc, char** argv) {
       }));
     }
     if (!head && m <= 64) {
-      const size_t row = s.k / 256 * 66, bytes = s.n * row;
+      const size_t row = s.k / 256 * 66, elem = side == ScaleView::Type::F32 ? 4 : 2;
+      const size_t side_bytes = group ? s.n * (s.k / group) * elem : 0, bytes = s.n * row + side_bytes;
       const int copies = copies_for(bytes);
-      std::vector<std::vector<uint8_t>> w(copies);
-      for (auto& c : w) {
-        c = random_bytes<uint8_t>(bytes);
+      std::vector<std::vector<uint8_t>> w(copies), sw(copies);
+      for (int i = 0; i < copies; ++i) {
+        auto& c = w[i];
+        c = random_bytes<uint8_t>(s.n * row);
         const auto d = random_scales(s.n * s.k / 256);
         for (size_t b = 0; b < d.size(); ++b) std::memcpy(&c[b * 66 + 64], &d[b], 2);
+        if (group) {  // fp16-range values whatever the type: ~[2^-4, 2^-3]
+          const auto h = random_scales(s.n * (s.k / group));
+          sw[i].resize(side_bytes);
+          for (size_t e = 0; e < h.size(); ++e) {
+            if (side == ScaleView::Type::F32) {
+              const float f = half_to_float(h[e]);
+              std::memcpy(&sw[i][4 * e], &f, 4);
+            } else {
+              const float f = half_to_float(h[e]);
+              uint32_t b;
+              std::memcpy(&b, &f, 4);
+              const uint16_t v = side == ScaleView::Type::BF16 ? uint16_t(b >> 16) : h[e];
+              std::memcpy(&sw[i][2 * e], &v, 2);
+            }
+          }
+        }
       }
-      report("tq2_0", time_calls(sp, s.n, bytes, copies, reps,
-                                 [&] { quantize_acts(x.data(), m, s.k, ActOrder::Natural, acts); },
-                                 [&](int c, int64_t n0, int64_t n1) {
-                                   const TernaryWeights tw{w[c].data(), s.n, s.k, TernaryLayout::TQ2_0, {}, 256};
-                                   ternary_linear_rows(dot, tw, acts, n0, n1, out.data());
-                                 }));
+      report(group ? "tq2_0+side" : "tq2_0",
+             time_calls(sp, s.n, bytes, copies, reps, [&] { quantize_acts(x.data(), m, s.k, ActOrder::Natural, acts); },
+                        [&](int c, int64_t n0, int64_t n1) {
+                          TernaryWeights tw{w[c].data(), s.n, s.k, TernaryLayout::TQ2_0, {}, 256};
+                          if (group) tw = {w[c].data(), s.n, s.k, TernaryLayout::TQ2_0, {sw[c].data(), side}, group};
+                          ternary_linear_rows(dot, tw, acts, n0, n1, out.data());
+                        }));
     }
     if (!head) {
       const size_t bytes = s.n * s.k / 2 + s.n * s.k / 32 * 2;
