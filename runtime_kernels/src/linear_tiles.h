@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "act_quant.h"
 #include "dot.h"
@@ -52,6 +53,102 @@ inline float tile_half(uint16_t h) {
   return mag;
 }
 
+// half_to_float's bits for every fp16 (inf and nan too), TU-local like tile_half: side scales
+// are read with ScaleView's semantics, not through its inline (shared, possibly foreign-ISA) code.
+inline float tile_half_exact(uint16_t h) {
+  if ((h & 0x7C00) != 0x7C00) return tile_half(h);
+  const uint32_t bits = (uint32_t(h & 0x8000) << 16) | 0x7F800000u | (uint32_t(h & 0x3FF) << 13);
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Ternary side scales [N, K/group] (f32 / f16 / bf16) as the kernels read them: converted to f32
+// once per row tile (the shared tiles: expand(); avx512vnni's 16-row tiles: their own), never a
+// type switch or a division per element; gidx[s] = s * 32 / group, a table per call.
+struct SideScales {
+  const void* data = nullptr;  // nullptr: no side scales
+  ScaleView::Type type = ScaleView::Type::F16;
+  int64_t groups = 0;          // per row
+  const int32_t* gidx = nullptr;
+
+  float at(int64_t i) const {
+    switch (type) {
+      case ScaleView::Type::F32: return static_cast<const float*>(data)[i];
+      case ScaleView::Type::F16: return tile_half_exact(static_cast<const uint16_t*>(data)[i]);
+      default: {
+        const uint32_t bits = uint32_t(static_cast<const uint16_t*>(data)[i]) << 16;
+        float v;
+        std::memcpy(&v, &bits, 4);
+        return v;
+      }
+    }
+  }
+
+  // Rows [n, n + rows)'s scales in f32, one per sub-block: out[r * nsub + s]. Each group is
+  // read and converted once; the per-chunk work is then one vector load and multiply per row.
+  void expand(int64_t n, int rows, int64_t nsub, float* out) const {
+    switch (type) {
+      case ScaleView::Type::F32: return expand_as<float>(n, rows, nsub, out, [](const float* p, int64_t i) { return p[i]; });
+      case ScaleView::Type::F16:
+        return expand_as<uint16_t>(n, rows, nsub, out, [](const uint16_t* p, int64_t i) { return tile_half_exact(p[i]); });
+      default:
+        return expand_as<uint16_t>(n, rows, nsub, out, [](const uint16_t* p, int64_t i) {
+          const uint32_t bits = uint32_t(p[i]) << 16;
+          float v;
+          std::memcpy(&v, &bits, 4);
+          return v;
+        });
+    }
+  }
+  template <typename T, typename Conv>
+  void expand_as(int64_t n, int rows, int64_t nsub, float* out, Conv conv) const {
+    const T* p = static_cast<const T*>(data) + n * groups;
+    const int64_t per_group = nsub / groups, count = rows * groups;  // rows' groups are contiguous
+    if (per_group == 4) {  // g128, the default scheme
+      for (int64_t e = 0; e < count; ++e) {
+        const float v = conv(p, e);
+        for (int j = 0; j < 4; ++j) out[4 * e + j] = v;
+      }
+      return;
+    }
+    for (int64_t e = 0; e < count; ++e) {
+      const float v = conv(p, e);
+      for (int64_t j = 0; j < per_group; ++j) out[e * per_group + j] = v;
+    }
+  }
+};
+
+// A row tile's expanded side scales (SideScales::expand), per thread.
+struct SideRows {
+  std::vector<float> v;
+  int64_t n0 = 0, nsub = 0;
+};
+
+// w's side scales with this thread's group table (rebuilt only when K or the group changes).
+inline SideScales side_scales(const TernaryWeights& w) {
+  SideScales s;
+  if (!w.side_scales.data) return s;
+  thread_local std::vector<int32_t> table;
+  thread_local int64_t table_group = 0;
+  const int64_t nsub = w.k / kSub, per_group = w.group / kSub;
+  if (int64_t(table.size()) != nsub || table_group != w.group) {
+    table.resize(nsub);
+    int32_t g = 0;
+    int64_t in_group = 0;
+    for (int64_t i = 0; i < nsub; ++i) {
+      table[i] = g;
+      if (++in_group == per_group) in_group = 0, ++g;
+    }
+    table_group = w.group;
+  }
+  s.data = w.side_scales.data;
+  s.type = w.side_scales.type;
+  s.groups = w.k / w.group;
+  s.gidx = table.data();
+  return s;
+}
+
 inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, 2);  // little-endian on every target we build for
@@ -81,6 +178,13 @@ struct Tiles {
   struct Tq2 {
     const TernaryWeights& w;
     int64_t row_bytes;
+    SideScales side;
+    SideRows* exp;
+    void begin_rows(int64_t n, int rows) const {
+      if (!side.data) return;
+      exp->n0 = n;
+      side.expand(n, rows, exp->nsub, exp->v.data());
+    }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
     const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
@@ -93,11 +197,8 @@ struct Tiles {
     }
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 64));
-      if (w.side_scales.data) {
-        float s[kChunkSubs];
-        ternary_side_scales8(w, n, c, d, s);
-        ws = Isa::fload(s);
-      } else {
+      if (side.data)  // d * side, per lane
+        ws = Isa::fmul(Isa::fset(d), Isa::fload(exp->v.data() + (n - exp->n0) * exp->nsub + c * kChunkSubs)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -107,6 +208,13 @@ struct Tiles {
   struct Tq1 {
     const TernaryWeights& w;
     int64_t row_bytes;
+    SideScales side;
+    SideRows* exp;
+    void begin_rows(int64_t n, int rows) const {
+      if (!side.data) return;
+      exp->n0 = n;
+      side.expand(n, rows, exp->nsub, exp->v.data());
+    }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 54; }
     const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
@@ -123,11 +231,8 @@ struct Tiles {
     }
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 52));
-      if (w.side_scales.data) {
-        float s[kChunkSubs];
-        ternary_side_scales8(w, n, c, d, s);
-        ws = Isa::fload(s);
-      } else {
+      if (side.data)  // d * side, per lane
+        ws = Isa::fmul(Isa::fset(d), Isa::fload(exp->v.data() + (n - exp->n0) * exp->nsub + c * kChunkSubs)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -138,6 +243,7 @@ struct Tiles {
     const Int4Weights& w;
     int64_t groups;
     static constexpr bool kZero = true;
+    void begin_rows(int64_t, int) const {}
     const uint8_t* at(int64_t n, int64_t c) const { return w.qweight + n * (w.k / 2) + c * (kChunk / 2); }
     static constexpr int kChunkBytes = kChunk / 2;
     // 8 sub-blocks of nibbles = 128 bytes; `valid` sub-blocks of them are real (tail: < 8).
@@ -177,6 +283,7 @@ struct Tiles {
   struct Int8 {
     const Int8Weights& w;
     static constexpr bool kZero = false;
+    void begin_rows(int64_t, int) const {}
     const uint8_t* at(int64_t n, int64_t c) const {
       return reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk);
     }
@@ -256,6 +363,7 @@ struct Tiles {
 
   template <int RR, class Fmt>
   static void rows(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, float* out) {
+    f.begin_rows(n, RR);
     int64_t m = 0;
     for (; m + T <= x.rows; m += T) tile<RR, T>(f, x, n_total, n, m, out);
     for (; m < x.rows; ++m) tile<RR, 1>(f, x, n_total, n, m, out);
@@ -270,10 +378,16 @@ struct Tiles {
 
   static void ternary(const TernaryWeights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
     const int64_t row_bytes = w.k / kChunk * ternary_block_bytes(w.layout);
+    thread_local SideRows exp;
+    const SideScales side = side_scales(w);
+    if (side.data) {
+      exp.nsub = w.k / kSub;
+      if (exp.v.size() < size_t(R * exp.nsub)) exp.v.resize(R * exp.nsub);
+    }
     if (w.layout == TernaryLayout::TQ2_0)
-      run(Tq2{w, row_bytes}, x, w.n, n0, n1, out);
+      run(Tq2{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
     else
-      run(Tq1{w, row_bytes}, x, w.n, n0, n1, out);
+      run(Tq1{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
   }
   static void int4(const Int4Weights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
     run(Int4{w, w.k / w.group}, x, w.n, n0, n1, out);
