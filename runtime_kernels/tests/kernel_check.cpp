@@ -10,6 +10,7 @@
 //
 // Usage: edgecpm_kernel_check [--require ISA]...  (fails if a required ISA is not available,
 // so a test cannot pass by silently checking scalar against itself)
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -288,6 +289,28 @@ void act_quant_cases() {
   }
 }
 
+// The ops' row split (RowTasks): tasks cover [0, n) once, in order, each starting on a kRowSplit
+// boundary, and never more than a few per thread.
+void row_task_cases() {
+  for (int64_t n : {0, 1, 15, 16, 63, 64, 65, 1000, 1024, 4096, 73448})
+    for (int64_t threads : {1, 2, 3, 8}) {
+      RowTasks tasks(n, threads);
+      int64_t end = 0, count = 0;
+      bool ok = true;
+      tasks.work([&](int64_t n0, int64_t n1) {
+        ok &= n0 == end && n0 % kRowSplit == 0 && n1 >= n0 && (n1 > n0 || n == 0);
+        end = n1;
+        ++count;
+      });
+      ok &= end == n && count == tasks.tasks && count <= std::max<int64_t>(1, threads * RowTasks::kTasksPerThread);
+      ++checks;
+      if (!ok) {
+        ++failures;
+        std::printf("FAIL RowTasks n=%lld threads=%lld\n", (long long)n, (long long)threads);
+      }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -304,6 +327,7 @@ int main(int argc, char** argv) {
   std::printf("kernel_check: ISAs available: %s\n", edgecpm_kernels_available());
   half_cases();
   act_quant_cases();
+  row_task_cases();
   ternary_cases();
   int4_cases();
   int8_cases();
