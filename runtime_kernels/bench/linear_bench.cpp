@@ -8,7 +8,7 @@
 // not timed.
 //
 // Usage: edgecpm_linear_bench [--isa NAME] [--threads 1|2] [--reps N] [--m M] [--hot 1] [--shape NxK] [--cpu 1]
-//                             [--group G --side f16|bf16|f32] [--split tasks|even]
+//                             [--group G --side f16|bf16|f32] [--split tasks|even] [--only FORMAT]
 // --group: ternary side scales [N, K/G] of type --side (f16 by default), as `edgecpm quantize
 // --scheme ternary` writes them (G = 128); without it the TQ2_0 blocks' own d only.
 #include <algorithm>
@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   int threads = 1, reps = 31, m = 1;
   int64_t only_n = 0, only_k = 0;  // --shape NxK: that one shape instead of the 0.5B ones
   int64_t group = 0;                // --group G: ternary side scales per G
+  std::string only;                 // --only read|tq2_0|int4_g32|int8: that format alone (for perf)
   ScaleView::Type side = ScaleView::Type::F16;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--isa") && !set_active_kernels(argv[i + 1])) {
@@ -163,6 +164,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--cpu")) cpu_clock = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--shape")) std::sscanf(argv[i + 1], "%ldx%ld", &only_n, &only_k);
     if (!std::strcmp(argv[i], "--group")) group = std::atol(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
     if (!std::strcmp(argv[i], "--split")) Splitter::even_split = !std::strcmp(argv[i + 1], "even");
     if (!std::strcmp(argv[i], "--side"))
       side = !std::strcmp(argv[i + 1], "f32") ? ScaleView::Type::F32
@@ -192,7 +194,8 @@ int main(int argc, char** argv) {
       std::printf("%-10s %-18s %10.1f %10.2f %10.1f\n", fmt, s.name, r.seconds * 1e6, r.gbs, r.p90 * 1e6);
       std::fflush(stdout);
     };
-    if (!head) {  // the roof: libc's vectorised memchr over as many bytes as the int4 weights
+    auto want = [&](const char* f) { return only.empty() || only == f; };
+    if (!head && want("read")) {  // the roof: libc's vectorised memchr over as many bytes as the int4 weights
       const size_t bytes = s.n * s.k / 2 + s.n * s.k / 32 * 2;
       const int copies = copies_for(bytes);
       std::vector<std::vector<uint8_t>> w(copies, std::vector<uint8_t>(bytes, 1));
@@ -202,7 +205,7 @@ int main(int argc, char** argv) {
         sink = std::memchr(w[c].data() + b0, 2, b1 - b0);
       }));
     }
-    if (!head && m <= 64) {
+    if (!head && m <= 64 && want("tq2_0")) {
       const size_t row = s.k / 256 * 66, elem = side == ScaleView::Type::F32 ? 4 : 2;
       const size_t side_bytes = group ? s.n * (s.k / group) * elem : 0, bytes = s.n * row + side_bytes;
       const int copies = copies_for(bytes);
@@ -237,7 +240,7 @@ int main(int argc, char** argv) {
                           ternary_linear_rows(dot, tw, acts, n0, n1, out.data());
                         }));
     }
-    if (!head) {
+    if (!head && want("int4_g32")) {
       const size_t bytes = s.n * s.k / 2 + s.n * s.k / 32 * 2;
       const int copies = copies_for(bytes);
       std::vector<std::vector<uint8_t>> q(copies);
@@ -253,7 +256,7 @@ int main(int argc, char** argv) {
                                       int4_linear_rows(dot, iw, acts, n0, n1, out.data());
                                     }));
     }
-    if (head && m == 1) {
+    if (head && m == 1 && want("int8")) {
       const size_t bytes = s.n * s.k + s.n * s.k / 32 * 2;
       const int copies = copies_for(bytes);
       std::vector<std::vector<int8_t>> q(copies);

@@ -28,12 +28,19 @@ constexpr int kLanes = 16;
 // 8 registers in flight, not 16, so a chunk's columns, accumulators and masks stay in registers.
 // Register i holds rows (i % 4) + 8 (i / 4) and that + 4, the order in which three shuffle stages
 // leave lane r = row r.
+// Row a + 4q is at base[a] + q * 4 stride: 4 bases per call and two loop-invariant offsets (4s,
+// 12s; 8s is 2 * 4s), so every load is one addressing mode. The bases go through an empty asm so
+// the compiler cannot fold them back into 16 loop-invariant row offsets, which it kept in xmm
+// registers (a vmovq to a GPR on port 0, beside the vpdpbusds, per row load).
 inline void load_columns(const uint8_t* p, int64_t stride, __m512i* col) {
   __m512i z[8], t[8];
+  const uint8_t* base[4] = {p, p + stride, p + 2 * stride, p + 3 * stride};
+  for (auto& b : base) asm("" : "+r"(b));
+  const int64_t s4 = 4 * stride;
   for (int i = 0; i < 8; ++i) {
-    const int64_t r = i % 4 + 8 * (i / 4);
-    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + r * stride))),
-                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (r + 4) * stride)), 1);
+    const uint8_t* b = base[i % 4] + (i / 4) * 2 * s4;  // rows i % 4 + 8 (i / 4) and that + 4
+    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s4)), 1);
   }
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
