@@ -55,16 +55,20 @@ inline float tile_half(uint16_t h) {
 
 // half_to_float's bits for every fp16 (inf and nan too), TU-local like tile_half: side scales
 // are read with ScaleView's semantics, not through its inline (shared, possibly foreign-ISA) code.
+// Branch-free (a select), so SideScales::convert's loop vectorises.
 inline float tile_half_exact(uint16_t h) {
-  if ((h & 0x7C00) != 0x7C00) return tile_half(h);
-  const uint32_t bits = (uint32_t(h & 0x8000) << 16) | 0x7F800000u | (uint32_t(h & 0x3FF) << 13);
+  const float finite = tile_half(h);
+  uint32_t bits;
+  std::memcpy(&bits, &finite, 4);
+  const uint32_t special = (uint32_t(h & 0x8000) << 16) | 0x7F800000u | (uint32_t(h & 0x3FF) << 13);
+  bits = (h & 0x7C00) == 0x7C00 ? special : bits;
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
 }
 
 // Ternary side scales [N, K/group] (f32 / f16 / bf16) as the kernels read them: converted to f32
-// once per row tile (the shared tiles: expand(); avx512vnni's 16-row tiles: their own), never a
+// once per row tile (the shared tiles: convert(); avx512vnni's 16-row tiles: their own), never a
 // type switch or a division per element; gidx[s] = s * 32 / group, a table per call.
 struct SideScales {
   const void* data = nullptr;  // nullptr: no side scales
@@ -72,57 +76,34 @@ struct SideScales {
   int64_t groups = 0;          // per row
   const int32_t* gidx = nullptr;
 
-  float at(int64_t i) const {
-    switch (type) {
-      case ScaleView::Type::F32: return static_cast<const float*>(data)[i];
-      case ScaleView::Type::F16: return tile_half_exact(static_cast<const uint16_t*>(data)[i]);
-      default: {
-        const uint32_t bits = uint32_t(static_cast<const uint16_t*>(data)[i]) << 16;
-        float v;
-        std::memcpy(&v, &bits, 4);
-        return v;
-      }
-    }
-  }
+  int64_t per_group = 0;        // sub-blocks per group
 
-  // Rows [n, n + rows)'s scales in f32, one per sub-block: out[r * nsub + s]. Each group is
-  // read and converted once; the per-chunk work is then one vector load and multiply per row.
-  void expand(int64_t n, int rows, int64_t nsub, float* out) const {
+  // Rows [n, n + rows)'s scales in f32, row-major like the tensor ([rows, groups] is contiguous
+  // there): one branch-free, vectorisable loop per type.
+  void convert(int64_t n, int rows, float* out) const {
+    const int64_t count = rows * groups, first = n * groups;
     switch (type) {
-      case ScaleView::Type::F32: return expand_as<float>(n, rows, nsub, out, [](const float* p, int64_t i) { return p[i]; });
-      case ScaleView::Type::F16:
-        return expand_as<uint16_t>(n, rows, nsub, out, [](const uint16_t* p, int64_t i) { return tile_half_exact(p[i]); });
-      default:
-        return expand_as<uint16_t>(n, rows, nsub, out, [](const uint16_t* p, int64_t i) {
-          const uint32_t bits = uint32_t(p[i]) << 16;
-          float v;
-          std::memcpy(&v, &bits, 4);
-          return v;
-        });
-    }
-  }
-  template <typename T, typename Conv>
-  void expand_as(int64_t n, int rows, int64_t nsub, float* out, Conv conv) const {
-    const T* p = static_cast<const T*>(data) + n * groups;
-    const int64_t per_group = nsub / groups, count = rows * groups;  // rows' groups are contiguous
-    if (per_group == 4) {  // g128, the default scheme
-      for (int64_t e = 0; e < count; ++e) {
-        const float v = conv(p, e);
-        for (int j = 0; j < 4; ++j) out[4 * e + j] = v;
+      case ScaleView::Type::F32: std::memcpy(out, static_cast<const float*>(data) + first, count * sizeof(float)); return;
+      case ScaleView::Type::F16: {
+        const uint16_t* p = static_cast<const uint16_t*>(data) + first;
+        for (int64_t e = 0; e < count; ++e) out[e] = tile_half_exact(p[e]);
+        return;
       }
-      return;
-    }
-    for (int64_t e = 0; e < count; ++e) {
-      const float v = conv(p, e);
-      for (int64_t j = 0; j < per_group; ++j) out[e * per_group + j] = v;
+      default: {
+        const uint16_t* p = static_cast<const uint16_t*>(data) + first;
+        for (int64_t e = 0; e < count; ++e) {
+          const uint32_t bits = uint32_t(p[e]) << 16;
+          std::memcpy(out + e, &bits, 4);
+        }
+      }
     }
   }
 };
 
-// A row tile's expanded side scales (SideScales::expand), per thread.
+// A row tile's side scales in f32 (SideScales::convert), per thread.
 struct SideRows {
-  std::vector<float> v;
-  int64_t n0 = 0, nsub = 0;
+  std::vector<float> v;  // [rows, groups]
+  int64_t n0 = 0;
 };
 
 // w's side scales with this thread's group table (rebuilt only when K or the group changes).
@@ -145,6 +126,7 @@ inline SideScales side_scales(const TernaryWeights& w) {
   s.data = w.side_scales.data;
   s.type = w.side_scales.type;
   s.groups = w.k / w.group;
+  s.per_group = per_group;
   s.gidx = table.data();
   return s;
 }
@@ -173,6 +155,18 @@ struct Tiles {
   static constexpr int R = kRowTile;
   static constexpr int T = Isa::kActs;
 
+  // Row n's side scales of chunk c's 8 sub-blocks, from the row tile's f32 copy.
+  static F8 side_lanes(const SideScales& side, const SideRows& rows, int64_t n, int64_t c) {
+    const float* g = rows.v.data() + (n - rows.n0) * side.groups;
+    const int64_t s0 = c * kChunkSubs;
+    if (side.per_group == 4) return Isa::fdup4(g + side.gidx[s0]);  // g128, the default scheme
+    if (side.per_group % kChunkSubs == 0) return Isa::fset(g[side.gidx[s0]]);
+    if (side.per_group == 1) return Isa::fload(g + s0);
+    float t[kChunkSubs];
+    for (int i = 0; i < kChunkSubs; ++i) t[i] = g[side.gidx[s0 + i]];
+    return Isa::fload(t);
+  }
+
   // ---- formats: the chunk's integer sums and each row's weight scale / zero vectors ----
 
   struct Tq2 {
@@ -183,7 +177,7 @@ struct Tiles {
     void begin_rows(int64_t n, int rows) const {
       if (!side.data) return;
       exp->n0 = n;
-      side.expand(n, rows, exp->nsub, exp->v.data());
+      side.convert(n, rows, exp->v.data());
     }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
@@ -198,7 +192,7 @@ struct Tiles {
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 64));
       if (side.data)  // d * side, per lane
-        ws = Isa::fmul(Isa::fset(d), Isa::fload(exp->v.data() + (n - exp->n0) * exp->nsub + c * kChunkSubs)); else {
+        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -213,7 +207,7 @@ struct Tiles {
     void begin_rows(int64_t n, int rows) const {
       if (!side.data) return;
       exp->n0 = n;
-      side.expand(n, rows, exp->nsub, exp->v.data());
+      side.convert(n, rows, exp->v.data());
     }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 54; }
@@ -232,7 +226,7 @@ struct Tiles {
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 52));
       if (side.data)  // d * side, per lane
-        ws = Isa::fmul(Isa::fset(d), Isa::fload(exp->v.data() + (n - exp->n0) * exp->nsub + c * kChunkSubs)); else {
+        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -380,10 +374,7 @@ struct Tiles {
     const int64_t row_bytes = w.k / kChunk * ternary_block_bytes(w.layout);
     thread_local SideRows exp;
     const SideScales side = side_scales(w);
-    if (side.data) {
-      exp.nsub = w.k / kSub;
-      if (exp.v.size() < size_t(R * exp.nsub)) exp.v.resize(R * exp.nsub);
-    }
+    if (side.data && exp.v.size() < size_t(R * side.groups)) exp.v.resize(R * side.groups);
     if (w.layout == TernaryLayout::TQ2_0)
       run(Tq2{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
     else
