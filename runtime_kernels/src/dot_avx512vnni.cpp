@@ -5,7 +5,7 @@
 // One vpdpbusd sums four u8 x s8 products into an int32 lane, without saturation. Int8 weights go
 // in with +128 (u8) and the activations' sums take the 128 back out. Two layouts: whole 16-row
 // tiles put one output row in each lane (dot_avx512vnni_rows.h: no horizontal sums); leftover
-// rows and the rarer layouts (TQ1_0, side scales, K % 256) use the shared 4-row tiles, where a
+// rows and the rarer layouts (TQ1_0, K % 256) use the shared 4-row tiles, where a
 // 64-byte register holds two (ternary, int8) or four (int4) sub-blocks and a few unpack/add
 // steps per 256 weights turn the lanes into the 8 per-sub-block sums.
 #if defined(__x86_64__) || defined(_M_X64)
@@ -127,8 +127,15 @@ using VnniTiles = Tiles<Avx512VnniIsa>;
 
 void ternary(const TernaryWeights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
   int64_t n = n0;
-  if (w.layout == TernaryLayout::TQ2_0 && !w.side_scales.data)
-    n = rows16_range(Tq2Rows{w, w.k / kChunk * 66}, x, w.n, n0, n1, out);
+  if (w.layout == TernaryLayout::TQ2_0) {
+    thread_local TileSides sides;
+    const SideScales side = side_scales(w);
+    if (side.data) {
+      const size_t count = size_t(kLanes * side.groups);
+      if (sides.lanes.size() < count) sides.lanes.resize(count), sides.conv.resize(count);
+    }
+    n = rows16_range(Tq2Rows{w, w.k / kChunk * 66, side, &sides}, x, w.n, n0, n1, out);
+  }
   VnniTiles::ternary(w, x, n, n1, out);
 }
 

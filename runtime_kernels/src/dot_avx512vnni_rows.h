@@ -28,12 +28,19 @@ constexpr int kLanes = 16;
 // 8 registers in flight, not 16, so a chunk's columns, accumulators and masks stay in registers.
 // Register i holds rows (i % 4) + 8 (i / 4) and that + 4, the order in which three shuffle stages
 // leave lane r = row r.
+// Row a + 4q is at base[a] + q * 4 stride: 4 bases per call and two loop-invariant offsets (4s,
+// 12s; 8s is 2 * 4s), so every load is one addressing mode. The bases go through an empty asm so
+// the compiler cannot fold them back into 16 loop-invariant row offsets, which it kept in xmm
+// registers (a vmovq to a GPR on port 0, beside the vpdpbusds, per row load).
 inline void load_columns(const uint8_t* p, int64_t stride, __m512i* col) {
   __m512i z[8], t[8];
+  const uint8_t* base[4] = {p, p + stride, p + 2 * stride, p + 3 * stride};
+  for (auto& b : base) asm("" : "+r"(b));
+  const int64_t s4 = 4 * stride;
   for (int i = 0; i < 8; ++i) {
-    const int64_t r = i % 4 + 8 * (i / 4);
-    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + r * stride))),
-                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (r + 4) * stride)), 1);
+    const uint8_t* b = base[i % 4] + (i / 4) * 2 * s4;  // rows i % 4 + 8 (i / 4) and that + 4
+    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s4)), 1);
   }
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
@@ -86,19 +93,56 @@ struct SubOps {
   int lo, hi;
 };
 
+// Side scales of one 16-row tile, per thread: lanes[16 g + r] = row r's scale of group g (f32).
+struct TileSides {
+  std::vector<float> lanes, conv;
+};
+
 struct Tq2Rows {
   const TernaryWeights& w;
   int64_t row_bytes;
+  SideScales side;     // data == nullptr: the blocks' d only
+  TileSides* sides;    // side scales: this thread's scratch
   static constexpr int kChunkBytes = 66;
   const uint8_t* at(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
   int64_t stride() const { return row_bytes; }
   bool zero_vec() const { return false; }
+  // Rows n..n+15's side scales, once per tile: their [16, groups] block is contiguous, so it is
+  // converted to f32 16 at a time (fp16: vcvtph2ps, exact; bf16: a shift), then each group's
+  // column gathered from L1 into a lane vector.
+  void begin_tile(int64_t n) const {
+    if (!side.data) return;
+    const int64_t groups = side.groups, count = kLanes * groups;
+    const float* src;
+    if (side.type == ScaleView::Type::F32) {
+      src = static_cast<const float*>(side.data) + n * groups;
+    } else {
+      const uint16_t* h = static_cast<const uint16_t*>(side.data) + n * groups;
+      float* conv = sides->conv.data();
+      const bool f16 = side.type == ScaleView::Type::F16;
+      for (int64_t e = 0; e < count; e += kLanes) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + e));
+        _mm512_storeu_ps(conv + e, f16 ? _mm512_cvtph_ps(v) : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16)));
+      }
+      src = conv;
+    }
+    const __m512i off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(int32_t(groups)));
+    float* lanes = sides->lanes.data();
+    for (int64_t g = 0; g < groups; ++g) _mm512_storeu_ps(lanes + kLanes * g, _mm512_i32gather_ps(off, src + g, 4));
+  }
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     const uint8_t* p = w.packed + n * row_bytes + c * 66;
     // d: the top half of the dword at bytes 62..65 (in bounds, unlike 64..67 of the last block).
     const __m512 d = halves(_mm512_srli_epi32(_mm512_i32gather_epi32(row_offsets(row_bytes), p + 62, 1), 16));
-    for (int s = 0; s < 8; ++s) k.ws[s] = d;
+    if (side.data) {  // the definition's d * side, per sub-block's group
+      const int32_t* g = side.gidx + c * 8;
+      const float* lanes = sides->lanes.data();
+      for (int s = 0; s < 8; ++s) k.ws[s] = _mm512_mul_ps(d, _mm512_loadu_ps(lanes + kLanes * g[s]));
+    } else {
+      for (int s = 0; s < 8; ++s) k.ws[s] = d;
+    }
     k.zero = 1;
     for (int j = 0; j < 2; ++j) {
       __m512i col[8];
@@ -121,6 +165,7 @@ struct Int4Rows {
   const uint8_t* at(int64_t n, int64_t c) const { return w.qweight + n * (w.k / 2) + c * 128; }
   int64_t stride() const { return w.k / 2; }
   bool zero_vec() const { return w.zeros != nullptr; }
+  void begin_tile(int64_t) const {}
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     const int64_t s0 = c * 8;
@@ -165,6 +210,7 @@ struct Int8Rows {
   const uint8_t* at(int64_t n, int64_t c) const { return reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk); }
   int64_t stride() const { return w.k; }
   bool zero_vec() const { return false; }
+  void begin_tile(int64_t) const {}
   template <typename Sink>
   void decode(int64_t n, int64_t c, ChunkScales& k, Sink&& sink) const {
     scales8_consecutive(w.scales + n * (w.k / kSub) + c * 8, w.k / kSub, k.ws);
@@ -253,6 +299,7 @@ inline void prefetch_ahead(const Fmt& f, int64_t n, int64_t c, int64_t nchunks, 
 template <bool kZeroVec, class Fmt>
 void rows16_zero(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
   const int64_t nchunks = x.cols / kChunk;
+  f.begin_tile(n);
   if (x.rows == 1) {  // decode: one pass, operands straight from registers
     __m512 acc[8];
     for (auto& a : acc) a = _mm512_setzero_ps();

@@ -34,6 +34,7 @@ struct NeonIsa {
 
   static F8 fset(float v) { return {vdupq_n_f32(v), vdupq_n_f32(v)}; }
   static F8 fload(const float* p) { return {vld1q_f32(p), vld1q_f32(p + 4)}; }
+  static F8 fdup4(const float* p) { return {vld1q_dup_f32(p), vld1q_dup_f32(p + 1)}; }  // p[0] x4, p[1] x4
   static void fstore(float* p, F8 v) { vst1q_f32(p, v.a); vst1q_f32(p + 4, v.b); }
   static F8 fadd(F8 x, F8 y) { return {vaddq_f32(x.a, y.a), vaddq_f32(x.b, y.b)}; }
   static F8 fmul(F8 x, F8 y) { return {vmulq_f32(x.a, y.a), vmulq_f32(x.b, y.b)}; }

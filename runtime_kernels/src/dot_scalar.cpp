@@ -15,6 +15,7 @@ struct ScalarIsa {
   static F8 fadd(const F8& a, const F8& b) { F8 r; for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] + b.v[i]; return r; }
   static F8 fmul(const F8& a, const F8& b) { F8 r; for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] * b.v[i]; return r; }
   static F8 cvt(const I8& a) { F8 r; for (int i = 0; i < 8; ++i) r.v[i] = float(a.v[i]); return r; }
+  static F8 fdup4(const float* p) { F8 r; for (int i = 0; i < 8; ++i) r.v[i] = p[i / 4]; return r; }
   static F8 half8(const uint16_t* p) { F8 r; for (int i = 0; i < 8; ++i) r.v[i] = tile_half(p[i]); return r; }
   static I8 iset(int32_t a) { I8 r; for (int32_t& e : r.v) e = a; return r; }
   static I8 iload(const int32_t* p) { I8 r; std::memcpy(r.v, p, sizeof r.v); return r; }

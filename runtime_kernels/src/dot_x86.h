@@ -14,6 +14,9 @@ struct YmmOps {
   using I8 = __m256i;
   static F8 fset(float a) { return _mm256_set1_ps(a); }
   static F8 fload(const float* p) { return _mm256_loadu_ps(p); }
+  static F8 fdup4(const float* p) {  // p[0] in lanes 0-3, p[1] in 4-7
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(p[0])), _mm_set1_ps(p[1]), 1);
+  }
   static void fstore(float* p, F8 a) { _mm256_storeu_ps(p, a); }
   static F8 fadd(F8 a, F8 b) { return _mm256_add_ps(a, b); }
   static F8 fmul(F8 a, F8 b) { return _mm256_mul_ps(a, b); }

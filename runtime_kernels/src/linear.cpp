@@ -15,11 +15,6 @@ void decode_tq1_block(const uint8_t* block, uint8_t* codes) {
     for (int m = 0; m < 4; ++m) codes[240 + 4 * n + m] = trit(block[48 + m], n);
 }
 
-void ternary_side_scales8(const TernaryWeights& w, int64_t n, int64_t b, float d, float* out) {
-  const int64_t groups = w.k / w.group;
-  for (int i = 0; i < 8; ++i) out[i] = d * w.side_scales[n * groups + (b * 8 + i) * kSub / w.group];
-}
-
 void ternary_linear_rows(const DotKernels& dot, const TernaryWeights& w, const QuantizedActs& x,
                          int64_t n0, int64_t n1, float* out) {
   dot.ternary(w, x, n0, n1, out);

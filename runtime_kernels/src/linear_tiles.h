@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "act_quant.h"
 #include "dot.h"
@@ -52,6 +53,84 @@ inline float tile_half(uint16_t h) {
   return mag;
 }
 
+// half_to_float's bits for every fp16 (inf and nan too), TU-local like tile_half: side scales
+// are read with ScaleView's semantics, not through its inline (shared, possibly foreign-ISA) code.
+// Branch-free (a select), so SideScales::convert's loop vectorises.
+inline float tile_half_exact(uint16_t h) {
+  const float finite = tile_half(h);
+  uint32_t bits;
+  std::memcpy(&bits, &finite, 4);
+  const uint32_t special = (uint32_t(h & 0x8000) << 16) | 0x7F800000u | (uint32_t(h & 0x3FF) << 13);
+  bits = (h & 0x7C00) == 0x7C00 ? special : bits;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Ternary side scales [N, K/group] (f32 / f16 / bf16) as the kernels read them: converted to f32
+// once per row tile (the shared tiles: convert(); avx512vnni's 16-row tiles: their own), never a
+// type switch or a division per element; gidx[s] = s * 32 / group, a table per call.
+struct SideScales {
+  const void* data = nullptr;  // nullptr: no side scales
+  ScaleView::Type type = ScaleView::Type::F16;
+  int64_t groups = 0;          // per row
+  const int32_t* gidx = nullptr;
+
+  int64_t per_group = 0;        // sub-blocks per group
+
+  // Rows [n, n + rows)'s scales in f32, row-major like the tensor ([rows, groups] is contiguous
+  // there): one branch-free, vectorisable loop per type.
+  void convert(int64_t n, int rows, float* out) const {
+    const int64_t count = rows * groups, first = n * groups;
+    switch (type) {
+      case ScaleView::Type::F32: std::memcpy(out, static_cast<const float*>(data) + first, count * sizeof(float)); return;
+      case ScaleView::Type::F16: {
+        const uint16_t* p = static_cast<const uint16_t*>(data) + first;
+        for (int64_t e = 0; e < count; ++e) out[e] = tile_half_exact(p[e]);
+        return;
+      }
+      default: {
+        const uint16_t* p = static_cast<const uint16_t*>(data) + first;
+        for (int64_t e = 0; e < count; ++e) {
+          const uint32_t bits = uint32_t(p[e]) << 16;
+          std::memcpy(out + e, &bits, 4);
+        }
+      }
+    }
+  }
+};
+
+// A row tile's side scales in f32 (SideScales::convert), per thread.
+struct SideRows {
+  std::vector<float> v;  // [rows, groups]
+  int64_t n0 = 0;
+};
+
+// w's side scales with this thread's group table (rebuilt only when K or the group changes).
+inline SideScales side_scales(const TernaryWeights& w) {
+  SideScales s;
+  if (!w.side_scales.data) return s;
+  thread_local std::vector<int32_t> table;
+  thread_local int64_t table_group = 0;
+  const int64_t nsub = w.k / kSub, per_group = w.group / kSub;
+  if (int64_t(table.size()) != nsub || table_group != w.group) {
+    table.resize(nsub);
+    int32_t g = 0;
+    int64_t in_group = 0;
+    for (int64_t i = 0; i < nsub; ++i) {
+      table[i] = g;
+      if (++in_group == per_group) in_group = 0, ++g;
+    }
+    table_group = w.group;
+  }
+  s.data = w.side_scales.data;
+  s.type = w.side_scales.type;
+  s.groups = w.k / w.group;
+  s.per_group = per_group;
+  s.gidx = table.data();
+  return s;
+}
+
 inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, 2);  // little-endian on every target we build for
@@ -76,11 +155,30 @@ struct Tiles {
   static constexpr int R = kRowTile;
   static constexpr int T = Isa::kActs;
 
+  // Row n's side scales of chunk c's 8 sub-blocks, from the row tile's f32 copy.
+  static F8 side_lanes(const SideScales& side, const SideRows& rows, int64_t n, int64_t c) {
+    const float* g = rows.v.data() + (n - rows.n0) * side.groups;
+    const int64_t s0 = c * kChunkSubs;
+    if (side.per_group == 4) return Isa::fdup4(g + side.gidx[s0]);  // g128, the default scheme
+    if (side.per_group % kChunkSubs == 0) return Isa::fset(g[side.gidx[s0]]);
+    if (side.per_group == 1) return Isa::fload(g + s0);
+    float t[kChunkSubs];
+    for (int i = 0; i < kChunkSubs; ++i) t[i] = g[side.gidx[s0 + i]];
+    return Isa::fload(t);
+  }
+
   // ---- formats: the chunk's integer sums and each row's weight scale / zero vectors ----
 
   struct Tq2 {
     const TernaryWeights& w;
     int64_t row_bytes;
+    SideScales side;
+    SideRows* exp;
+    void begin_rows(int64_t n, int rows) const {
+      if (!side.data) return;
+      exp->n0 = n;
+      side.convert(n, rows, exp->v.data());
+    }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
     const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
@@ -93,11 +191,8 @@ struct Tiles {
     }
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 64));
-      if (w.side_scales.data) {
-        float s[kChunkSubs];
-        ternary_side_scales8(w, n, c, d, s);
-        ws = Isa::fload(s);
-      } else {
+      if (side.data)  // d * side, per lane
+        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -107,6 +202,13 @@ struct Tiles {
   struct Tq1 {
     const TernaryWeights& w;
     int64_t row_bytes;
+    SideScales side;
+    SideRows* exp;
+    void begin_rows(int64_t n, int rows) const {
+      if (!side.data) return;
+      exp->n0 = n;
+      side.convert(n, rows, exp->v.data());
+    }
     static constexpr bool kZero = true;
     const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 54; }
     const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
@@ -123,11 +225,8 @@ struct Tiles {
     }
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
       const float d = tile_half(load_u16(block(n, c) + 52));
-      if (w.side_scales.data) {
-        float s[kChunkSubs];
-        ternary_side_scales8(w, n, c, d, s);
-        ws = Isa::fload(s);
-      } else {
+      if (side.data)  // d * side, per lane
+        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
         ws = Isa::fset(d);
       }
       wz = Isa::iset(1);
@@ -138,6 +237,7 @@ struct Tiles {
     const Int4Weights& w;
     int64_t groups;
     static constexpr bool kZero = true;
+    void begin_rows(int64_t, int) const {}
     const uint8_t* at(int64_t n, int64_t c) const { return w.qweight + n * (w.k / 2) + c * (kChunk / 2); }
     static constexpr int kChunkBytes = kChunk / 2;
     // 8 sub-blocks of nibbles = 128 bytes; `valid` sub-blocks of them are real (tail: < 8).
@@ -177,6 +277,7 @@ struct Tiles {
   struct Int8 {
     const Int8Weights& w;
     static constexpr bool kZero = false;
+    void begin_rows(int64_t, int) const {}
     const uint8_t* at(int64_t n, int64_t c) const {
       return reinterpret_cast<const uint8_t*>(w.qweight + n * w.k + c * kChunk);
     }
@@ -256,6 +357,7 @@ struct Tiles {
 
   template <int RR, class Fmt>
   static void rows(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, float* out) {
+    f.begin_rows(n, RR);
     int64_t m = 0;
     for (; m + T <= x.rows; m += T) tile<RR, T>(f, x, n_total, n, m, out);
     for (; m < x.rows; ++m) tile<RR, 1>(f, x, n_total, n, m, out);
@@ -270,10 +372,13 @@ struct Tiles {
 
   static void ternary(const TernaryWeights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
     const int64_t row_bytes = w.k / kChunk * ternary_block_bytes(w.layout);
+    thread_local SideRows exp;
+    const SideScales side = side_scales(w);
+    if (side.data && exp.v.size() < size_t(R * side.groups)) exp.v.resize(R * side.groups);
     if (w.layout == TernaryLayout::TQ2_0)
-      run(Tq2{w, row_bytes}, x, w.n, n0, n1, out);
+      run(Tq2{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
     else
-      run(Tq1{w, row_bytes}, x, w.n, n0, n1, out);
+      run(Tq1{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
   }
   static void int4(const Int4Weights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
     run(Int4{w, w.k / w.group}, x, w.n, n0, n1, out);

@@ -36,9 +36,4 @@ int64_t ternary_block_bytes(TernaryLayout layout);
 // Decode one TQ1_0 block (54 bytes) to its 256 codes (trit + 1), in weight order.
 void decode_tq1_block(const uint8_t* block, uint8_t* codes);
 
-// The 8 per-32 weight scales of row n's 256-block b with side scales: d * side scale, in fp32.
-// Out of line on purpose: ScaleView's inline reads would otherwise be compiled into (and possibly
-// linked from) a file built for another instruction set.
-void ternary_side_scales8(const TernaryWeights& w, int64_t n, int64_t b, float d, float* out);
-
 }  // namespace edgecpm

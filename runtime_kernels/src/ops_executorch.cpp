@@ -61,12 +61,15 @@ void run_rows(const Tensor& x, ActOrder order, int64_t n_out, RowsFn rows_fn) {
   QuantizedActs& acts = per_thread;
   quantize_acts(x.const_data_ptr<float>(), m, k, order, acts);
   const DotKernels& dot = active_kernels();
-  // Tasks of whole row tiles (parallel_for cuts its range evenly, so the range is in tiles);
-  // small outputs stay on one thread, decode GEMVs still spread over every core.
-  const int64_t tiles = (n_out + kRowSplit - 1) / kRowSplit;
-  executorch::extension::parallel_for(0, tiles, n_out >= 64 ? 1 : std::max<int64_t>(tiles, 1), [&](int64_t t0, int64_t t1) {
-    rows_fn(dot, acts, t0 * kRowSplit, std::min(t1 * kRowSplit, n_out));
-  });
+  // Tasks of whole row tiles, several per thread, taken from a shared counter (RowTasks: linear.h)
+  // inside parallel_for's one call per thread; small outputs stay on one thread.
+  const int64_t threads = executorch::extension::get_thread_count();
+  RowTasks tasks(n_out, threads);
+  auto work = [&](int64_t, int64_t) { tasks.work([&](int64_t n0, int64_t n1) { rows_fn(dot, acts, n0, n1); }); };
+  if (tasks.tasks == 1)
+    work(0, 1);
+  else
+    executorch::extension::parallel_for(0, threads, 1, work);
 }
 
 Tensor& ternary_linear_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& packed,

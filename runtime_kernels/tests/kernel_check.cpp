@@ -10,6 +10,7 @@
 //
 // Usage: edgecpm_kernel_check [--require ISA]...  (fails if a required ISA is not available,
 // so a test cannot pass by silently checking scalar against itself)
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "act_quant.h"
 #include "isa.h"
 #include "linear.h"
+#include "linear_tiles.h"
 
 using namespace edgecpm;
 
@@ -129,25 +131,34 @@ std::vector<uint8_t> pack_ternary(const std::vector<uint8_t>& codes, const std::
 void ternary_cases() {
   for (TernaryLayout layout : {TernaryLayout::TQ2_0, TernaryLayout::TQ1_0})
     for (int64_t k : {256, 768})
-      for (int64_t n : {1, 7, 33})
+      for (int64_t n : {1, 7, 33, 50})
         for (int64_t m : {1, 3, 6})
-          for (int side : {0, 1, 2, 3}) {  // none, fp16 g32, fp32 g128, bf16 per-channel
+          // none, fp16 g32, fp32 g128, bf16 per-channel, fp16 g128 (the default scheme), then on
+          // K = 768 groups that are not powers of two or span 256-blocks: fp16 g96, bf16 g384,
+          // fp32 g256; the 16-row tiles (avx512vnni) take every one of them.
+          for (int side : {0, 1, 2, 3, 4, 5, 6, 7}) {
+            if (side >= 5 && k != 768) continue;
+            if (n == 50 && m == 6) continue;
             std::vector<uint8_t> codes(n * k);
             for (auto& c : codes) c = uint8_t(rand_int(0, 2));
             std::vector<uint16_t> d(n * k / 256);
             for (auto& v : d) v = rand_half();
             const std::vector<uint8_t> packed = pack_ternary(codes, d, n, k, layout);
-            const int64_t group = side == 1 ? 32 : side == 2 ? 128 : k;
+            const int64_t group = side == 1 ? 32 : side == 2 || side == 4 ? 128 : side == 5 ? 96 : side == 6 ? 384
+                                : side == 7 ? 256 : k;
+            const bool f16 = side == 1 || side == 4 || side == 5;
             std::vector<float> f32(n * k / group);
             std::vector<uint16_t> u16(n * k / group);
             for (size_t i = 0; i < u16.size(); ++i) {
-              u16[i] = side == 1 ? rand_half() : uint16_t(0x3C00 + rand_int(0, 127));  // bf16 ~ [2^-7, 2^-6]
+              u16[i] = f16 ? rand_half() : uint16_t(0x3C00 + rand_int(0, 127));  // bf16 ~ [2^-7, 2^-6]
+              if (f16 && rand_int(0, 9) == 0) u16[i] = uint16_t(rand_int(1, 1023));  // fp16 subnormals
+              if (f16 && rand_int(0, 19) == 0) u16[i] |= 0x8000;                    // and negatives
               f32[i] = std::ldexp(float(rand_int(1, 1000)), -12);
             }
             ScaleView sv;
-            if (side == 1) sv = {u16.data(), ScaleView::Type::F16};
-            if (side == 2) sv = {f32.data(), ScaleView::Type::F32};
-            if (side == 3) sv = {u16.data(), ScaleView::Type::BF16};
+            if (f16) sv = {u16.data(), ScaleView::Type::F16};
+            if (side == 2 || side == 7) sv = {f32.data(), ScaleView::Type::F32};
+            if (side == 3 || side == 6) sv = {u16.data(), ScaleView::Type::BF16};
             const TernaryWeights w{packed.data(), n, k, layout, sv, group};
             auto weight = [&](int64_t r, int64_t c) {
               double v = (int(codes[r * k + c]) - 1) * double(half_to_float(d[r * (k / 256) + c / 256]));
@@ -208,8 +219,18 @@ void int8_cases() {
       }
 }
 
-// The branch-free fp16 conversion the drivers use equals the exact one on every finite value.
+// The branch-free fp16 conversion the drivers use equals the exact one on every finite value;
+// the side scales' one (linear_tiles.h) on every value, inf and nan included.
 void half_cases() {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    ++checks;
+    const float a = half_to_float(uint16_t(h)), b = tile_half_exact(uint16_t(h));
+    if (std::memcmp(&a, &b, sizeof a) != 0) {
+      ++failures;
+      std::printf("FAIL tile_half_exact(0x%04x) = %g, expected %g\n", h, b, a);
+      return;
+    }
+  }
   for (uint32_t h = 0; h < 0x10000; ++h) {
     if ((h & 0x7C00) == 0x7C00) continue;  // inf / nan: not scales
     ++checks;
@@ -220,6 +241,74 @@ void half_cases() {
       return;
     }
   }
+}
+
+// quantize_acts (vectorised: integer-bits absmax, the 1.5 * 2^23 rounding trick) against the
+// definition written with libm: fmax of |x|, lrintf (round half to even), both orders. Values
+// that land exactly on .5 steps, zeros, subnormals, huge and tiny ranges.
+void act_quant_cases() {
+  const int64_t k = 256;
+  std::vector<float> x(3 * k);
+  for (int trial = 0; trial < 400; ++trial) {
+    for (int64_t i = 0; i < int64_t(x.size()); ++i) {
+      const int kind = rand_int(0, 5);
+      const float e = std::ldexp(1.f, rand_int(-30, 30));
+      if (kind == 0) x[i] = 0.f;
+      else if (kind == 1) x[i] = (rand_int(-254, 254) * 0.5f) * e / 127.f;  // ties after scaling
+      else if (kind == 2) x[i] = std::ldexp(float(rand_int(-1000, 1000)), -149 + rand_int(0, 10));
+      else x[i] = std::normal_distribution<float>(0.f, 1.f)(rng) * e;
+    }
+    if (trial % 3 == 0) for (int i = 0; i < 32; ++i) x[64 + i] = (i - 16) * 0.5f;  // max 7.5: x / scale hits .5s
+    for (ActOrder order : {ActOrder::Natural, ActOrder::Int4}) {
+      QuantizedActs a;
+      quantize_acts(x.data(), 3, k, order, a);
+      ++checks;
+      for (int64_t sb = 0; sb < 3 * k / 32; ++sb) {
+        const float* src = x.data() + sb * 32;
+        float amax = 0.f;
+        for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(src[i]));
+        const float scale = amax / 127.f, inv = scale > 0.f ? 1.f / scale : 0.f;
+        int32_t total = 0;
+        bool ok = std::memcmp(&scale, &a.scale[sb], 4) == 0;
+        for (int i = 0; i < 32; ++i) {
+          const long r = std::lrintf(src[i] * inv);
+          const int8_t v = int8_t(r > 127 ? 127 : (r < -127 ? -127 : r));
+          const int pos = order == ActOrder::Int4 ? (i % 2) * 16 + i / 2 : i;
+          ok &= a.q[sb * 32 + pos] == v;
+          total += v;
+        }
+        ok &= a.sum[sb] == total;
+        if (!ok) {
+          ++failures;
+          std::printf("FAIL quantize_acts differs from the lrintf definition (trial %d, sub-block %lld)\n", trial,
+                      (long long)sb);
+          return;
+        }
+      }
+    }
+  }
+}
+
+// The ops' row split (RowTasks): tasks cover [0, n) once, in order, each starting on a kRowSplit
+// boundary, and never more than a few per thread.
+void row_task_cases() {
+  for (int64_t n : {0, 1, 15, 16, 63, 64, 65, 1000, 1024, 4096, 73448})
+    for (int64_t threads : {1, 2, 3, 8}) {
+      RowTasks tasks(n, threads);
+      int64_t end = 0, count = 0;
+      bool ok = true;
+      tasks.work([&](int64_t n0, int64_t n1) {
+        ok &= n0 == end && n0 % kRowSplit == 0 && n1 >= n0 && (n1 > n0 || n == 0);
+        end = n1;
+        ++count;
+      });
+      ok &= end == n && count == tasks.tasks && count <= std::max<int64_t>(1, threads * RowTasks::kTasksPerThread);
+      ++checks;
+      if (!ok) {
+        ++failures;
+        std::printf("FAIL RowTasks n=%lld threads=%lld\n", (long long)n, (long long)threads);
+      }
+    }
 }
 
 }  // namespace
@@ -237,6 +326,8 @@ int main(int argc, char** argv) {
   }
   std::printf("kernel_check: ISAs available: %s\n", edgecpm_kernels_available());
   half_cases();
+  act_quant_cases();
+  row_task_cases();
   ternary_cases();
   int4_cases();
   int8_cases();

@@ -57,10 +57,21 @@ def weight(n: int, k: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("layout", ["tq2_0", "tq1_0"])
-@pytest.mark.parametrize("group_size", [256, 64, 0])  # d in the blocks; side scales; per-channel
+# d in the blocks; side scales (128: `edgecpm quantize --scheme ternary`'s default); per-channel
+@pytest.mark.parametrize("group_size", [256, 128, 64, 0])
 def test_ternary_linear(lib, layout, group_size):
     w = weight(37, 512)
     module = TernaryLinear.from_float(w, TernaryConfig(group_size=group_size, layout=layout))
+    from edgecpm.quant.ops import ternary_weight
+
+    check_linear(lib, module, ternary_weight(module.packed, module.scales, module.layout, module.group_size,
+                                             torch.float32))
+
+
+def test_ternary_linear_row_tasks(lib):
+    """200 output rows: 13 row tiles, shared out as several tasks per thread (RowTasks), with side scales."""
+    w = weight(200, 256)
+    module = TernaryLinear.from_float(w, TernaryConfig(group_size=128, layout="tq2_0"))
     from edgecpm.quant.ops import ternary_weight
 
     check_linear(lib, module, ternary_weight(module.packed, module.scales, module.layout, module.group_size,
