@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -28,6 +29,11 @@ def main() -> None:
     args = ap.parse_args()
     prompt = [int(t) for t in args.prompt_ids.split(",")]
 
+    # Before llama.cpp's libgomp loads: OpenMP's default active (spinning) wait makes llama.cpp
+    # collapse on a shared machine — measured here, tiny TQ2_0, load ~4 on 2 cores: 2.7-23 tok/s
+    # decode by default, ~1300 with passive waiting (1 thread: ~1360). Passive is what a fair
+    # run on a busy machine needs; an explicit OMP_WAIT_POLICY in the environment wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
     from llama_cpp import Llama, __version__
 
@@ -64,7 +70,7 @@ def main() -> None:
         tokens.append(int(last_logits().argmax()))
         llm.eval([tokens[-1]])
     decode_s = time.perf_counter() - t
-    print(json.dumps({"runtime": f"llama-cpp-python {__version__}", "load_ms": round(load_s * 1e3, 1),
+    print(json.dumps({"runtime": f"llama-cpp-python {__version__}", "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "load_ms": round(load_s * 1e3, 1),
                       "prefill_tok_s": len(prompt) / prefill_s, "decode_tok_s": args.n / decode_s,
                       "logits_finite": finite, "tokens": tokens}))
 
