@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.edgecpm-installed
 
-.PHONY: setup demo test test-fast kernels kernels-aarch64 tiny-model tiny-ternary quality clean
+.PHONY: setup demo test test-fast kernels kernels-aarch64 tiny-model tiny-ternary quality bench-peers clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,22 @@ tiny-ternary: setup
 # The README's quality table (fp, int4 RTN/GPTQ, ternary PTQ/QAT), about 5 minutes.
 quality: setup
 	benchmarks/quality.sh
+
+# Ours beside llama.cpp and ExecuTorch's 8da4w at MiniCPM4-0.5B shapes (benchmarks/README.md).
+# llama-cpp-python goes into its own plain venv: it compiles llama.cpp from source (~10-30 minutes
+# on 2 shared cores), which the project's .venv should not carry. The first run also exports the
+# 8da4w program (15-20 minutes, cached under build/peers/). PEERS_ARGS="--shape tiny" for a quick run.
+PEERS_VENV := build/peers-venv
+LLAMA_CPP_PYTHON := 0.3.36
+PEERS_ARGS ?= --shape minicpm4-0.5b
+$(PEERS_VENV)/.installed:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q --upgrade pip
+	CMAKE_ARGS="-DGGML_NATIVE=ON" $(PEERS_VENV)/bin/pip install llama-cpp-python==$(LLAMA_CPP_PYTHON) numpy
+	touch $@
+
+bench-peers: setup kernels $(PEERS_VENV)/.installed
+	$(PY) benchmarks/peers.py $(PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info toolchain/*.egg-info .pytest_cache

@@ -7,9 +7,8 @@ Not a test: it prints tables. Shared machines are noisy, so read the ratios, and
     .venv/bin/python benchmarks/kernels.py --model-layers 4 # a shorter model (lowering 24 layers takes minutes)
     .venv/bin/python benchmarks/kernels.py --skip-model
 
-The model table also gets llama.cpp rows when llama-cpp-python is installed
-(benchmarks/llamacpp_peer.py): Q4_0 and TQ2_0 GGUF of the same shapes and seed with a Q8_0 table
-and head, each beside our .pte of the same quantized checkpoint (int8 table and head).
+llama.cpp and the whole-model peers are in benchmarks/peers.py (`make bench-peers`): each run
+in its own process, interleaved rounds, our native runner beside them.
 
 Rows: fp32 XNNPACK (the float baseline), 8da4w XNNPACK (torchao int4 g32 weights, int8 dynamic
 activations: ExecuTorch's standard quantized path), and ours: int4 g32 and ternary TQ2_0 (each
@@ -141,14 +140,6 @@ def main() -> None:
         from model_bench import model_decode_rows
 
         rows = model_decode_rows(args.model_layers, args.tokens)
-        from llamacpp_peer import gguf_rows, llama_cpp_available
-
-        if llama_cpp_available():  # the same shapes (and seed) as GGUF, in llama.cpp itself, beside our .pte
-            base = rows[0][3]
-            rows += [(name, mib, pp, tg, tg / base)
-                     for name, mib, pp, tg in gguf_rows(args.model_layers, args.tokens, pte=True)]
-        else:
-            print("(no llama.cpp rows: llama-cpp-python is not installed; see benchmarks/llamacpp_peer.py)")
         print_table(f"minicpm4-0.5b shapes ({args.model_layers} layers, random weights), decode of "
                     f"{args.tokens} tokens after a 16-token prompt, Python runtime",
                     ("program", ".pte MiB", "prefill tok/s", "decode tok/s", "vs fp32"), rows,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import gguf
 import numpy as np
@@ -12,14 +13,18 @@ import torch
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
+from edgecpm.checkpoint.random_init import write_random_checkpoint
 from edgecpm.errors import QuantError
 from edgecpm.export.gguf import export_gguf, gguf_name, rope_row_order
 from edgecpm.model.minicpm import is_block_linear
+from edgecpm.model.presets import preset
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.int4 import dequantize_int4
 from edgecpm.quant.linear import QuantizedEmbedding
 from edgecpm.quant.tq import dequantize_tq
 from tests.conftest import MINICPM4_05B, make_checkpoint, small_config
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _field(reader, key):
@@ -105,3 +110,49 @@ def test_schemes_without_an_exact_gguf_type_are_refused(tmp_path, scheme, hint):
     with pytest.raises(QuantError, match=hint):
         export_gguf(tmp_path / "q", tmp_path / "m.gguf")
     assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob(".tmp-*"))
+
+
+# llama.cpp itself, when `make bench-peers` has built llama-cpp-python into its own venv.
+PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
+
+
+def _llama_cpp_python() -> str:
+    """A python that imports llama_cpp, or skip naming how to get one."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("llama_cpp") is not None:
+        return sys.executable
+    if PEERS_PY.is_file() and subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"]).returncode == 0:
+        return str(PEERS_PY)
+    pytest.skip(f"llama-cpp-python is importable neither here nor in {PEERS_PY}: `make bench-peers` builds it")
+
+
+@pytest.fixture(scope="module")
+def bf16_gguf(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bf16")
+    tok = resolve_model("tiny") / "tokenizer.json"
+    ckpt = write_random_checkpoint(preset("tiny"), tmp / "ckpt", dtype=torch.bfloat16,
+                                   extra_files={"tokenizer.json": tok.read_bytes()})
+    return export_gguf(ckpt, tmp / "m.gguf")
+
+
+def test_bf16_checkpoint_writes_norms_as_f32(bf16_gguf):
+    # llama.cpp's CPU backend aborts on a BF16 norm weight ("binary_op: unsupported types").
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(bf16_gguf).tensors}
+    norms = {n: t for n, t in types.items() if n.endswith("norm.weight")}
+    assert len(norms) == 2 * 4 + 1 and set(norms.values()) == {"F32"}
+    assert types["blk.0.ffn_down.weight"] == "BF16"  # matrices keep the checkpoint's precision
+
+
+def test_llama_cpp_loads_and_evals_a_bf16_gguf(bf16_gguf):
+    import json
+    import subprocess
+
+    python = _llama_cpp_python()
+    out = subprocess.run([python, str(ROOT / "benchmarks" / "peers_llamacpp.py"), str(bf16_gguf),
+                          "--prompt-ids", "5,6,7,8", "-n", "2"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["logits_finite"] and len(result["tokens"]) == 2

@@ -60,9 +60,16 @@ def rope_row_order(rows: int, n_head: int) -> torch.Tensor:
 
 
 def _float_array(t: torch.Tensor):
-    """(array, raw ggml type or None) for a float tensor, keeping its precision."""
+    """(array, raw ggml type or None) for a float tensor, keeping its precision.
+
+    1-D tensors (the RMSNorm weights) are always F32, as llama.cpp's own converter writes them:
+    its CPU backend has no BF16/F16 second operand for the norm's multiply and aborts
+    ("binary_op: unsupported types").
+    """
     import gguf
 
+    if t.ndim <= 1:
+        return t.to(torch.float32).numpy(), None
     if t.dtype == torch.bfloat16:
         return t.contiguous().view(torch.uint8).numpy(), gguf.GGMLQuantizationType.BF16
     if t.dtype == torch.float16:

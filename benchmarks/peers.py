@@ -1,0 +1,174 @@
+"""Our ternary and int4 programs beside llama.cpp and ExecuTorch's 8da4w, same shapes, one run.
+
+    make bench-peers                                   # makes build/peers-venv (llama-cpp-python) once, then:
+    .venv/bin/python benchmarks/peers.py --shape minicpm4-0.5b [--rounds 3] [--tokens 32] [--prompt 64]
+    .venv/bin/python benchmarks/peers.py --shape tiny  # the same at tiny shapes: minutes, for checking the script
+
+Artifacts (benchmarks/peers_artifacts.py; random weights: speed does not depend on the values):
+ours = the native edgecpm-runner on our .pte bundles (ternary TQ2_0 g256, int4 sym g32, int8 table
+and tied head); llama.cpp = llama-cpp-python on GGUF files of the same quantized bytes (TQ2_0 /
+Q4_0 + Q8_0 table); ExecuTorch = export_llm's Llama of the same shapes, 8da4w g32 + XNNPACK.
+
+Every timing is its own process, 2 threads, the same random prompt and number of greedy decode
+steps, one warm-up inside each process first. The five artifacts run interleaved, round after
+round, so drift on this shared machine hits all of them alike; the table gives medians over rounds
+and the last line the median over rounds of ours / the faster peer of that round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "toolchain"))
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import peers_report as rep  # noqa: E402
+from benchmarks.peers_artifacts import build  # noqa: E402
+from benchmarks.peers_profile import perf_top  # noqa: E402
+
+PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
+RUNNER = ROOT / "build" / "kernels" / "host" / "edgecpm-runner"
+THREADS = 2
+
+
+def copy_bandwidth_gb_s(nbytes: int = 512 * 2**20, reps: int = 5) -> float:
+    """A 2-thread copy of a 512 MiB array (each thread one half; numpy drops the GIL while it
+    copies), counted as read + write bytes per second: the traffic the memory system sustained."""
+    src = np.ones(nbytes, dtype=np.uint8)
+    dst = np.zeros_like(src)
+    halves = [(dst[:nbytes // 2], src[:nbytes // 2]), (dst[nbytes // 2:], src[nbytes // 2:])]
+    best = float("inf")
+    with ThreadPoolExecutor(THREADS) as pool:
+        for _ in range(reps):
+            t = time.perf_counter()
+            list(pool.map(lambda p: np.copyto(*p), halves))
+            best = min(best, time.perf_counter() - t)
+    return 2 * nbytes / best / 1e9
+
+
+def _json_line(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:2])} ... failed (exit {out.returncode}): {out.stderr.strip()[-400:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_once(name: str, cmd: list[str], round_no: int, notes: list[str]) -> dict | None:
+    try:
+        return _json_line(cmd)
+    except RuntimeError as e:
+        print(f"[peers] round {round_no}: {name}: {e}", flush=True)
+        if not (name.startswith("llama.cpp") and "(exit -11)" in str(e) and "--no-extra-bufts" not in cmd):
+            return None
+    # Seen here: llama.cpp's AMX weight buffer (its default on AMX CPUs) segfaults on Q4_0. Plain
+    # CPU buffers for this artifact from now on (cmd is kept), said so under the table.
+    cmd.append("--no-extra-bufts")
+    notes.append(f"{name}: the default run crashed (SIGSEGV in llama.cpp's AMX/repack weight buffers); "
+                 f"timed with --no-extra-bufts (plain CPU buffers) from round {round_no} on")
+    return run_once(name, cmd, round_no, notes)
+
+
+def llama_cpp_missing() -> str:
+    if not PEERS_PY.is_file():
+        return f"llama-cpp-python: {PEERS_PY} does not exist; run `make bench-peers` (builds llama.cpp, ~10+ min)"
+    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"llama-cpp-python is not importable in {PEERS_PY}; run `make bench-peers`"
+    return ""
+
+
+def commands(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, list[str]]:
+    ids = ",".join(map(str, prompt))
+    cmds = {}
+    for name, bundle in ((rep.OURS_TERNARY, art.ternary_pte), (rep.OURS_INT4, art.int4_pte)):
+        # The runner makes n tokens: the first from prefill, then n - 1 decode steps, which its
+        # decode_tok_s counts; the peers time n decode steps. Both are per-step rates.
+        cmds[name] = [str(RUNNER), "--model", str(bundle / "model.pte"), "--vocab", str(bundle / "vocab.bin"),
+                      "--prompt-ids", ids, "-n", str(n + 1), "--stats-only"]
+    if have_llama:
+        for name, gguf in ((rep.LLAMA_TQ2, art.ternary_gguf), (rep.LLAMA_Q4, art.int4_gguf)):
+            cmds[name] = [str(PEERS_PY), str(ROOT / "benchmarks" / "peers_llamacpp.py"), str(gguf),
+                          "--prompt-ids", ids, "-n", str(n), "--threads", str(THREADS)]
+    if art.et_8da4w is not None:
+        cmds[rep.ET_8DA4W] = [sys.executable, str(ROOT / "benchmarks" / "peers_8da4w.py"), "time",
+                              str(art.et_8da4w), "--prompt-ids", ids, "-n", str(n)]
+    return cmds
+
+
+def file_sizes(art) -> dict[str, int]:
+    files = {rep.OURS_TERNARY: art.ternary_pte / "model.pte", rep.OURS_INT4: art.int4_pte / "model.pte",
+             rep.LLAMA_TQ2: art.ternary_gguf, rep.LLAMA_Q4: art.int4_gguf, rep.ET_8DA4W: art.et_8da4w}
+    return {k: p.stat().st_size for k, p in files.items() if p is not None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shape", choices=["minicpm4-0.5b", "tiny"], default="minicpm4-0.5b")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tokens", type=int, default=32, help="greedy decode steps")
+    ap.add_argument("--prompt", type=int, default=64, help="prompt length (random token ids)")
+    ap.add_argument("--fresh", action="store_true", help="rebuild the cached checkpoints too")
+    ap.add_argument("--no-8da4w-export", action="store_true",
+                    help="do not build ExecuTorch's 8da4w program if it is not cached (15-20 min at 0.5B)")
+    ap.add_argument("--no-profile", action="store_true")
+    args = ap.parse_args()
+    if not RUNNER.is_file():
+        sys.exit(f"{RUNNER} is not built: run `make kernels`")
+
+    # Program context: next power of two over prompt + decode (min 128), the same for ours and 8da4w.
+    ctx = max(128, 1 << (args.prompt + args.tokens + 8 - 1).bit_length())
+    art = build(args.shape, ctx, args.fresh, not args.no_8da4w_export)
+    no_llama = llama_cpp_missing()
+    missing = [m for m in (no_llama, art.missing_8da4w) if m]
+    vocab = 8192 if args.shape == "tiny" else 73448
+    prompt = torch.randint(3, min(vocab, 70000), (args.prompt,), generator=torch.Generator().manual_seed(0)).tolist()
+    cmds = commands(art, prompt, args.tokens, not no_llama)
+
+    load_before = os.getloadavg()
+    copy_gb_s = copy_bandwidth_gb_s()
+    rounds, notes = [], []
+    for r in range(args.rounds):
+        got = {}
+        for name, cmd in cmds.items():
+            got[name] = run_once(name, cmd, r + 1, notes)
+            if got[name] is None:  # reported by run_once, and left out of this round's ratio
+                del got[name]
+                continue
+            print(f"[peers] round {r + 1}: {name}: prefill {got[name]['prefill_tok_s']:.1f} tok/s, "
+                  f"decode {got[name]['decode_tok_s']:.1f} tok/s", flush=True)
+        rounds.append(got)
+    load_after = os.getloadavg()
+
+    profile = "" if args.no_profile else perf_top(RUNNER, art.ternary_pte)
+    print(f"\n### Peers: {args.shape} shapes, random weights, prompt {args.prompt} random ids, {args.tokens} greedy "
+          f"decode steps, {THREADS} threads, median of {args.rounds} interleaved rounds\n")
+    print(f"date {datetime.datetime.now().isoformat(timespec='minutes')}; load average (1/5/15 min) before "
+          f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
+          f"copy bandwidth {copy_gb_s:.1f} GB/s (2-thread copy of 512 MiB, read + write bytes)\n")
+    print(rep.table(rounds, file_sizes(art), copy_gb_s))
+    print("\nfile MB = 10^6 bytes of the program (.pte) or GGUF; effective GB/s = file bytes x decode tok/s "
+          "(the whole file counted as weights streamed per token).")
+    for m in missing:
+        print(f"missing peer: {m}")
+    for n in notes:
+        print(f"note: {n}")
+    if profile:
+        print("\n" + profile)
+    print()
+    print(rep.ratio_line(rounds))
+
+
+if __name__ == "__main__":
+    main()

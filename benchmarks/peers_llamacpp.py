@@ -1,0 +1,79 @@
+"""Time one GGUF in llama.cpp (llama-cpp-python): prefill of a prompt, then greedy decode. One JSON line.
+
+Runs under build/peers-venv/bin/python (`make bench-peers` makes it), never in .venv: it imports
+only numpy and llama_cpp, so llama.cpp's build stays out of the project's environment and its
+process shares nothing with the runs it is compared to.
+
+    build/peers-venv/bin/python benchmarks/peers_llamacpp.py M.gguf --prompt-ids 5,9,... -n 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("gguf")
+    ap.add_argument("--prompt-ids", required=True)
+    ap.add_argument("-n", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-extra-bufts", action="store_true",
+                    help="keep weights in plain CPU buffers: no AMX / CPU_REPACK copies (llama.cpp's "
+                         "--no-extra-bufts). On this CPU the AMX buffer crashed llama.cpp on Q4_0 weights.")
+    args = ap.parse_args()
+    prompt = [int(t) for t in args.prompt_ids.split(",")]
+
+    # Before llama.cpp's libgomp loads: OpenMP's default active (spinning) wait makes llama.cpp
+    # collapse on a shared machine — measured here, tiny TQ2_0, load ~4 on 2 cores: 2.7-23 tok/s
+    # decode by default, ~1300 with passive waiting (1 thread: ~1360). Passive is what a fair
+    # run on a busy machine needs; an explicit OMP_WAIT_POLICY in the environment wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import llama_cpp
+    from llama_cpp import Llama, __version__
+
+    if args.no_extra_bufts:
+        defaults = llama_cpp.llama_model_default_params
+
+        def model_params():
+            p = defaults()
+            p.use_extra_bufts = False
+            return p
+
+        # Llama() takes its model params from this function; there is no keyword for the field.
+        llama_cpp.llama_cpp.llama_model_default_params = model_params
+
+    t = time.perf_counter()
+    # n_batch = prompt length: the whole prompt is one prefill batch, as in our runner and the 8da4w program.
+    llm = Llama(model_path=args.gguf, n_ctx=len(prompt) + args.n + 8, n_threads=args.threads,
+                n_threads_batch=args.threads, n_batch=len(prompt), verbose=False)
+    load_s = time.perf_counter() - t
+
+    def last_logits() -> np.ndarray:
+        # Without logits_all, eval() does not fill llm.scores: read the context's last logits.
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+
+    llm.eval(prompt + prompt[:2])  # warm-up: fault the mmapped weights in (our runs load them first too)
+    llm.reset()
+    t = time.perf_counter()
+    llm.eval(prompt)
+    prefill_s = time.perf_counter() - t
+    finite = bool(np.isfinite(last_logits()).all())
+    tokens = []
+    t = time.perf_counter()
+    for _ in range(args.n):
+        tokens.append(int(last_logits().argmax()))
+        llm.eval([tokens[-1]])
+    decode_s = time.perf_counter() - t
+    print(json.dumps({"runtime": f"llama-cpp-python {__version__}", "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "load_ms": round(load_s * 1e3, 1),
+                      "prefill_tok_s": len(prompt) / prefill_s, "decode_tok_s": args.n / decode_s,
+                      "logits_finite": finite, "tokens": tokens}))
+
+
+if __name__ == "__main__":
+    main()
