@@ -96,7 +96,7 @@ def commands(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, list
         # The runner makes n tokens: the first from prefill, then n - 1 decode steps, which its
         # decode_tok_s counts; the peers time n decode steps. Both are per-step rates.
         cmds[name] = [str(RUNNER), "--model", str(bundle / "model.pte"), "--vocab", str(bundle / "vocab.bin"),
-                      "--prompt-ids", ids, "-n", str(n + 1), "--stats-only"]
+                      "--prompt-ids", ids, "-n", str(n + 1), "-t", str(THREADS), "--stats-only"]
     if have_llama:
         for name, gguf in ((rep.LLAMA_TQ2, art.ternary_gguf), (rep.LLAMA_Q4, art.int4_gguf)):
             cmds[name] = [str(PEERS_PY), str(ROOT / "benchmarks" / "peers_llamacpp.py"), str(gguf),
