@@ -169,7 +169,10 @@ struct Tiles {
 
   // ---- formats: the chunk's integer sums and each row's weight scale / zero vectors ----
 
-  struct Tq2 {
+  // What TQ2_0 and TQ1_0 share: blocks of 256 weights with their fp16 d in the last two bytes,
+  // optional side scales per group (d * side), and code = trit + 1 (zero point 1).
+  template <int BlockBytes>
+  struct TernaryBlocks {
     const TernaryWeights& w;
     int64_t row_bytes;
     SideScales side;
@@ -180,56 +183,36 @@ struct Tiles {
       side.convert(n, rows, exp->v.data());
     }
     static constexpr bool kZero = true;
-    const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 66; }
+    static constexpr int kChunkBytes = BlockBytes;
+    const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * BlockBytes; }
     const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
-    static constexpr int kChunkBytes = 66;
-    template <int RR, int TT>
-    void sums(int64_t n, int64_t c, int, const XChunk* x, I8 (*out)[TT]) const {
-      const uint8_t* p[RR];
-      for (int r = 0; r < RR; ++r) p[r] = block(n + r, c);
-      Isa::template tq2<RR, TT>(p, x, out);
-    }
     void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
-      const float d = tile_half(load_u16(block(n, c) + 64));
-      if (side.data)  // d * side, per lane
-        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
-        ws = Isa::fset(d);
-      }
+      const float d = tile_half(load_u16(block(n, c) + BlockBytes - 2));
+      // d * side, per lane, where there are side scales.
+      ws = side.data ? Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)) : Isa::fset(d);
       wz = Isa::iset(1);
     }
   };
 
-  struct Tq1 {
-    const TernaryWeights& w;
-    int64_t row_bytes;
-    SideScales side;
-    SideRows* exp;
-    void begin_rows(int64_t n, int rows) const {
-      if (!side.data) return;
-      exp->n0 = n;
-      side.convert(n, rows, exp->v.data());
+  struct Tq2 : TernaryBlocks<66> {
+    template <int RR, int TT>
+    void sums(int64_t n, int64_t c, int, const XChunk* x, I8 (*out)[TT]) const {
+      const uint8_t* p[RR];
+      for (int r = 0; r < RR; ++r) p[r] = this->block(n + r, c);
+      Isa::template tq2<RR, TT>(p, x, out);
     }
-    static constexpr bool kZero = true;
-    const uint8_t* block(int64_t n, int64_t c) const { return w.packed + n * row_bytes + c * 54; }
-    const uint8_t* at(int64_t n, int64_t c) const { return block(n, c); }
-    static constexpr int kChunkBytes = 54;
+  };
+
+  struct Tq1 : TernaryBlocks<54> {
     template <int RR, int TT>
     void sums(int64_t n, int64_t c, int, const XChunk* x, I8 (*out)[TT]) const {
       alignas(64) uint8_t codes[RR][kChunk];
       const uint8_t* p[RR];
       for (int r = 0; r < RR; ++r) {
-        decode_tq1_block(block(n + r, c), codes[r]);
+        decode_tq1_block(this->block(n + r, c), codes[r]);
         p[r] = codes[r];
       }
       Isa::template u8<RR, TT>(p, x, out);
-    }
-    void scales(int64_t n, int64_t c, int, F8& ws, I8& wz) const {
-      const float d = tile_half(load_u16(block(n, c) + 52));
-      if (side.data)  // d * side, per lane
-        ws = Isa::fmul(Isa::fset(d), side_lanes(side, *exp, n, c)); else {
-        ws = Isa::fset(d);
-      }
-      wz = Isa::iset(1);
     }
   };
 
@@ -376,9 +359,9 @@ struct Tiles {
     const SideScales side = side_scales(w);
     if (side.data && exp.v.size() < size_t(R * side.groups)) exp.v.resize(R * side.groups);
     if (w.layout == TernaryLayout::TQ2_0)
-      run(Tq2{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
+      run(Tq2{{w, row_bytes, side, &exp}}, x, w.n, n0, n1, out);
     else
-      run(Tq1{w, row_bytes, side, &exp}, x, w.n, n0, n1, out);
+      run(Tq1{{w, row_bytes, side, &exp}}, x, w.n, n0, n1, out);
   }
   static void int4(const Int4Weights& w, const QuantizedActs& x, int64_t n0, int64_t n1, float* out) {
     run(Int4{w, w.k / w.group}, x, w.n, n0, n1, out);
