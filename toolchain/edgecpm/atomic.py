@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from edgecpm.errors import OutputPathError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -19,12 +21,42 @@ def _umask() -> int:
     return mask
 
 
+# Written into every directory atomic_dir produces: what makes a directory ours to replace.
+OUTPUT_MARKER = ".edgecpm-output"
+# Outputs written before the marker existed are recognised by the file only edgecpm writes in
+# them: a bundle's manifest, a quantized checkpoint's config, a draft head's description.
+_OWN_FILES = (OUTPUT_MARKER, "manifest.json", "quant_config.json", "draft.json")
+
+
+def check_output_dir(target: str | Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, an output directory that may not be written or replaced.
+
+    ``--force`` replaces only a directory that an edgecpm command wrote (it holds the marker) or
+    an empty one: never a file or a symlink, never the current directory, one of its parents or
+    the home directory, never a directory with someone else's files in it."""
+    target = Path(target)
+    if target.is_symlink():
+        raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
+    if not target.exists():
+        return
+    if not overwrite:
+        raise FileExistsError(f"{target} already exists; remove it or pass --force")
+    if not target.is_dir():
+        raise OutputPathError(f"{target} is a file, not an output directory; remove it or choose another -o")
+    resolved, cwd = target.resolve(), Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve():
+        raise OutputPathError(f"refusing to replace {target}: it is the current directory, one of its parents "
+                              "or the home directory; choose a new -o")
+    if any(resolved.iterdir()) and not any((resolved / name).is_file() for name in _OWN_FILES):
+        raise OutputPathError(f"refusing to replace {target}: it holds files edgecpm did not write; "
+                              "remove it yourself or choose another -o")
+
+
 @contextlib.contextmanager
 def atomic_dir(target: str | Path, overwrite: bool = False):
-    """Yield a temp directory; on success it replaces ``target``."""
+    """Yield a temp directory; on success it replaces ``target`` (checked by check_output_dir)."""
     target = Path(target)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} already exists; remove it or pass --force")
+    check_output_dir(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
     try:
@@ -35,7 +67,9 @@ def atomic_dir(target: str | Path, overwrite: bool = False):
         for f in tmp.iterdir():
             if f.is_file():
                 os.chmod(f, 0o666 & ~_umask())
+        (tmp / OUTPUT_MARKER).touch()
         if target.exists():
+            check_output_dir(target, overwrite)  # again: it may have changed while we worked
             shutil.rmtree(target)
         os.replace(tmp, target)
     finally:

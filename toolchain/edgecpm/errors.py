@@ -30,3 +30,8 @@ class QuantError(EdgecpmError):
 
 class KernelLibraryError(EdgecpmError):
     """A program needs operators that no loaded library provides (ExecuTorch's 'Missing operator')."""
+
+
+class OutputPathError(EdgecpmError):
+    """An output path that must not be written or replaced (a file, a link, the current or home
+    directory, a directory with files edgecpm did not write)."""

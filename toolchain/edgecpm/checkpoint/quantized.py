@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 import torch
+from edgecpm.atomic import check_output_dir
 from edgecpm.checkpoint.loader import expected_shapes, load_config, read_index
 from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors
 from edgecpm.checkpoint.writer import write_checkpoint
@@ -124,6 +125,7 @@ def quantize_checkpoint(model_dir: str | Path, out_dir: str | Path, config: Quan
     """Write ``out_dir`` (atomically) from the float checkpoint ``model_dir``."""
     model_dir = Path(model_dir)
     config.validate()
+    check_output_dir(out_dir, overwrite)
     cfg = load_config(model_dir)
     summary = QuantSummary()
     extra = {name: (model_dir / name).read_bytes() for name in TOKENIZER_FILES if (model_dir / name).is_file()}

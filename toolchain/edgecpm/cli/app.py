@@ -335,8 +335,10 @@ def train_draft(
     """Train an EAGLE draft head on CPU from the model's own hidden states (teacher forcing)."""
     import json
 
+    from edgecpm.atomic import check_output_dir
     from edgecpm.speculative.train import run as run_training
 
+    check_output_dir(out, force)  # before minutes of training
     _, accept = run_training(model, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force,
                              log=lambda e: typer.echo(json.dumps(e), err=True))
     typer.echo(f"wrote {out}: held-out mean accepted tokens per verify step {accept}")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from edgecpm.atomic import atomic_dir
+from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.checkpoint.quantized import TOKENIZER_FILES
 from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
@@ -128,6 +128,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     from edgecpm.eval.compare import describe_scheme, weight_bytes
 
     model_dir = Path(model_dir)
+    check_output_dir(out_dir, overwrite)  # before minutes of lowering
     recipe = load_target(target)
     max_seq_len = max_seq_len or recipe.max_seq_len
     # Every program runs on edgecpm's kernels (attention over the KV cache; packed weights;
