@@ -36,7 +36,10 @@ std::unique_ptr<PteProgram> PteProgram::open(const std::string& path) {
     throw RunnerError(path + ": cannot open (" + describe(loader.error()) + ")");
   }
   program->loader_ = std::make_unique<executorch::extension::MmapDataLoader>(std::move(loader.get()));
-  auto loaded = executorch::runtime::Program::load(program->loader_.get());
+  // InternalConsistency: the flatbuffer's offsets and sizes are checked before anything reads
+  // through them (Minimal lets a corrupted program crash the runner instead of failing to load).
+  auto loaded = executorch::runtime::Program::load(program->loader_.get(),
+                                                   executorch::runtime::Program::Verification::InternalConsistency);
   if (!loaded.ok()) {
     throw RunnerError(path + ": not a readable ExecuTorch program (" + describe(loaded.error()) +
                       "); the file may be truncated: re-run `edgecpm export`");

@@ -32,6 +32,12 @@ Vocab Vocab::load(const std::string& path) {
   Vocab vocab;
   vocab.path_ = path;
   uint32_t count = read_u32_le(data, 8);
+  // Every id takes at least its 4-byte length: a count the file cannot hold is corruption, and
+  // must not become a multi-gigabyte reservation (std::bad_alloc) before the first check.
+  if (count > (data.size() - 12) / 4) {
+    throw RunnerError(corrupt + "(its header counts " + std::to_string(count) + " ids, more than its " +
+                      std::to_string(data.size()) + " bytes can hold)");
+  }
   vocab.pieces_.reserve(count);
   size_t at = 12;
   for (uint32_t id = 0; id < count; ++id) {
