@@ -3,31 +3,22 @@
 // the schema in toolchain/edgecpm/attention/cached_attention.py. The caches are the program's
 // mutable buffers, written in place.
 #include <executorch/extension/kernel_util/make_boxed_from_unboxed_functor.h>
-#include <executorch/runtime/core/exec_aten/util/tensor_util.h>
-#include <executorch/runtime/kernel/kernel_includes.h>
 #include <executorch/runtime/kernel/thread_parallel_interface.h>
 
 #include <optional>
 
 #include "cached_attention.h"
+#include "ops_common.h"
 
 namespace edgecpm {
 namespace {
 
-using executorch::aten::ScalarType;
-using executorch::aten::Tensor;
-using executorch::runtime::Error;
-using executorch::runtime::KernelRuntimeContext;
-
-bool is_f32(const Tensor& t, int64_t dim) {
-  return t.scalar_type() == ScalarType::Float && t.dim() == dim && executorch::runtime::tensor_is_contiguous(t);
-}
-
 Tensor& cached_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const Tensor& k, const Tensor& v,
                              Tensor& k_cache, Tensor& v_cache, const Tensor& cos, const Tensor& sin,
                              const Tensor& cache_pos, const std::optional<Tensor>& attn_mask, Tensor& out) {
-  ET_KERNEL_CHECK_MSG(ctx, is_f32(q, 4) && is_f32(k, 4) && is_f32(v, 4) && is_f32(k_cache, 4) && is_f32(v_cache, 4) &&
-                      is_f32(cos, 2) && is_f32(sin, 2) && out.scalar_type() == ScalarType::Float,
+  ET_KERNEL_CHECK_MSG(ctx, contiguous_f32(q, 4) && contiguous_f32(k, 4) && contiguous_f32(v, 4) &&
+                      contiguous_f32(k_cache, 4) && contiguous_f32(v_cache, 4) &&
+                      contiguous_f32(cos, 2) && contiguous_f32(sin, 2) && out.scalar_type() == ScalarType::Float,
                       InvalidArgument, out, "cached_attention: q/k/v, the caches, cos/sin and out must be contiguous "
                       "float32 (only float32 is implemented)");
   const int64_t B = q.size(0), T = q.size(1), Hq = q.size(2), D = q.size(3), Hkv = k.size(2), S = k_cache.size(2);

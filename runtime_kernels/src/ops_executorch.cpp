@@ -19,15 +19,12 @@
 #include "infllm_attention.h"
 #include "isa.h"
 #include "linear.h"
+#include "ops_common.h"
 
 namespace edgecpm {
 namespace {
 
-using executorch::aten::ScalarType;
 using executorch::aten::SizesType;
-using executorch::aten::Tensor;
-using executorch::runtime::Error;
-using executorch::runtime::KernelRuntimeContext;
 
 constexpr int64_t kMaxDims = 8;
 
@@ -207,16 +204,13 @@ void run_infllm(const InfllmProblem& pr) {
   });
 }
 
-bool is_f32_4d(const Tensor& t) {
-  return t.scalar_type() == ScalarType::Float && t.dim() == 4 && executorch::runtime::tensor_is_contiguous(t);
-}
-
 // float32 only (the op's dtype is q's; other dtypes are refused, not converted).
 Tensor& infllm_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                              const Tensor& ck_cache, const Tensor& input_pos, int64_t kernel_size, int64_t kernel_stride,
                              int64_t block_size, int64_t init_blocks, int64_t local_blocks, int64_t topk,
                              int64_t dense_len, Tensor& out) {
-  ET_KERNEL_CHECK_MSG(ctx, is_f32_4d(q) && is_f32_4d(k_cache) && is_f32_4d(v_cache) && is_f32_4d(ck_cache) &&
+  ET_KERNEL_CHECK_MSG(ctx, contiguous_f32(q, 4) && contiguous_f32(k_cache, 4) && contiguous_f32(v_cache, 4) &&
+                      contiguous_f32(ck_cache, 4) &&
                       out.scalar_type() == ScalarType::Float,
                       InvalidArgument, out, "infllm_attention: q, k/v/ck caches and out must be contiguous 4-d float32 "
                       "(only float32 is implemented)");

@@ -2,23 +2,13 @@
 // resize, parallel_for over rows / element ranges. Arithmetic in norm_act.cpp; schemas in
 // toolchain/edgecpm/model/fused_ops.py.
 #include <executorch/extension/kernel_util/make_boxed_from_unboxed_functor.h>
-#include <executorch/runtime/core/exec_aten/util/tensor_util.h>
-#include <executorch/runtime/kernel/kernel_includes.h>
 #include <executorch/runtime/kernel/thread_parallel_interface.h>
 
 #include "norm_act.h"
+#include "ops_common.h"
 
 namespace edgecpm {
 namespace {
-
-using executorch::aten::ScalarType;
-using executorch::aten::Tensor;
-using executorch::runtime::Error;
-using executorch::runtime::KernelRuntimeContext;
-
-bool contiguous_f32(const Tensor& t) {
-  return t.scalar_type() == ScalarType::Float && executorch::runtime::tensor_is_contiguous(t);
-}
 
 Tensor& rms_norm_out(KernelRuntimeContext& ctx, const Tensor& x, const Tensor& weight, double eps, Tensor& out) {
   ET_KERNEL_CHECK_MSG(ctx, contiguous_f32(x) && contiguous_f32(weight) && out.scalar_type() == ScalarType::Float &&
