@@ -23,9 +23,10 @@ import edgecpm.attention.cached_attention  # noqa: F401  registers torch.ops.edg
 import edgecpm.attention.ops  # noqa: F401  registers torch.ops.edgecpm.infllm_attention
 from edgecpm.attention.cache import CompressedKeyCache
 from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_attention_reference
+from edgecpm.attention.rotary import apply_rope
 from edgecpm.model import fused_ops
 from edgecpm.model.config import MiniCPMConfig
-from edgecpm.model.rope import apply_rope, rope_tables
+from edgecpm.model.rope import rope_tables
 from edgecpm.quant.concat import concat_linears
 
 

@@ -14,7 +14,6 @@ import math
 
 import torch
 
-from edgecpm.attention.rotary import apply_rope, rotate_half  # noqa: F401  (the model's rotation)
 from edgecpm.model.config import MiniCPMConfig
 
 
