@@ -38,6 +38,9 @@ def require_executorch():
         raise EnvironmentMismatch(
             f"executorch {got} is installed, edgecpm needs {EXECUTORCH_PIN}: "
             f"run `pip install executorch=={EXECUTORCH_PIN}`")
+    from edgecpm.quiet import start_executorch_threadpool
+
+    start_executorch_threadpool()
     return executorch
 
 

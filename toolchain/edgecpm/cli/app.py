@@ -22,6 +22,18 @@ app = typer.Typer(
 ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
                                         "exported .pte directory (generate, eval), or an embedded model: "
                                         "'tiny', 'tiny-ternary'")
+
+
+@app.callback()
+def _global_options(
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Show third-party warnings and runtime logs (hidden by default)"),
+):
+    from edgecpm.quiet import configure
+
+    configure(verbose)
+
+
 DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
 
 

@@ -28,10 +28,14 @@ def friendly_errors(fn):
 
 
 def progress_bar(total: int, desc: str, unit: str = "it"):
+    """A tqdm bar on a terminal; plain periodic lines in a pipe or log (tqdm would print nothing)."""
+    if not sys.stderr.isatty():
+        from edgecpm.cli.plain_progress import PlainProgress
+
+        return PlainProgress(total, desc, unit)
     from tqdm import tqdm
 
-    # disable=None: draw on a terminal, stay silent in pipes and CI logs.
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
 def parse_dtype(dtype: str | None):
