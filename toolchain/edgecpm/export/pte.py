@@ -12,7 +12,9 @@ sha256 of every file) and the target's kernel library.
 Every program calls ``edgecpm::`` ops (``runtime_kernels/``): attention over the KV cache, the
 norms and gating, and for quantized checkpoints the packed linears, whose tensors stay program
 constants; XNNPACK takes only float matmuls. The kernel library is copied into the bundle, so the
-directory is everything a device needs. Targets are recipes in ``export/targets/`` (``targets.py``).
+directory is everything a device needs; on this machine a program runs on this installation's
+build instead (``kernel_library.choose_library``). Targets are recipes in ``export/targets/``
+(``targets.py``).
 """
 
 from __future__ import annotations
@@ -26,17 +28,15 @@ import torch
 from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.checkpoint.quantized import TOKENIZER_FILES
-from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
+from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
+from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, read_manifest
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.model.minicpm import fuse_projections
 
-MANIFEST = "manifest.json"
-PROGRAM = "model.pte"
 VOCAB_BIN = "vocab.bin"
 DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
-MANIFEST_VERSION = 1
 # Tokens per forward call at most. ExecuTorch plans activation memory for the largest call (the
 # logits alone are chunk x vocab floats: 37 MB at 128 x 73448, 1.2 GB at 4096), and 128 rows
 # already make a prefill GEMM reuse each weight block enough. Longer prompts go in chunks.
@@ -196,43 +196,34 @@ def _kernel_library_for(recipe: Target) -> Path:
 
 
 class PteModel:
-    """An exported program behind the eager model's call interface, so ``generate`` runs it."""
+    """An exported program behind the eager model's call interface, so ``generate`` runs it.
 
-    def __init__(self, out_dir: str | Path, verify: bool = True):
+    ``trust_bundled_kernels``: load the bundle's own kernel library even when it is not a build of
+    this installation (default: EDGECPM_TRUST_BUNDLED_KERNELS; see ``kernel_library``)."""
+
+    def __init__(self, out_dir: str | Path, verify: bool = True, trust_bundled_kernels: bool | None = None):
         from edgecpm.model.config import MiniCPMConfig
         from edgecpm.torch_env import require_executorch
 
         require_executorch()
         self.dir = Path(out_dir)
-        path = self.dir / MANIFEST
-        try:
-            self.manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise CheckpointError(f"{path}: unreadable manifest ({e}); re-run `edgecpm export`") from None
-        if self.manifest.get("manifest_version", 0) > MANIFEST_VERSION:
-            raise CheckpointError(f"{path}: written by a newer edgecpm; upgrade edgecpm or re-export")
-        if verify:
-            for name, want in self.manifest["sha256"].items():
-                f = self.dir / name
-                if not f.is_file() or file_sha256(f) != want:
-                    raise CheckpointError(f"{f}: missing or its sha256 does not match {MANIFEST} "
-                                          "(truncated or modified); re-run `edgecpm export`")
-        self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(path))
+        self.manifest = read_manifest(self.dir, verify=verify)
+        self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(self.dir / MANIFEST))
         self.max_seq_len = self.manifest["max_seq_len"]
         self.chunk = self.manifest.get("prefill_chunk", self.max_seq_len)
-        self._load()
+        self._load(trust_bundled_kernels)
 
-    def _load(self):
+    def _load(self, trust_bundled_kernels: bool | None):
         import platform
 
         from executorch.runtime import Runtime
 
         program = self.dir / PROGRAM
-        if self.manifest.get("arch", platform.machine()) != platform.machine():
+        if self.manifest["arch"] != platform.machine():
             raise KernelLibraryError(f"{self.dir}: exported for {self.manifest['arch']} "
                                      f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
         bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
-        ensure_operators(self.manifest["operators"], program, bundled)
+        ensure_operators(self.manifest["operators"], program, bundled, trust_bundled_kernels)
         self.program = Runtime.get().load_program(str(program))
         self._method = self.program.load_method("forward")
 
