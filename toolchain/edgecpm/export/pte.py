@@ -5,7 +5,8 @@ up to ``PREFILL_CHUNK`` (prefill a chunk, or decode one token), ``forward_last``
 last row's logits only, for generation), the KV cache as mutable buffers carried between calls and
 shared by both, and the metadata methods ExecuTorch's LLM runner reads (``get_bos_id``,
 ``get_eos_ids``, ``get_max_seq_len``, ``get_max_context_len``, ``get_vocab_size``,
-``use_kv_cache``). Beside it: the tokenizer, ``vocab.bin`` (token bytes for the C++ runner),
+``use_kv_cache``, ``enable_dynamic_shape``, ``get_n_bos``, ``get_n_eos``). Beside it: the tokenizer
+(``bundle_tokenizer.py``), ``vocab.bin`` (token bytes for the C++ runner),
 ``manifest.json`` (model, scheme, target, the program's operators, the kernel library it needs,
 sha256 of every file) and the target's kernel library.
 
@@ -27,8 +28,8 @@ import torch
 
 from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
-from edgecpm.checkpoint.quantized import TOKENIZER_FILES
 from edgecpm.errors import ConfigError, KernelLibraryError
+from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
 from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, read_manifest
 from edgecpm.export.targets import Target, load_target
@@ -86,7 +87,9 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     say("lowering to ExecuTorch (edgecpm:: kernels; XNNPACK for float matmuls)")
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
-                "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
+                "get_vocab_size": cfg.vocab_size, "use_kv_cache": True,
+                "get_n_bos": 1, "get_n_eos": 0,
+                "enable_dynamic_shape": runner_prefills_whole_prompts(max_seq_len, max_chunk)}
     # XNNPACK gets the float matmuls only (a float checkpoint's linears, a float LM head): the
     # attention, norms and gating are edgecpm ops, and the few adds and muls left run as plain
     # kernels. Partitioning them out would cut each layer into several tiny delegates, each a
@@ -106,6 +109,14 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     config = ExecutorchBackendConfig(memory_planning_pass=MemoryPlanningPass(share_mutable_buffers=True),
                                      emit_mutable_buffer_names=True)
     return edge.to_executorch(config), metadata
+
+
+def runner_prefills_whole_prompts(max_seq_len: int, max_chunk: int | None) -> bool:
+    """``enable_dynamic_shape`` for ExecuTorch's LLM runner: whether it may pass a whole prompt
+    chunk in one call. Its chunks are ``get_max_seq_len`` tokens, which here is the KV cache
+    length (edgecpm-runner reads it as such), so only when the program takes that many tokens per
+    call; otherwise the runner prefills one token per call, slower but within the program's shape."""
+    return (max_chunk or max_seq_len) >= max_seq_len
 
 
 def program_operators(program) -> list[str]:
@@ -163,9 +174,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         (tmp / PROGRAM).write_bytes(program.buffer)
-        for name in TOKENIZER_FILES:
-            if (model_dir / name).is_file():
-                shutil.copy(model_dir / name, tmp / name)
+        copy_tokenizer_files(model_dir, tmp, cfg.bos_token_id)
         write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
         shutil.copy(kernels, tmp / LIBRARY_NAME)
         if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
