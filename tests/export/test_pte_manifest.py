@@ -84,3 +84,14 @@ def test_generate_on_a_broken_manifest_says_one_line(bundle):
     r = invoke("generate", bundle, "-p", "Hello", "-n", "2")
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert f"error: {bundle / MANIFEST}: has no 'sha256'" in r.output
+
+
+@pytest.mark.parametrize("field,value", [("hidden_size", "64"), ("rope_scaling", [1]), ("num_attention_heads", 0)])
+def test_a_config_that_does_not_parse_is_one_line(bundle, field, value):
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.export.pte_manifest import manifest_config
+
+    config = json.loads((resolve_model("tiny") / "config.json").read_text())
+    assert manifest_config(bundle, {"config": config}).hidden_size == config["hidden_size"]
+    with pytest.raises(CheckpointError, match=r"manifest.json: its config is not a valid MiniCPM4 config"):
+        manifest_config(bundle, {"config": {**config, field: value}})

@@ -31,7 +31,7 @@ from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
-from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, read_manifest
+from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, manifest_config, read_manifest
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.model.minicpm import fuse_projections
@@ -211,13 +211,12 @@ class PteModel:
     this installation (default: EDGECPM_TRUST_BUNDLED_KERNELS; see ``kernel_library``)."""
 
     def __init__(self, out_dir: str | Path, verify: bool = True, trust_bundled_kernels: bool | None = None):
-        from edgecpm.model.config import MiniCPMConfig
         from edgecpm.torch_env import require_executorch
 
         require_executorch()
         self.dir = Path(out_dir)
         self.manifest = read_manifest(self.dir, verify=verify)
-        self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(self.dir / MANIFEST))
+        self.config = manifest_config(self.dir, self.manifest)
         self.max_seq_len = self.manifest["max_seq_len"]
         self.chunk = self.manifest.get("prefill_chunk", self.max_seq_len)
         self._load(trust_bundled_kernels)

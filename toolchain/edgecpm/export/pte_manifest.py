@@ -88,3 +88,19 @@ def _check_files(path: Path, manifest: dict) -> None:
             raise CheckpointError(f"{path}: sha256 entry {name!r} is not a file name in the bundle; {_REEXPORT}")
         if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
             raise CheckpointError(f"{path}: sha256 of {name} is {digest!r}, not a sha256 hex digest; {_REEXPORT}")
+
+
+def manifest_config(bundle: Path, manifest: dict):
+    """The model config the manifest carries, as a MiniCPMConfig; a config that does not parse is
+    one line (the config parser trusts types a config.json from Hugging Face has)."""
+    from edgecpm.errors import EdgecpmError
+    from edgecpm.model.config import MiniCPMConfig
+
+    path = bundle / MANIFEST
+    try:
+        return MiniCPMConfig.from_hf_dict(manifest["config"], f"{path} (config)")
+    except EdgecpmError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, ZeroDivisionError) as e:
+        raise CheckpointError(f"{path}: its config is not a valid MiniCPM4 config ({type(e).__name__}: {e}); "
+                              f"{_REEXPORT}") from None
