@@ -58,3 +58,58 @@ def test_export_refuses_a_file_as_output_before_lowering(tmp_path):
     r = invoke("export", "tiny", "-o", str(tmp_path / "f"), "--force")
     assert r.exit_code == 2 and "is a file, not an output directory" in r.output
     assert (tmp_path / "f").read_text() == "x"
+
+
+def test_a_file_output_refuses_directories_links_and_existing_files(tmp_path):
+    from edgecpm.atomic import check_output_file
+
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "kept.bin").write_text("mine")
+    os.symlink(tmp_path / "kept.bin", tmp_path / "link.bin")
+    with pytest.raises(OutputPathError, match=r"dir is a directory; -o takes a file path here, e\.g\. .*dir/m\.gguf"):
+        check_output_file(tmp_path / "dir", overwrite=True, example="m.gguf")
+    with pytest.raises(OutputPathError, match="new/ is a directory"):  # the "/" says so, though none exists
+        check_output_file(f"{tmp_path}/new/")
+    with pytest.raises(OutputPathError, match="is a symbolic link"):
+        check_output_file(tmp_path / "link.bin", overwrite=True)
+    with pytest.raises(FileExistsError, match="kept.bin already exists; remove it or pass --force"):
+        check_output_file(tmp_path / "kept.bin")
+    check_output_file(tmp_path / "kept.bin", overwrite=True)
+    assert (tmp_path / "kept.bin").read_text() == "mine"
+
+
+def test_an_output_under_a_file_is_refused_naming_the_users_path(tmp_path):
+    from edgecpm.atomic import check_output_file
+
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(OutputPathError, match=r"cannot write .*notes.txt/sub/m.gguf: .*notes.txt is a file"):
+        check_output_file(tmp_path / "notes.txt" / "sub" / "m.gguf")
+    with pytest.raises(OutputPathError, match=r"cannot write .*notes.txt/bundle: .*notes.txt is a file"):
+        check_output_dir(tmp_path / "notes.txt" / "bundle")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc, where no file can be created")
+def test_an_unwritable_output_is_one_line_naming_the_users_path(tmp_path):
+    from edgecpm.atomic import atomic_path
+
+    # Root passes permission checks, so the failure shows only when the temp sibling is created:
+    # it must still name the user's path, not the hidden temp name.
+    for writer in (lambda p: atomic_path(p), lambda p: atomic_dir(p)):
+        with pytest.raises(OutputPathError, match=r"^cannot write /proc/edgecpm-out: ") as e:
+            with writer("/proc/edgecpm-out"):
+                pass
+        assert ".tmp-" not in str(e.value)
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path):
+    from edgecpm.atomic import atomic_path
+
+    target = tmp_path / "m.bin"
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"one")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target, overwrite=True) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"one"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.bin"]

@@ -156,3 +156,67 @@ def test_llama_cpp_loads_and_evals_a_bf16_gguf(bf16_gguf):
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["logits_finite"] and len(result["tokens"]) == 2
+
+
+def test_the_gguf_carries_the_chat_end_of_turn(tmp_path):
+    reader = gguf.GGUFReader(export_gguf(resolve_model("tiny"), tmp_path / "m.gguf"))
+    assert _field(reader, "tokenizer.ggml.bos_token_id") == 1
+    assert _field(reader, "tokenizer.ggml.eos_token_id") == 2
+    assert _field(reader, "tokenizer.ggml.eot_token_id") == 3  # <|im_end|>: llama.cpp's chat stops there
+
+
+def test_real_minicpm4_end_ids_and_chat_template_go_in(tmp_path):
+    if not (MINICPM4_05B / "tokenizer.model").is_file():
+        pytest.skip("real MiniCPM4 tokenizer not available")
+    cfg = small_config()
+    cfg.vocab_size, cfg.eos_token_id = 73448, [2, 73440]  # MiniCPM4-0.5B's config.json
+    ckpt = make_checkpoint(tmp_path / "m", cfg)
+    for f in ("tokenizer.model", "added_tokens.json", "tokenizer_config.json"):
+        shutil.copy(MINICPM4_05B / f, ckpt / f)
+    reader = gguf.GGUFReader(export_gguf(ckpt, tmp_path / "m.gguf"))
+    assert _field(reader, "tokenizer.ggml.eos_token_id") == 2
+    assert _field(reader, "tokenizer.ggml.eot_token_id") == 73440
+    assert "<|im_start|>" in _field(reader, "tokenizer.chat_template")
+
+
+CHAT = ["<pad>", "<s>", "</s>", "<|im_end|>"]
+
+
+@pytest.mark.parametrize("eos,tokens,want", [
+    ([2], ["<s>", "</s>", "x"], {"eos": 2}),
+    ([2], CHAT, {"eos": 2, "eot": 3}),                  # the ChatML end, even when the config omits it
+    ([2, 73440], ["<s>", "</s>"], {"eos": 2, "eot": 73440}),
+    ([2, 5, 7], CHAT, {"eos": 2, "eot": 3, "eom": 5}),  # three slots: a fourth id has none
+    ([3], CHAT, {"eos": 3}),
+])
+def test_end_ids_fill_the_gguf_slots(eos, tokens, want):
+    from edgecpm.export.gguf import end_ids
+
+    assert end_ids(eos, tokens) == want
+
+
+def test_gguf_output_follows_the_writers_rule(tmp_path, monkeypatch):
+    from tests.cli.test_cli import invoke
+
+    import edgecpm.export.gguf as gguf_export
+
+    out = tmp_path / "m.gguf"
+    out.write_bytes(b"an earlier export")
+    read = []
+    monkeypatch.setattr(gguf_export, "load_config", lambda d: read.append(d) or pytest.fail("read before checking -o"))
+    r = invoke("export", "tiny", "--format", "gguf", "-o", out)
+    assert r.exit_code == 2 and f"error: {out} already exists; remove it or pass --force" in r.output
+    assert out.read_bytes() == b"an earlier export"
+    (tmp_path / "dir").mkdir()
+    for target in (tmp_path / "dir", f"{tmp_path}/new/"):
+        r = invoke("export", "tiny", "--format", "gguf", "-o", target)
+        assert r.exit_code == 2 and "is a directory; -o takes a file path here, e.g." in r.output, r.output
+        assert "tiny.gguf" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "new").exists() and list((tmp_path / "dir").iterdir()) == []
+    r = invoke("export", "tiny", "--format", "gguf", "-o", tmp_path / "m.gguf" / "x.gguf")
+    assert r.exit_code == 2 and f"cannot write {out}/x.gguf: {out} is a file, not a directory" in r.output
+    monkeypatch.undo()
+
+    r = invoke("export", "tiny", "--format", "gguf", "-o", out, "--force")
+    assert r.exit_code == 0, r.output
+    assert gguf.GGUFReader(out).fields["general.architecture"] and not list(tmp_path.glob(".tmp-*"))

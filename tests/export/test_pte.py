@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -76,3 +77,16 @@ def test_eval_compares_the_program_with_eager(exported):
     ref, pte = compare_quality({"eager": eager, "pte": PteModel(exported)}, ids, ctx=96)
     assert pte.scheme == "float32 .pte (xnnpack)"
     assert pte.top1 == 1.0 and pte.kld < 1e-6 and pte.ppl == pytest.approx(ref.ppl, rel=1e-4)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc, where no file can be created")
+@pytest.mark.parametrize("fmt", ["pte", "gguf"])
+def test_an_unwritable_output_is_one_line_before_any_work(fmt):
+    from tests.cli.test_cli import invoke
+
+    # /proc refuses new files even to root, for whom permission bits do not count.
+    r = invoke("export", "tiny", "--format", fmt, "-o", "/proc/edgecpm-out")
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith("error: cannot write /proc/edgecpm-out: cannot create files in /proc")
+    assert ".tmp-" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert "[export]" not in r.output  # refused before loading or lowering anything

@@ -37,6 +37,7 @@ def check_output_dir(target: str | Path, overwrite: bool = False) -> None:
     target = Path(target)
     if target.is_symlink():
         raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
+    check_writable_parent(target)
     if not target.exists():
         return
     if not overwrite:
@@ -57,8 +58,11 @@ def atomic_dir(target: str | Path, overwrite: bool = False):
     """Yield a temp directory; on success it replaces ``target`` (checked by check_output_dir)."""
     target = Path(target)
     check_output_dir(target, overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    except OSError as e:
+        raise OutputPathError(f"cannot write {target}: {e.strerror or e}") from None
     try:
         yield tmp
         # mkdtemp makes 0700 and some writers 0600; the result should look like anything else
@@ -87,6 +91,68 @@ def atomic_file(target: str | Path, mode: str = "wb"):
         with os.fdopen(fd, mode) as f:
             yield f
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def check_writable_parent(target: str | Path) -> None:
+    """Refuse, before any work, an output whose folder cannot be created or written: the error
+    names the user's path, not the hidden temp sibling the write would have failed on."""
+    target = Path(target)
+    folder = target.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputPathError(f"cannot write {target}: {folder} is a file, not a directory")
+    # Creating a file is the only test that holds everywhere (root passes permission checks, a
+    # read-only mount or /proc refuses what access() allows); it is removed at once.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=folder)
+    except OSError as e:
+        raise OutputPathError(f"cannot write {target}: cannot create files in {folder} "
+                              f"({e.strerror or e})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def check_output_file(target: str | Path, overwrite: bool = False, example: str = "out") -> None:
+    """Refuse, before any work, an output file that may not be written or replaced.
+
+    ``target`` as the user typed it: a trailing ``/`` means a directory even when none exists yet
+    (``Path`` drops it). ``--force`` replaces only a regular file, never a directory or a link."""
+    raw = str(target)
+    target = Path(target)
+    if raw.endswith(("/", os.sep)) or (target.is_dir() and not target.is_symlink()):
+        raise OutputPathError(f"{raw} is a directory; -o takes a file path here, e.g. {target / example}")
+    if target.is_symlink():
+        raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
+    check_writable_parent(target)
+    if not target.exists():
+        return
+    if not overwrite:
+        raise FileExistsError(f"{target} already exists; remove it or pass --force")
+    if not target.is_file():
+        raise OutputPathError(f"{target} is not a regular file; remove it yourself or choose another -o")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path, overwrite: bool = False, example: str = "out"):
+    """Yield a temp sibling path for a writer that opens files itself; on success it replaces
+    ``target`` (checked by check_output_file before and again after the work)."""
+    check_output_file(target, overwrite, example)
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{target.name}-", dir=target.parent)
+        os.close(fd)
+    except OSError as e:
+        raise OutputPathError(f"cannot write {target}: {e.strerror or e}") from None
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+        check_output_file(target, overwrite, example)  # again: it may have changed while we worked
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

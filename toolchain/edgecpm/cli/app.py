@@ -226,7 +226,8 @@ def quantize(
 @friendly_errors
 def export(
     model: str = ModelArg,
-    out: Path = typer.Option(..., "-o", "--out", help="Output: a .gguf / .onnx file, or a directory for pte"),
+    # str, not Path: Path drops the trailing "/" that says "a directory" for a file output
+    out: str = typer.Option(..., "-o", "--out", help="Output: a .gguf / .onnx file, or a directory for pte"),
     fmt: str = typer.Option("pte", "--format", help="pte (ExecuTorch: float, ternary or int4), gguf (llama.cpp), "
                                                     "or onnx (float or int4; cache-free forward)"),
     target: str = typer.Option("host", help="pte target recipe in export/targets/: host, jetson, android"),
@@ -250,7 +251,7 @@ def export(
     if fmt == "gguf":
         from edgecpm.export.gguf import export_gguf
 
-        path = export_gguf(src, out)
+        path = export_gguf(src, out, overwrite=force)
         typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     elif fmt == "pte":
         from edgecpm.export.pte import PROGRAM, export_pte

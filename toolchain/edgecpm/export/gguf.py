@@ -22,12 +22,12 @@ re-quantizing.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from edgecpm.atomic import atomic_path, check_output_file
 from edgecpm.checkpoint.loader import load_config, read_index
 from edgecpm.checkpoint.safetensors_file import iter_tensors
 from edgecpm.errors import QuantError
@@ -109,6 +109,7 @@ def _table_tensor(kind: str, tensors: dict[str, torch.Tensor]):
 def _add_tokenizer(writer, model_dir: Path, cfg) -> None:
     import gguf
 
+    tokens: list[str] = []
     if (model_dir / "tokenizer.json").is_file():
         import json
 
@@ -141,22 +142,68 @@ def _add_tokenizer(writer, model_dir: Path, cfg) -> None:
         writer.add_token_types(types)
         writer.add_add_space_prefix(False)  # MiniCPM4's SentencePiece model adds no dummy prefix
     writer.add_bos_token_id(cfg.bos_token_id)
-    writer.add_eos_token_id(cfg.eos_token_id[0])
+    _add_end_ids(writer, end_ids(cfg.eos_token_id, tokens))
     writer.add_add_bos_token(True)
+    _add_chat_template(writer, model_dir)
 
 
-def export_gguf(model_dir: str | Path, out_path: str | Path, progress=None) -> Path:
-    """Write ``out_path`` (atomically) from a float or quantized checkpoint directory."""
+CHAT_END = "<|im_end|>"  # MiniCPM4's ChatML end of turn
+
+
+def end_ids(eos_ids: list[int], tokens: list[str]) -> dict[str, int]:
+    """The config's eos ids, and the ChatML end of turn, in the three slots GGUF has for them.
+
+    llama.cpp stops generating at any of eos, eot and eom ("end of generation"), but a GGUF holds
+    one id per slot. The first config id is the eos; the end of turn is ``<|im_end|>`` when the
+    vocabulary has it (chat stops there even if the config lists only ``</s>``), else the second
+    config id; one more config id goes in eom."""
+    eos, *rest = eos_ids
+    chat_end = tokens.index(CHAT_END) if CHAT_END in tokens else None
+    ids = {"eos": eos}
+    if chat_end is not None and chat_end != eos:
+        ids["eot"] = chat_end
+    others = [i for i in rest if i not in ids.values()]
+    for slot in ("eot", "eom"):
+        if slot not in ids and others:
+            ids[slot] = others.pop(0)
+    return ids
+
+
+def _add_end_ids(writer, ids: dict[str, int]) -> None:
+    writer.add_eos_token_id(ids["eos"])
+    if "eot" in ids:
+        writer.add_eot_token_id(ids["eot"])
+    if "eom" in ids:
+        writer.add_eom_token_id(ids["eom"])
+
+
+def _add_chat_template(writer, model_dir: Path) -> None:
+    """The Jinja chat template of tokenizer_config.json, which llama.cpp's chat mode applies."""
+    import json
+
+    path = model_dir / "tokenizer_config.json"
+    if not path.is_file():
+        return
+    try:
+        template = json.loads(path.read_text(encoding="utf-8")).get("chat_template")
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return  # the tokenizer's own loader reports a broken file; the template is optional
+    if isinstance(template, str) and template:
+        writer.add_chat_template(template)
+
+
+def export_gguf(model_dir: str | Path, out_path: str | Path, progress=None, overwrite: bool = False) -> Path:
+    """Write ``out_path`` (atomically) from a float or quantized checkpoint directory. An existing
+    ``out_path`` is replaced only with ``overwrite``, and only if it is a file."""
     import gguf
 
-    model_dir, out_path = Path(model_dir), Path(out_path)
+    example = f"{Path(model_dir).name}.gguf"
+    check_output_file(out_path, overwrite, example)  # before reading a single tensor
+    model_dir = Path(model_dir)
     cfg = load_config(model_dir)
     found = read_quant_config(model_dir)
     config, raw = found if found else (None, {})
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{out_path.name}-", dir=out_path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out_path, overwrite, example) as tmp:
         writer = gguf.GGUFWriter(tmp, "minicpm")
         writer.add_name(model_dir.name)
         writer.add_context_length(cfg.max_position_embeddings)
@@ -205,9 +252,4 @@ def export_gguf(model_dir: str | Path, out_path: str | Path, progress=None) -> P
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out_path
+    return Path(out_path)

@@ -4,6 +4,12 @@ ExecuTorch's own failure for an unregistered operator is "Missing operator: edge
 method-load time, with no hint of which library would provide it. Here a program's operator list
 (from its manifest) is compared with the registered kernels *before* loading, and what is missing
 is named together with the library file and the command that builds it.
+
+Which library: loading one runs its code (its static initialisers), so it must come from this
+installation (``make kernels``) or from a path the user names (EDGECPM_KERNELS_LIB). The copy
+inside a bundle is for devices (the C++ runner, Android); its checksum in the manifest beside it
+proves the bundle is intact, not where the library came from. It is loaded only when its bytes
+equal a build of this installation, or when the user asks for it (EDGECPM_TRUST_BUNDLED_KERNELS=1).
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import ctypes
 import os
 from pathlib import Path
 
+from edgecpm.checksum import file_sha256
 from edgecpm.errors import KernelLibraryError
 
 LIBRARY_NAME = "libedgecpm_kernels.so"
+TRUST_BUNDLED_ENV = "EDGECPM_TRUST_BUNDLED_KERNELS"
 _loaded: dict[str, ctypes.CDLL] = {}  # resolved path -> handle (a library is registered once)
 
 
@@ -58,8 +66,12 @@ def load_library(path: Path | None = None) -> ctypes.CDLL:
     except OSError as e:
         raise KernelLibraryError(f"{path}: cannot be loaded ({e}); it may be built for another CPU or "
                                  "another executorch version: rebuild with `make kernels`") from None
-    lib.edgecpm_kernels_isa.restype = ctypes.c_char_p
-    lib.edgecpm_kernels_available.restype = ctypes.c_char_p
+    try:
+        lib.edgecpm_kernels_isa.restype = ctypes.c_char_p
+        lib.edgecpm_kernels_available.restype = ctypes.c_char_p
+    except AttributeError:
+        raise KernelLibraryError(f"{path}: not an edgecpm kernel library (it has no edgecpm_kernels_isa); "
+                                 "build libedgecpm_kernels.so with `make kernels`") from None
     _loaded[str(path)] = lib
     return lib
 
@@ -76,16 +88,53 @@ def set_kernel_isa(name: str, lib: ctypes.CDLL | None = None) -> None:
                                  f"(available: {lib.edgecpm_kernels_available().decode()})")
 
 
-def ensure_operators(program_ops: list[str], program: Path, bundled: Path | None = None) -> None:
+def known_libraries() -> list[Path]:
+    """The kernel libraries this installation built or the user named, that exist: the only
+    files whose bytes make a bundled copy trusted."""
+    from edgecpm.export.targets import load_target, target_names
+
+    paths = [host_library()] + [load_target(name).kernel_dir / LIBRARY_NAME for name in target_names()]
+    return [p for p in dict.fromkeys(paths) if p.is_file()]
+
+
+def trust_bundled_from_env() -> bool:
+    return os.environ.get(TRUST_BUNDLED_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def choose_library(bundled: Path | None, trust_bundled: bool | None = None) -> Path:
+    """The library to load for a program whose bundle ships ``bundled`` (None: it ships none).
+
+    The host library (``make kernels`` or EDGECPM_KERNELS_LIB) when it exists; else a known build
+    with the same bytes as the bundled copy; the bundled copy itself only when trusted explicitly
+    (``trust_bundled``, default: EDGECPM_TRUST_BUNDLED_KERNELS)."""
+    trust_bundled = trust_bundled_from_env() if trust_bundled is None else trust_bundled
+    has_bundled = bundled is not None and bundled.is_file()
+    if has_bundled and trust_bundled:
+        return bundled
+    host = host_library()
+    if host.is_file() or not has_bundled:
+        return host  # load_library names it and how to build it when it is missing
+    digest = file_sha256(bundled)
+    for known in known_libraries():
+        if file_sha256(known) == digest:
+            return known
+    raise KernelLibraryError(
+        f"{host} is not built, and {bundled} is not a build of this installation, so it is not loaded "
+        "(loading a library runs its code): build the kernels with `make kernels`, point "
+        f"EDGECPM_KERNELS_LIB at a library you trust, or set {TRUST_BUNDLED_ENV}=1 to use the bundle's copy")
+
+
+def ensure_operators(program_ops: list[str], program: Path, bundled: Path | None = None,
+                     trust_bundled: bool | None = None) -> None:
     """Make every operator of a program available, loading our library if it provides them, or fail
-    naming what is missing and how to get it. ``bundled``: the library shipped beside the program."""
+    naming what is missing and how to get it. ``bundled``: the library shipped beside the program,
+    used only as ``choose_library`` allows."""
     missing = missing_operators(program_ops)
     if not missing:
         return
     ours = [op for op in missing if op.startswith("edgecpm::")]
     if ours:
-        candidate = bundled if bundled is not None and bundled.is_file() else host_library()
-        load_library(candidate)
+        load_library(choose_library(bundled, trust_bundled))
         missing = missing_operators(program_ops)
     if missing:
         raise KernelLibraryError(

@@ -5,14 +5,17 @@ up to ``PREFILL_CHUNK`` (prefill a chunk, or decode one token), ``forward_last``
 last row's logits only, for generation), the KV cache as mutable buffers carried between calls and
 shared by both, and the metadata methods ExecuTorch's LLM runner reads (``get_bos_id``,
 ``get_eos_ids``, ``get_max_seq_len``, ``get_max_context_len``, ``get_vocab_size``,
-``use_kv_cache``). Beside it: the tokenizer, ``vocab.bin`` (token bytes for the C++ runner),
+``use_kv_cache``, ``enable_dynamic_shape``, ``get_n_bos``, ``get_n_eos``). Beside it: the tokenizer
+(``bundle_tokenizer.py``), ``vocab.bin`` (token bytes for the C++ runner),
 ``manifest.json`` (model, scheme, target, the program's operators, the kernel library it needs,
 sha256 of every file) and the target's kernel library.
 
 Every program calls ``edgecpm::`` ops (``runtime_kernels/``): attention over the KV cache, the
 norms and gating, and for quantized checkpoints the packed linears, whose tensors stay program
 constants; XNNPACK takes only float matmuls. The kernel library is copied into the bundle, so the
-directory is everything a device needs. Targets are recipes in ``export/targets/`` (``targets.py``).
+directory is everything a device needs; on this machine a program runs on this installation's
+build instead (``kernel_library.choose_library``). Targets are recipes in ``export/targets/``
+(``targets.py``).
 """
 
 from __future__ import annotations
@@ -25,18 +28,16 @@ import torch
 
 from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
-from edgecpm.checkpoint.quantized import TOKENIZER_FILES
-from edgecpm.errors import CheckpointError, ConfigError, KernelLibraryError
+from edgecpm.errors import ConfigError, KernelLibraryError
+from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
+from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, manifest_config, read_manifest
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.model.minicpm import fuse_projections
 
-MANIFEST = "manifest.json"
-PROGRAM = "model.pte"
 VOCAB_BIN = "vocab.bin"
 DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
-MANIFEST_VERSION = 1
 # Tokens per forward call at most. ExecuTorch plans activation memory for the largest call (the
 # logits alone are chunk x vocab floats: 37 MB at 128 x 73448, 1.2 GB at 4096), and 128 rows
 # already make a prefill GEMM reuse each weight block enough. Longer prompts go in chunks.
@@ -86,7 +87,9 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     say("lowering to ExecuTorch (edgecpm:: kernels; XNNPACK for float matmuls)")
     metadata = {"get_bos_id": cfg.bos_token_id, "get_eos_ids": list(cfg.eos_token_id),
                 "get_max_seq_len": max_seq_len, "get_max_context_len": max_seq_len,
-                "get_vocab_size": cfg.vocab_size, "use_kv_cache": True}
+                "get_vocab_size": cfg.vocab_size, "use_kv_cache": True,
+                "get_n_bos": 1, "get_n_eos": 0,
+                "enable_dynamic_shape": runner_prefills_whole_prompts(max_seq_len, max_chunk)}
     # XNNPACK gets the float matmuls only (a float checkpoint's linears, a float LM head): the
     # attention, norms and gating are edgecpm ops, and the few adds and muls left run as plain
     # kernels. Partitioning them out would cut each layer into several tiny delegates, each a
@@ -106,6 +109,14 @@ def lower_model(model, max_seq_len: int, say=lambda _msg: None, max_chunk: int |
     config = ExecutorchBackendConfig(memory_planning_pass=MemoryPlanningPass(share_mutable_buffers=True),
                                      emit_mutable_buffer_names=True)
     return edge.to_executorch(config), metadata
+
+
+def runner_prefills_whole_prompts(max_seq_len: int, max_chunk: int | None) -> bool:
+    """``enable_dynamic_shape`` for ExecuTorch's LLM runner: whether it may pass a whole prompt
+    chunk in one call. Its chunks are ``get_max_seq_len`` tokens, which here is the KV cache
+    length (edgecpm-runner reads it as such), so only when the program takes that many tokens per
+    call; otherwise the runner prefills one token per call, slower but within the program's shape."""
+    return (max_chunk or max_seq_len) >= max_seq_len
 
 
 def program_operators(program) -> list[str]:
@@ -163,9 +174,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     say("writing")
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         (tmp / PROGRAM).write_bytes(program.buffer)
-        for name in TOKENIZER_FILES:
-            if (model_dir / name).is_file():
-                shutil.copy(model_dir / name, tmp / name)
+        copy_tokenizer_files(model_dir, tmp, cfg.bos_token_id)
         write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
         shutil.copy(kernels, tmp / LIBRARY_NAME)
         if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
@@ -196,43 +205,33 @@ def _kernel_library_for(recipe: Target) -> Path:
 
 
 class PteModel:
-    """An exported program behind the eager model's call interface, so ``generate`` runs it."""
+    """An exported program behind the eager model's call interface, so ``generate`` runs it.
 
-    def __init__(self, out_dir: str | Path, verify: bool = True):
-        from edgecpm.model.config import MiniCPMConfig
+    ``trust_bundled_kernels``: load the bundle's own kernel library even when it is not a build of
+    this installation (default: EDGECPM_TRUST_BUNDLED_KERNELS; see ``kernel_library``)."""
+
+    def __init__(self, out_dir: str | Path, verify: bool = True, trust_bundled_kernels: bool | None = None):
         from edgecpm.torch_env import require_executorch
 
         require_executorch()
         self.dir = Path(out_dir)
-        path = self.dir / MANIFEST
-        try:
-            self.manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise CheckpointError(f"{path}: unreadable manifest ({e}); re-run `edgecpm export`") from None
-        if self.manifest.get("manifest_version", 0) > MANIFEST_VERSION:
-            raise CheckpointError(f"{path}: written by a newer edgecpm; upgrade edgecpm or re-export")
-        if verify:
-            for name, want in self.manifest["sha256"].items():
-                f = self.dir / name
-                if not f.is_file() or file_sha256(f) != want:
-                    raise CheckpointError(f"{f}: missing or its sha256 does not match {MANIFEST} "
-                                          "(truncated or modified); re-run `edgecpm export`")
-        self.config = MiniCPMConfig.from_hf_dict(self.manifest["config"], str(path))
+        self.manifest = read_manifest(self.dir, verify=verify)
+        self.config = manifest_config(self.dir, self.manifest)
         self.max_seq_len = self.manifest["max_seq_len"]
         self.chunk = self.manifest.get("prefill_chunk", self.max_seq_len)
-        self._load()
+        self._load(trust_bundled_kernels)
 
-    def _load(self):
+    def _load(self, trust_bundled_kernels: bool | None):
         import platform
 
         from executorch.runtime import Runtime
 
         program = self.dir / PROGRAM
-        if self.manifest.get("arch", platform.machine()) != platform.machine():
+        if self.manifest["arch"] != platform.machine():
             raise KernelLibraryError(f"{self.dir}: exported for {self.manifest['arch']} "
                                      f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
         bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
-        ensure_operators(self.manifest["operators"], program, bundled)
+        ensure_operators(self.manifest["operators"], program, bundled, trust_bundled_kernels)
         self.program = Runtime.get().load_program(str(program))
         self._method = self.program.load_method("forward")
 
