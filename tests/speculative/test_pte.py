@@ -54,7 +54,7 @@ def lower_spec_program(path, frspec: bool):
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["full-vocab", "frspec"])
-def program(request, tmp_path_factory):
+def program(request, tmp_path_factory, lib):  # lib: the programs' attention is an edgecpm op
     pytest.importorskip("executorch")
     return lower_spec_program(tmp_path_factory.mktemp("spec") / "model.pte", request.param)
 

@@ -8,7 +8,9 @@ need a recent torch (the GPU machine has its own), so they do not check the pin.
 
 from __future__ import annotations
 
-from edgecpm.errors import EnvironmentMismatch
+import contextlib
+
+from edgecpm.errors import CheckpointError, EnvironmentMismatch
 
 TORCH_PIN = "2.13.0"
 EXECUTORCH_PIN = "1.5.1"
@@ -60,3 +62,14 @@ def execute_single_threaded(method, inputs: list):
         return method.execute(inputs)
     finally:
         torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def program_errors(program):
+    """ExecuTorch reports a damaged program only as ``RuntimeError('Failed to load program, error:
+    0x23')`` (or a failed load_method / execute): one line naming the file and the remedy instead."""
+    try:
+        yield
+    except RuntimeError as e:
+        raise CheckpointError(f"{program}: ExecuTorch cannot load or run it ({e}); the file is damaged "
+                              "or was not written by this edgecpm: re-run `edgecpm export`") from None

@@ -35,6 +35,7 @@ from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, man
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.model.minicpm import fuse_projections
+from edgecpm.torch_env import program_errors
 
 VOCAB_BIN = "vocab.bin"
 DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
@@ -232,8 +233,9 @@ class PteModel:
                                      f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
         bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
         ensure_operators(self.manifest["operators"], program, bundled, trust_bundled_kernels)
-        self.program = Runtime.get().load_program(str(program))
-        self._method = self.program.load_method("forward")
+        with program_errors(program):
+            self.program = Runtime.get().load_program(str(program))
+            self._method = self.program.load_method("forward")
 
     def reset_caches(self):
         # Stale cache slots are masked by position, so reuse is safe; nothing to clear.
@@ -244,6 +246,7 @@ class PteModel:
 
         if input_pos is None:
             input_pos = torch.arange(tokens.shape[1])
-        chunks = [execute_single_threaded(self._method, [tokens[:, a:a + self.chunk], input_pos[a:a + self.chunk]])[0]
-                  for a in range(0, tokens.shape[1], self.chunk)]
+        with program_errors(self.dir / PROGRAM):
+            chunks = [execute_single_threaded(self._method, [tokens[:, a:a + self.chunk], input_pos[a:a + self.chunk]])[0]
+                      for a in range(0, tokens.shape[1], self.chunk)]
         return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from edgecpm.torch_env import execute_single_threaded
+from edgecpm.torch_env import execute_single_threaded, program_errors
 
 SPEC_CHUNK = 64
 METHODS = ("verify", "draft")
@@ -101,12 +101,14 @@ def _defaults(input_pos, cache_pos, attn_mask, positions):
     return cache_pos, attn_mask
 
 
-def _run_chunked(method, n: int, chunk: int, args_for) -> tuple[torch.Tensor, torch.Tensor]:
+def _run_chunked(method, n: int, chunk: int, args_for, source) -> tuple[torch.Tensor, torch.Tensor]:
     """Run ``method`` over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
-    inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped."""
+    inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped.
+    ``source``: the program file, named if ExecuTorch fails."""
     first, second = [], []
     for a in range(0, n, chunk):
-        x, y = execute_single_threaded(method, [t.contiguous() for t in args_for(a, min(n, a + chunk))])
+        with program_errors(source):
+            x, y = execute_single_threaded(method, [t.contiguous() for t in args_for(a, min(n, a + chunk))])
         first.append(x[0])
         second.append(y[0])
     return torch.cat(first), torch.cat(second)
@@ -115,8 +117,9 @@ def _run_chunked(method, n: int, chunk: int, args_for) -> tuple[torch.Tensor, to
 class PteSpecBase:
     """The base side (``verify``) of a loaded program, with ``EagerBase``'s contract."""
 
-    def __init__(self, program, config, max_seq_len: int, chunk: int):
+    def __init__(self, program, config, max_seq_len: int, chunk: int, source="the program"):
         self._verify = program.load_method("verify")
+        self.source = source
         self.config = config
         self.max_seq_len = max_seq_len
         self.chunk = chunk
@@ -139,14 +142,17 @@ class PteSpecBase:
     def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
         cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
         return _run_chunked(self._verify, tokens.numel(), self.chunk, lambda a, b: [
-            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()])
+            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()],
+            self.source)
 
 
 class PteSpecDraft:
     """The ``draft`` method of a loaded program, with ``EagleDraft.step``'s contract."""
 
-    def __init__(self, program, config, max_seq_len: int, chunk: int, vocab_ids: list[int] | None):
+    def __init__(self, program, config, max_seq_len: int, chunk: int, vocab_ids: list[int] | None,
+                 source="the program"):
         self._draft = program.load_method("draft")
+        self.source = source
         self.config = config
         self.max_seq_len = max_seq_len
         self.chunk = chunk
@@ -159,7 +165,8 @@ class PteSpecDraft:
     def step(self, tokens, hidden, input_pos, cache_pos=None, attn_mask=None):
         cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
         return _run_chunked(self._draft, tokens.numel(), self.chunk, lambda a, b: [
-            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]])
+            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]],
+            self.source)
 
     def to_full_ids(self, ids):
         return ids if self.vocab_ids is None else self.vocab_ids[ids]
@@ -192,7 +199,8 @@ def load_pte_spec(bundle):
     if info is None:
         raise ValueError(f"{bundle.dir}: this program has no speculative-decoding methods; re-export "
                          "it with `edgecpm export MODEL --draft DRAFT_DIR`")
-    program = bundle.program
-    base = PteSpecBase(program, bundle.config, bundle.max_seq_len, info["chunk"])
-    return base, PteSpecDraft(program, bundle.config, bundle.max_seq_len, info["chunk"],
-                              info.get("draft_vocab_ids"))
+    program, path = bundle.program, bundle.dir / "model.pte"
+    with program_errors(path):
+        base = PteSpecBase(program, bundle.config, bundle.max_seq_len, info["chunk"], source=path)
+        return base, PteSpecDraft(program, bundle.config, bundle.max_seq_len, info["chunk"],
+                                  info.get("draft_vocab_ids"), source=path)
