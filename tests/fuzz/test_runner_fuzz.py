@@ -87,8 +87,9 @@ def run_case(runner: Path, plan: Plan, where: Path, label: str, data: bytes) -> 
     err = res.stderr.decode(errors="replace")
     if res.returncode < 0:
         return f"{label}: signal {-res.returncode}: {err[-400:]!r}", err
-    if any(mark in err for mark in SANITIZER_MARKS):
-        return f"{label}: sanitizer report: {err[-3000:]}", err
+    marks = [err.find(mark) for mark in SANITIZER_MARKS if mark in err]
+    if marks:
+        return f"{label}: sanitizer report: {err[min(marks):][:1500]}", err
     if res.returncode == 0:
         last = res.stdout.decode(errors="replace").rstrip("\n").rpartition("\n")[2]
         return (None if last.startswith('{"prompt_tokens"') else f"{label}: exit 0 without the JSON line"), err
