@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.edgecpm-installed
 
-.PHONY: setup demo test test-fast kernels kernels-aarch64 tiny-model tiny-ternary quality bench-peers clean
+.PHONY: setup demo test test-fast kernels kernels-aarch64 kernels-sanitize tiny-model tiny-ternary quality bench-peers clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,24 @@ kernels-aarch64: $(ET_AARCH64)/.extracted
 	cmake -S runtime_kernels -B build/kernels/aarch64 -DEXECUTORCH_ROOT=$(abspath $(ET_AARCH64))/executorch \
 		-DCMAKE_TOOLCHAIN_FILE=$(abspath runtime_kernels/cmake/aarch64-linux-gnu.cmake) > /dev/null
 	cmake --build build/kernels/aarch64 -j2
+
+# The kernels and the runner built with AddressSanitizer + UBSan, run over the kernel self-check
+# and the runner fuzz test (tests/fuzz/test_runner_fuzz.py); any report fails the target (ASan
+# halts on the first error, UBSan does not recover, both exit 86). The executorch wheel's prebuilt
+# libraries are not instrumented: a bad access inside them is seen only where it touches memory
+# that our code allocated. allocator_may_return_null: a damaged program may ask for terabytes,
+# which the runner must refuse with its error line, as it does without ASan.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANITIZE_ENV := ASAN_OPTIONS=halt_on_error=1:exitcode=86:allocator_may_return_null=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86
+SANITIZE_DIR := build/kernels/sanitize
+kernels-sanitize: kernels
+	cmake -S runtime_kernels -B $(SANITIZE_DIR) -DEXECUTORCH_ROOT=$(ET_HOST) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" > /dev/null
+	cmake --build $(SANITIZE_DIR) -j2 --target edgecpm_kernel_check edgecpm-runner
+	$(SANITIZE_ENV) $(SANITIZE_DIR)/edgecpm_kernel_check
+	$(SANITIZE_ENV) EDGECPM_RUNNER=$(abspath $(SANITIZE_DIR))/edgecpm-runner $(PY) -m pytest -q -p no:cacheprovider \
+		tests/fuzz/test_runner_fuzz.py
 
 # Retrain the embedded default model (about 35 minutes on 2 cores; the result is committed).
 tiny-model: setup

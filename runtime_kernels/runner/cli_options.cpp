@@ -3,9 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "bounded_file.h"
 #include "runner_error.h"
 
 namespace edgecpm {
@@ -14,27 +13,24 @@ namespace {
 const char* kUsage =
     "usage: edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin\n"
     "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [-t THREADS] [--stats-only]\n"
+    "                      [--no-verify]\n"
     "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
     "\n"
     "Greedy generation from an `edgecpm export` bundle. The prompt is given as token ids: this\n"
     "runner has no tokenizer for encoding (the Python CLI tokenizes); it decodes output through\n"
     "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n"
     "-t: threads for every op (edgecpm kernels and XNNPACK share one pool); default one per core.\n"
+    "Before loading, the bundle's manifest.json is checked: the architecture it was exported for,\n"
+    "and the sha256 of every file (model.pte included). --no-verify skips both (hashing a large\n"
+    "program takes seconds); the program's own consistency checks stay on.\n"
     "\n"
     "--spec: greedy speculative decoding (same tokens, fewer base-model calls) with the draft head\n"
     "of a program exported with `edgecpm export MODEL --draft DRAFT_DIR`: a chain of --chain-len\n"
     "draft tokens, or an EAGLE-2 tree of --tree NUM_ITER/TOPK_PER_ITER/TREE_SIZE. --draft-vocab:\n"
     "the FR-Spec ids of a `--frspec` export (default: draft_vocab.bin beside the program).\n";
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw RunnerError(path + ": cannot read the prompt ids file");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// A prompt longer than any KV cache is refused later anyway; this only bounds the read.
+constexpr uint64_t kMaxPromptFileBytes = 16u << 20;
 
 int parse_positive_int(const std::string& text, const std::string& flag) {
   char* end = nullptr;
@@ -124,12 +120,19 @@ CliOptions parse_cli(int argc, char** argv) {
       have_prompt = true;
     } else if (arg == "--prompt-ids-file") {
       std::string path = value();
-      options.prompt_ids = parse_id_list(read_text_file(path), path);
+      options.prompt_ids = parse_id_list(
+          read_bounded_file(path, kMaxPromptFileBytes, "the prompt ids file", "pass a file of token ids"), path);
       have_prompt = true;
     } else if (arg == "-n" || arg == "--max-new-tokens") {
       options.max_new_tokens = parse_positive_int(value(), arg);
     } else if (arg == "-t" || arg == "--threads") {
       options.threads = parse_positive_int(value(), arg);
+      if (options.threads > kMaxThreads) {
+        throw RunnerError(arg + " " + std::to_string(options.threads) + ": at most " + std::to_string(kMaxThreads) +
+                          " threads (one per core is the useful most)");
+      }
+    } else if (arg == "--no-verify") {
+      options.verify = false;
     } else if (arg == "--stats-only") {
       options.stats_only = true;
     } else if (arg == "--spec") {

@@ -14,6 +14,7 @@ struct CliOptions {
   int max_new_tokens = 32;  // -n
   bool stats_only = false;  // no streamed text, only the final JSON line
   int threads = 0;          // -t N: every op's thread count; 0 = ExecuTorch's default (one per core)
+  bool verify = true;       // manifest.json's arch and sha256 checks (bundle_manifest.h); --no-verify
   // Speculative decoding over the program's verify/draft methods (`edgecpm export --draft`).
   std::string spec;         // --spec chain|tree; empty = plain decoding with forward
   int chain_len = 3;        // --chain-len K
@@ -22,6 +23,9 @@ struct CliOptions {
   int tree_size = 12;
   std::string draft_vocab_path;  // --draft-vocab FILE (FR-Spec ids); default DIR/draft_vocab.bin when needed
 };
+
+// More threads than this is a typo, not a configuration (each costs a stack and a pool slot).
+constexpr int kMaxThreads = 256;
 
 // Throws RunnerError for a bad command line; prints usage and exits 0 for --help.
 CliOptions parse_cli(int argc, char** argv);

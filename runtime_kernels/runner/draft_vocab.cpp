@@ -1,20 +1,19 @@
 #include "draft_vocab.h"
 
-#include <cstring>
-#include <fstream>
-#include <iterator>
+#include <sys/stat.h>
 
+#include <cstring>
+
+#include "bounded_file.h"
 #include "runner_error.h"
 
 namespace edgecpm {
 
 DraftVocab DraftVocab::load(const std::string& path, int64_t vocab_size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw RunnerError(path + ": cannot read the draft vocabulary (draft_vocab.bin of an `edgecpm export --draft "
-                      "--frspec` bundle)");
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // At most one int64 per vocabulary id: the subset is never larger than the vocabulary.
+  const std::string bytes = read_bounded_file(path, static_cast<uint64_t>(vocab_size) * sizeof(int64_t),
+                                              "the draft vocabulary", "pass the draft_vocab.bin of an `edgecpm "
+                                              "export --draft --frspec` bundle");
   if (bytes.empty() || bytes.size() % sizeof(int64_t) != 0) {
     throw RunnerError(path + ": " + std::to_string(bytes.size()) + " bytes is not a list of int64 ids; "
                       "re-run `edgecpm export`");
@@ -41,8 +40,8 @@ DraftVocab DraftVocab::for_program(const std::string& path, const std::string& m
     }
     const auto slash = model_path.find_last_of('/');
     file = (slash == std::string::npos ? std::string() : model_path.substr(0, slash + 1)) + "draft_vocab.bin";
-    std::ifstream probe(file, std::ios::binary);
-    if (!probe) {
+    struct stat info {};
+    if (stat(file.c_str(), &info) != 0) {
       throw RunnerError(model_path + ": its draft head scores " + std::to_string(draft_width) + " FR-Spec ids of " +
                         std::to_string(vocab_size) + " and " + file + " is missing; pass --draft-vocab "
                         "DIR/draft_vocab.bin from the same `edgecpm export --frspec` bundle");

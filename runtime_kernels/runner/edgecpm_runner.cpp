@@ -12,17 +12,20 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <new>
 #include <set>
 #include <string>
 
 #include <executorch/runtime/platform/runtime.h>
 
+#include "bundle_manifest.h"
 #include "cli_options.h"
 #include "draft_vocab.h"
 #include "forward_call.h"
 #include "pte_program.h"
 #include "quiet_log.h"
 #include "run_stats.h"
+#include "runtime_abort.h"
 #include "threads.h"
 #include "spec_decode.h"
 #include "runner_error.h"
@@ -107,10 +110,28 @@ int run(const CliOptions& options) {
 
   if (options.threads > 0) set_thread_count(options.threads);
   stats.threads = thread_count();
+  // Python's PteModel order: the manifest (architecture, then checksums) before the program.
+  const auto verify_start = Clock::now();
+  PteProgram::require_file(options.model_path);
+  BundleManifest manifest;
+  if (options.verify) {
+    manifest = read_bundle_manifest(options.model_path);
+    check_bundle_arch(manifest);
+    verify_bundle_checksums(manifest, options.model_path);
+  }
+  stats.verify_s = seconds_since(verify_start);
   const auto load_start = Clock::now();
+  set_runner_abort_subject(options.model_path, options.verify);
   auto program = PteProgram::open(options.model_path);
   const int64_t max_seq_len = single_value(*program, "get_max_seq_len");
   const int64_t vocab_size = single_value(*program, "get_vocab_size");
+  if (max_seq_len < 1 || vocab_size < 1) {
+    throw RunnerError(options.model_path + ": says max_seq_len " + std::to_string(max_seq_len) + " and vocab_size " +
+                      std::to_string(vocab_size) + "; the program is damaged: re-run `edgecpm export`");
+  }
+  if (options.verify) {
+    check_manifest_matches_program(manifest, max_seq_len, vocab_size, options.model_path);
+  }
   const auto eos_list = program->constant_ints("get_eos_ids");
   const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
   check_prompt(options, max_seq_len, vocab_size, options.model_path);
@@ -130,12 +151,12 @@ int run(const CliOptions& options) {
   DraftVocab draft_vocab;
   SpecSettings settings;
   if (!options.spec.empty()) {
-    spec = std::make_unique<SpecMethods>(*program, max_seq_len);
-    draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
     settings.tree = options.spec == "tree";
     settings.chain_len = options.chain_len;
     settings.shape = {options.tree_num_iter, options.tree_topk, options.tree_size};
     check_spec_headroom(settings, options.prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
+    spec = std::make_unique<SpecMethods>(*program, max_seq_len);
+    draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
   } else {
     // forward_last (edgecpm export writes it) runs the LM head on the last row only; older
     // programs have forward alone, which gives every row's logits.
@@ -191,6 +212,12 @@ int main(int argc, char** argv) {
   } catch (const edgecpm::RunnerError& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "edgecpm-runner: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // A damaged program can plan more memory than exists; the size came from the file.
+    std::fflush(stdout);
+    std::fprintf(stderr, "edgecpm-runner: error: out of memory (a damaged program can plan more memory than "
+                 "exists: re-run `edgecpm export`, and keep checksum verification on)\n");
     return 1;
   }
 }

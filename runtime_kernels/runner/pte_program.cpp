@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <executorch/runtime/core/error.h>
 
@@ -21,11 +22,15 @@ std::string describe(Error error) {
 
 }  // namespace
 
-std::unique_ptr<PteProgram> PteProgram::open(const std::string& path) {
+void PteProgram::require_file(const std::string& path) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     throw RunnerError(path + ": no such program file (export one with `edgecpm export MODEL -o DIR`)");
   }
+}
+
+std::unique_ptr<PteProgram> PteProgram::open(const std::string& path) {
+  require_file(path);
   auto program = std::unique_ptr<PteProgram>(new PteProgram());
   program->path_ = path;
   // mmap rather than read: weights that stay in the program (those our custom kernels use, not
@@ -73,12 +78,22 @@ void PteProgram::plan_shared_arenas() {
   for (size_t size : sizes) {
     // Zeroed: the KV caches live here, and slots never written are still read (with zero
     // attention weight) by masked attention; 0 * NaN from stale heap bytes would be NaN.
-    planned_buffers_.emplace_back(new uint8_t[size > 0 ? size : 1]());
-    planned_spans_.emplace_back(planned_buffers_.back().get(), size);
+    // calloc, not new[]: a size read from a damaged program can be terabytes, which must come
+    // back as nullptr and a message (operator new throws, and under ASan aborts), and calloc's
+    // large blocks are zero pages that cost memory only once touched.
+    auto* buffer = static_cast<uint8_t*>(std::calloc(size > 0 ? size : 1, 1));
+    if (buffer == nullptr) {
+      throw RunnerError(path_ + ": plans " + std::to_string(size) + " bytes for one memory arena, more than this "
+                        "machine can allocate; if the program is damaged, re-run `edgecpm export`");
+    }
+    planned_buffers_.emplace_back(buffer);
+    planned_spans_.emplace_back(buffer, size);
   }
   planned_memory_ = std::make_unique<executorch::runtime::HierarchicalAllocator>(
       executorch::runtime::Span<executorch::runtime::Span<uint8_t>>(planned_spans_.data(), planned_spans_.size()));
 }
+
+void PteProgram::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
 bool PteProgram::has_method(const char* name) const {
   // By the names: method_meta() of a missing method would log an ExecuTorch error line.

@@ -38,6 +38,10 @@ class LoadedMethod {
 
 class PteProgram {
  public:
+  // Throws RunnerError naming `path` when it is not a regular file (checked first, before any
+  // other file of the bundle is looked at: that is the mistake to report).
+  static void require_file(const std::string& path);
+
   // Throws RunnerError naming `path` when it is missing, unreadable or not a program.
   static std::unique_ptr<PteProgram> open(const std::string& path);
 
@@ -66,7 +70,10 @@ class PteProgram {
   // the same arena; per-method buffers would give each method a private, inconsistent cache
   // (and the draft's writes would land in nobody's). Allocated once at open so that the
   // pointers loaded methods hold stay valid.
-  std::vector<std::unique_ptr<uint8_t[]>> planned_buffers_;
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const;
+  };
+  std::vector<std::unique_ptr<uint8_t[], FreeDeleter>> planned_buffers_;
   std::vector<executorch::runtime::Span<uint8_t>> planned_spans_;
   std::unique_ptr<executorch::runtime::HierarchicalAllocator> planned_memory_;
 };

@@ -1,5 +1,7 @@
 #include "quiet_log.h"
 
+#include "runtime_abort.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -14,6 +16,7 @@ namespace {
 bool g_verbose = false;
 std::mutex g_mutex;                  // kernels may log from threadpool workers
 std::set<std::string>* g_shown;      // leaked on purpose: logging may happen during exit
+char g_last_fatal[512];              // a fixed buffer: read on the way to abort, nothing to allocate
 
 void emit_log_message(et_timestamp_t /*timestamp*/, et_pal_log_level_t level, const char* filename,
                       const char* /*function*/, size_t line, const char* message, size_t length) {
@@ -21,6 +24,13 @@ void emit_log_message(et_timestamp_t /*timestamp*/, et_pal_log_level_t level, co
     return;
   }
   std::lock_guard<std::mutex> lock(g_mutex);
+  if (level == kFatal) {
+    // A failed ET_CHECK; runtime_abort.cpp puts it into the runner's one error line.
+    std::snprintf(g_last_fatal, sizeof g_last_fatal, "%.*s", static_cast<int>(length), message);
+    if (!g_verbose) {
+      return;
+    }
+  }
   if (!g_verbose && !g_shown->insert(std::string(message, length)).second) {
     return;
   }
@@ -30,11 +40,15 @@ void emit_log_message(et_timestamp_t /*timestamp*/, et_pal_log_level_t level, co
 
 }  // namespace
 
+const char* last_fatal_log() { return g_last_fatal; }
+
 void install_quiet_log() {
   const char* verbose = std::getenv("EDGECPM_RUNNER_VERBOSE");
   g_verbose = verbose != nullptr && verbose[0] != '\0' && verbose[0] != '0';
   g_shown = new std::set<std::string>();
-  executorch::runtime::register_pal(executorch::runtime::PalImpl::create(emit_log_message, __FILE__));
+  // Null entries keep ExecuTorch's defaults (clock, allocation).
+  executorch::runtime::register_pal(executorch::runtime::PalImpl::create(
+      nullptr, runner_abort, nullptr, nullptr, emit_log_message, nullptr, nullptr, __FILE__));
 }
 
 }  // namespace edgecpm

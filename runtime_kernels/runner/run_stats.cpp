@@ -25,7 +25,7 @@ std::string stats_json(const RunStats& stats, double rss_mb) {
     json += (i ? "," : "") + std::to_string(stats.tokens[i]);
   }
   json += "],\"stopped_on_eos\":" + std::string(stats.stopped_on_eos ? "true" : "false") +
-          ",\"load_ms\":" + fixed(stats.load_s * 1e3, 1) + ",\"ttft_ms\":" + fixed(stats.prefill_s * 1e3, 2) +
+          ",\"verify_ms\":" + fixed(stats.verify_s * 1e3, 1) + ",\"load_ms\":" + fixed(stats.load_s * 1e3, 1) + ",\"ttft_ms\":" + fixed(stats.prefill_s * 1e3, 2) +
           ",\"prefill_tok_s\":" + fixed(prefill_tok_s, 2) + ",\"decode_tok_s\":" + fixed(decode_tok_s, 2) +
           ",\"peak_rss_mb\":" + fixed(rss_mb, 1) + ",\"threads\":" + std::to_string(stats.threads);
   if (stats.spec.used) {

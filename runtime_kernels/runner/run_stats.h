@@ -21,6 +21,7 @@ struct RunStats {
   std::vector<int64_t> tokens;  // generated ids, the eos id included when generation stopped on it
   bool stopped_on_eos = false;
   int threads = 1;       // the thread pool's size during the run (-t)
+  double verify_s = 0;   // manifest.json's checks (hashing every file); 0 with --no-verify
   double load_s = 0;     // program + method load, before the prompt
   double prefill_s = 0;  // the prompt's forward call and its argmax (= time to first token)
   double decode_s = 0;   // the one-token calls after it (speculative: everything after prefill)

@@ -24,9 +24,10 @@ struct SpecSettings {
   TreeShape shape;
 
   // Base cache slots one verify step writes (root included) and draft slots one step writes:
-  // the headroom the caches need beyond prompt + new tokens (as SpecConfig).
-  int max_nodes() const { return tree ? shape.tree_size : chain_len + 1; }
-  int max_draft_slots() const { return tree ? shape.num_iter * shape.topk_per_iter : chain_len; }
+  // the headroom the caches need beyond prompt + new tokens (as SpecConfig). In 64 bits: the
+  // command line allows --tree 1000000/1000000/N, whose product must be refused, not wrap around.
+  int64_t max_nodes() const { return tree ? shape.tree_size : int64_t(chain_len) + 1; }
+  int64_t max_draft_slots() const { return tree ? int64_t(shape.num_iter) * shape.topk_per_iter : chain_len; }
 };
 
 // Throws RunnerError when prompt + max_new_tokens + the drafting headroom exceeds max_seq_len.

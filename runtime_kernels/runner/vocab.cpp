@@ -1,15 +1,16 @@
 #include "vocab.h"
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "bounded_file.h"
 #include "runner_error.h"
 
 namespace edgecpm {
 namespace {
 
 constexpr char kMagic[8] = {'E', 'C', 'P', 'M', 'V', 'O', 'C', '1'};
+// MiniCPM4's 73k ids take ~1 MiB; a file far past that is not a vocab.bin, and is not read.
+constexpr uint64_t kMaxVocabBytes = 64u << 20;
 
 // Explicit little-endian decode, so the file reads the same on any host.
 uint32_t read_u32_le(const std::string& data, size_t at) {
@@ -20,11 +21,8 @@ uint32_t read_u32_le(const std::string& data, size_t at) {
 }  // namespace
 
 Vocab Vocab::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw RunnerError(path + ": cannot read vocab.bin (write it with edgecpm.export.vocab_bin or re-run `edgecpm export`)");
-  }
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string data = read_bounded_file(path, kMaxVocabBytes, "vocab.bin",
+                                             "write it with edgecpm.export.vocab_bin or re-run `edgecpm export`");
   const std::string corrupt = path + ": not a valid vocab.bin ";
   if (data.size() < 12 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) {
     throw RunnerError(corrupt + "(bad magic; expected ECPMVOC1)");

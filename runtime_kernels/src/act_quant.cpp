@@ -38,8 +38,10 @@ void quantize_acts(const float* x, int64_t rows, int64_t cols, ActOrder order, Q
       int32_t total = 0;
       for (int i = 0; i < kSub; ++i) {
         float r = (src[i] * inv + kRound) - kRound;
+        // Written so that NaN (an Inf or NaN activation: a damaged program's weights) lands on
+        // -127 like any other out-of-range value; converting NaN to int is undefined behaviour.
         r = r > 127.f ? 127.f : r;
-        r = r < -127.f ? -127.f : r;
+        r = r >= -127.f ? r : -127.f;
         const int32_t v = int32_t(r);
         q[i] = int8_t(v);
         total += v;

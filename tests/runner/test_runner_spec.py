@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from tests.conftest import GREEDY_PROMPT
-from tests.runner.test_runner import AARCH64_LIBS, AARCH64_RUNNER, HOST_RUNNER, qemu, require
+from tests.runner.test_runner import AARCH64_LIBS, AARCH64_RUNNER, HOST_RUNNER, exported_for, qemu, require
 
 N = 32
 TEXTS = ["def main():", "Raise ValueError if the", "import numpy as np", "The quick brown fox",
@@ -139,12 +139,13 @@ def test_draft_vocab_file_maps_draft_columns(spec_bundle, tmp_path, plain_tokens
 
 
 @pytest.mark.slow
-def test_aarch64_spec_runner_under_qemu_gives_plain_tokens(spec_bundle):
+def test_aarch64_spec_runner_under_qemu_gives_plain_tokens(spec_bundle, tmp_path):
     env = {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(map(str, AARCH64_LIBS))}
     arm = [*qemu("cortex-a76"), str(require(AARCH64_RUNNER, "kernels-aarch64"))]
     want = runner_stats([str(require(HOST_RUNNER, "kernels"))], spec_bundle, GREEDY_PROMPT)["tokens"]
-    assert runner_stats(arm, spec_bundle, GREEDY_PROMPT, env=env)["tokens"] == want
-    stats = runner_stats(arm, spec_bundle, GREEDY_PROMPT, "--spec", "chain", env=env)
+    arm_bundle = exported_for(spec_bundle, "aarch64", tmp_path / "spec")
+    assert runner_stats(arm, arm_bundle, GREEDY_PROMPT, env=env)["tokens"] == want
+    stats = runner_stats(arm, arm_bundle, GREEDY_PROMPT, "--spec", "chain", env=env)
     assert stats["tokens"] == want and stats["mean_accepted"] > 1
 
 
