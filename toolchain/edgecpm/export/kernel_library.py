@@ -142,3 +142,21 @@ def ensure_operators(program_ops: list[str], program: Path, bundled: Path | None
             + ("edgecpm:: ops come from libedgecpm_kernels.so: build it with `make kernels` or set "
                "EDGECPM_KERNELS_LIB. " if any(op.startswith("edgecpm::") for op in missing) else "")
             + "Other ops come with the executorch package: check `edgecpm doctor` for the version.")
+
+
+def install_abort_handler(program: Path) -> None:
+    """Turn ExecuTorch's failed checks on a damaged ``program`` (SIGABRT in this process) into one
+    ``error:`` line and exit status 2 (src/host_abort.cpp). Needs our library loaded; a program that
+    needed none keeps ExecuTorch's own abort."""
+    from edgecpm.quiet import is_verbose, native_stderr_filtered
+
+    if not _loaded:
+        return
+    lib = next(iter(_loaded.values()))
+    install = getattr(lib, "edgecpm_install_host_abort", None)
+    if install is None:
+        raise KernelLibraryError(f"{next(iter(_loaded))} is an older build of the edgecpm kernels: "
+                                 "rebuild it with `make kernels`")
+    install.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    with native_stderr_filtered():  # ExecuTorch notes that it replaces the bindings' handler
+        install(str(program).encode(), int(is_verbose()))

@@ -30,7 +30,7 @@ from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
-from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators
+from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators, install_abort_handler
 from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, manifest_config, read_manifest
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
@@ -233,6 +233,7 @@ class PteModel:
                                      f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
         bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
         ensure_operators(self.manifest["operators"], program, bundled, trust_bundled_kernels)
+        install_abort_handler(program)
         with program_errors(program):
             self.program = Runtime.get().load_program(str(program))
             self._method = self.program.load_method("forward")
