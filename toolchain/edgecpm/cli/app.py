@@ -7,7 +7,9 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar
+from edgecpm.cli.bounds import check_range
+from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar, read_text_file
+from edgecpm.cli.quant_options import quant_config
 from edgecpm.cli.spec import (ChainLenOption, FrspecOption, NumIterOption, SpecOption, TopkOption, TreeOption,
                               TreeSizeOption)
 
@@ -160,47 +162,47 @@ def quantize(
     out: Path = typer.Option(..., "-o", "--out", help="Directory to create"),
     scheme: str = typer.Option(..., help="ternary (BitCPM) or int4"),
     group_size: Optional[int] = typer.Option(
-        None, "--group-size", help="Group along the input dim (ternary: 32..256 or 0 = per-channel, "
-                                   "default 128; int4: 32/64/128, default 128)"),
-    method: str = typer.Option("rtn", help="int4: rtn or gptq"),
+        None, "--group-size", help="Scale groups along the input dim, exactly as stored. ternary: 256 (default: "
+                                   "the TQ block, plain llama.cpp bytes), 128/64/32 (scales kept beside the "
+                                   "bytes) or 0 = per-channel; an already-ternary (QAT) checkpoint keeps its "
+                                   "own scales. int4: 32/64/128, default 128"),
+    method: Optional[str] = typer.Option(None, help="int4: rtn (default) or gptq"),
     asym: bool = typer.Option(False, "--asym", help="int4: asymmetric (zero point) instead of symmetric"),
-    layout: str = typer.Option("tq2_0", help="ternary: tq2_0 (2.06 bpw) or tq1_0 (1.69 bpw)"),
+    layout: Optional[str] = typer.Option(None, help="ternary: tq2_0 (2.06 bpw, default) or tq1_0 (1.69 bpw)"),
     embeddings: str = typer.Option("fp", help="Embedding table and LM head: fp (kept), int8 or int4"),
-    calib: Optional[Path] = typer.Option(None, help="GPTQ calibration text (default: the embedded corpus)"),
-    calib_seqs: int = typer.Option(64, "--calib-seqs", help="GPTQ: calibration sequences"),
-    calib_len: int = typer.Option(256, "--calib-len", help="GPTQ: tokens per calibration sequence"),
-    skip_first: int = typer.Option(0, "--skip-first", help="GPTQ: drop the first N positions of each "
-                                                            "sequence from the Hessian (P-GPTQ uses 4)"),
+    calib: Optional[Path] = typer.Option(None, help="int4 gptq: calibration text, UTF-8 (default: the "
+                                                    "embedded corpus)"),
+    calib_seqs: Optional[int] = typer.Option(None, "--calib-seqs", help="int4 gptq: calibration sequences "
+                                                                        "(default 64)"),
+    calib_len: Optional[int] = typer.Option(None, "--calib-len", help="int4 gptq: tokens per calibration "
+                                                                      "sequence (default 256)"),
+    skip_first: Optional[int] = typer.Option(None, "--skip-first", help="int4 gptq: drop the first N positions "
+                                                                        "of each sequence from the Hessian "
+                                                                        "(P-GPTQ uses 4; default 0)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Quantize the decoder-block linears to packed ternary or int4 (streams tensor by tensor)."""
     from edgecpm.checkpoint.loader import expected_shapes, load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.checkpoint.quantized import quantize_checkpoint
-    from edgecpm.quant.config import Int4Config, TernaryConfig
+    from edgecpm.quant.config import Int4Config
 
+    config = quant_config(scheme, group_size, method, asym, layout, embeddings, calib, calib_seqs, calib_len,
+                          skip_first)
     model_dir = resolve_model(model)
-    if scheme == "ternary":
-        config = TernaryConfig(group_size=128 if group_size is None else group_size, layout=layout,
-                               embeddings=embeddings)
-    elif scheme == "int4":
-        config = Int4Config(group_size=group_size or 128, symmetric=not asym, method=method,
-                            skip_first=skip_first, calib_sequences=calib_seqs, calib_seq_len=calib_len,
-                            embeddings=embeddings)
-    else:
-        raise ValueError(f"--scheme {scheme!r}: choose ternary or int4")
-    config.validate()
     cfg = load_config(model_dir)
+    check_range("--calib-len", calib_len, 2, cfg.max_position_embeddings,
+                f" (the model's max_position_embeddings is {cfg.max_position_embeddings})")
+    if calib is not None:
+        text = read_text_file(calib, "--calib")  # before any work: a typo fails at once
     prepared = None
-    if scheme == "int4" and method == "gptq":
+    if isinstance(config, Int4Config) and config.method == "gptq":
         from edgecpm.checkpoint.gptq_calibration import gptq_model
 
         if calib is None:
             from edgecpm.tiny.corpus import split_text, stdlib_documents
 
             text = split_text(stdlib_documents())[0]
-        else:
-            text = calib.read_text(encoding="utf-8")
         with progress_bar(cfg.num_hidden_layers, "GPTQ", "layer") as bar:
             prepared = gptq_model(model_dir, config, text, progress=lambda _: bar.update(1))
     with progress_bar(len(expected_shapes(cfg)), "quantizing", "tensor") as bar:

@@ -34,6 +34,22 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
 
 
+def read_text_file(path, option: str) -> str:
+    """A UTF-8 text file named by ``option``, or a one-line error saying what is wrong with it."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{option} {path}: no such file" if not path.exists() else f"{option} {path}: not a file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{option} {path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                         f"{e.start}); convert it, e.g. with iconv -t UTF-8") from None
+    except OSError as e:
+        raise ValueError(f"{option} {path}: cannot read it ({e.strerror})") from None
+
+
 def parse_dtype(dtype: str | None):
     """--dtype as a torch dtype; None keeps the checkpoint's."""
     import torch
