@@ -10,6 +10,7 @@ import typer
 from edgecpm.cli.bounds import check_range
 from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar, read_text_file
 from edgecpm.cli.quant_options import quant_config
+from edgecpm.cli.stream import reply_printer
 from edgecpm.cli.spec import (ChainLenOption, FrspecOption, NumIterOption, SpecOption, TopkOption, TreeOption,
                               TreeSizeOption)
 
@@ -25,46 +26,74 @@ ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or ed
                                         "exported .pte directory (generate, eval), or an embedded model: "
                                         "'tiny', 'tiny-ternary'")
 DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
+MAX_REPS = 100  # a mean ± sd settles long before; more is a typo that would run for hours
 
 
 @app.command()
 @friendly_errors
 def generate(
     model: str = ModelArg,
-    prompt: str = typer.Option(..., "-p", "--prompt", help="Prompt text"),
-    n: int = typer.Option(128, "-n", "--max-new-tokens", help="Tokens to generate"),
-    temperature: float = typer.Option(0.0, help="0 = greedy"),
-    top_p: float = typer.Option(1.0, "--top-p"),
-    top_k: int = typer.Option(0, "--top-k", help="0 = off"),
-    seed: Optional[int] = typer.Option(None, help="Seed for sampling (reproducible runs)"),
-    chat: bool = typer.Option(False, help="Wrap the prompt in the ChatML template"),
-    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="KV cache length"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    prompt: str = typer.Option(..., "-p", "--prompt", help="Prompt text (UTF-8)"),
+    n: int = typer.Option(128, "-n", "--max-new-tokens", help="Tokens to generate, at least 1"),
+    temperature: float = typer.Option(0.0, help="Sampling temperature, >= 0; 0 = greedy"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Sampling: nucleus mass in (0, 1] (default 1 = off)"),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Sampling: keep the k likeliest tokens (default 0 "
+                                                              "= off)"),
+    seed: Optional[int] = typer.Option(None, help="Seed for sampling (reproducible runs), 0..2^63-1"),
+    chat: bool = typer.Option(False, help="Wrap the prompt in the ChatML template and print only the reply"),
+    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="Checkpoints: KV cache length "
+                                                                          "(default: min(4096, the model's))"),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
     spec: Optional[str] = SpecOption,
-    tree: bool = TreeOption,
+    tree: Optional[bool] = TreeOption,
     frspec: Optional[Path] = FrspecOption,
-    num_iter: int = NumIterOption,
-    topk_per_iter: int = TopkOption,
-    tree_size: int = TreeSizeOption,
-    chain_len: int = ChainLenOption,
+    num_iter: Optional[int] = NumIterOption,
+    topk_per_iter: Optional[int] = TopkOption,
+    tree_size: Optional[int] = TreeSizeOption,
+    chain_len: Optional[int] = ChainLenOption,
 ):
     """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import refuse_unless
+    from edgecpm.cli.common import is_program_dir, utf8_argument
+    from edgecpm.cli.fit import check_fits
+    from edgecpm.cli.spec import spec_config
     from edgecpm.generate import SamplingConfig, TextStream, generate as run
 
-    sampling = SamplingConfig(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed)
+    utf8_argument("-p/--prompt", prompt)
+    check_range("-n/--max-new-tokens", n, 1)
+    check_range("--temperature", temperature, 0.0)
+    refuse_unless(temperature > 0, {"--top-p": top_p, "--top-k": top_k},
+                  "only when sampling (--temperature > 0); at 0 decoding is greedy")
+    check_range("--top-p", top_p, 0.0, 1.0)
+    if top_p == 0.0:
+        raise ValueError("--top-p 0.0: must be above 0 (it is the probability mass kept)")
+    check_range("--top-k", top_k, 0)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
+    if is_program_dir(resolve_model(model)):
+        refuse_unless(False, {"--max-seq-len": max_seq_len},
+                      f"{model} is an exported program, whose KV cache was fixed at export; drop it, or "
+                      "re-export with `edgecpm export --max-seq-len N`")
+    sampling = SamplingConfig(temperature=temperature, top_p=1.0 if top_p is None else top_p,
+                              top_k=top_k or 0, seed=seed)
     _, m, tok = load_model_and_tokenizer(model, max_seq_len, dtype)
+    check_range("--top-k", top_k, 0, m.config.vocab_size, f" (the vocabulary has {m.config.vocab_size} tokens)")
     ids = tok.chat([{"role": "user", "content": prompt}]) if chat else tok.encode(prompt, bos=True)
-    if spec is not None:
-        from edgecpm.cli.spec import generate_speculative, spec_config
+    headroom = 0 if speculative is None else max(speculative.max_nodes, speculative.max_draft_slots + 1)
+    check_fits(m, len(ids), n, headroom)
+    # Chat prints the reply alone (the prompt is ChatML around the user's text); plain mode
+    # continues the prompt, so the prompt is echoed in front of the continuation.
+    echo = "" if chat else prompt
+    if speculative is not None:
+        from edgecpm.cli.spec import generate_speculative
 
-        generate_speculative(m, tok, ids, n, sampling, spec,
-                             spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec, stats, prompt)
+        generate_speculative(m, tok, ids, n, sampling, spec, speculative, frspec, stats, echo)
         return
     stream = TextStream(tok)
-    typer.echo(prompt, nl=False)
-    res = run(m, ids, n, sampling, eos_ids=tok.eos_ids,
-              on_token=lambda t: typer.echo(stream.push(t), nl=False))
+    typer.echo(echo, nl=False)
+    res = run(m, ids, n, sampling, eos_ids=tok.eos_ids, on_token=reply_printer(stream, tok.eos_ids if chat else ()))
     typer.echo()
     if stats:
         typer.echo(f"[prompt {len(ids)} tok, prefill {res.prefill_tok_s:.1f} tok/s; "
@@ -78,27 +107,34 @@ def eval_(
                                                   "ΔPPL, KL divergence and top-1 agreement"),
     corpus: Optional[Path] = typer.Option(
         None, help="UTF-8 text file (default: the held-out split of the embedded model's corpus)"),
-    ctx: int = typer.Option(256, help="Window length in tokens"),
+    ctx: Optional[int] = typer.Option(None, help="Window length in tokens (default: 256, or the smallest "
+                                                 "max_seq_len of the programs given)"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Score at most this many tokens"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
 ):
     """Perplexity, and for several models: ΔPPL, KLD and top-1 agreement against the first."""
     import torch
 
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.common import is_program_dir
     from edgecpm.eval.compare import compare_quality, render_quality
 
+    check_range("--max-tokens", max_tokens, 1)
     if corpus is None:
         from edgecpm.tiny.corpus import held_out_text
 
         text, source = held_out_text(), "held-out split of the CPython docstring corpus"
     else:
-        if not corpus.is_file():
-            raise ValueError(f"{corpus}: no such file")
-        text, source = corpus.read_text(encoding="utf-8"), str(corpus)
+        text, source = read_text_file(corpus, "--corpus"), str(corpus)
+    # Programs first: their caches are fixed, and without --ctx the window must fit them all.
+    programs = [name for name in models if is_program_dir(resolve_model(name))]
+    found = {name: load_model_and_tokenizer(name, ctx, dtype, seq_option="--ctx")[1:] for name in programs}
+    if ctx is None:
+        ctx = min([256] + [m.max_seq_len for m, _ in found.values()])
     loaded = {}
     tok = None
     for name in models:
-        _, m, t = load_model_and_tokenizer(name, ctx, dtype)
+        m, t = found[name] if name in found else load_model_and_tokenizer(name, ctx, dtype, seq_option="--ctx")[1:]
         if tok is None:
             tok = t
         elif t.vocab_size != tok.vocab_size:
@@ -106,8 +142,10 @@ def eval_(
                              "compared models must share a tokenizer")
         loaded[name] = m
     ids = torch.tensor(tok.encode(text), dtype=torch.long)
-    if max_tokens:
+    if max_tokens is not None:
         ids = ids[: max_tokens + 1]
+    if ids.numel() < 2:
+        raise ValueError(f"{source}: {ids.numel()} token(s); scoring needs at least 2")
     with progress_bar(ids.numel(), "scoring", "tok") as bar:
         rows = compare_quality(loaded, ids, ctx, progress=bar.update)
     typer.echo(f"corpus: {source}, {ids.numel() - 1} tokens, ctx {ctx}\n")
@@ -264,31 +302,78 @@ def bench(
     model: str = ModelArg,
     device: str = typer.Option("host", help="host (eager, or .pte via the ExecuTorch runtime and the native "
                                             "runner) or cuda (the checkpoint on the GPU with the Triton kernels)"),
-    n_prompt: int = typer.Option(64, "-p", "--n-prompt", help="Prompt tokens (the pp test)"),
-    n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test)"),
-    reps: int = typer.Option(3, "-r", "--repetitions", help="Runs per test, after one warm-up"),
-    output: str = typer.Option("md", "-o", "--output", help="md, csv or json (json keeps the raw samples)"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
+    n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),
+    reps: int = typer.Option(3, "-r", "--repetitions", help=f"Runs per test after one warm-up, 1..{MAX_REPS}"),
+    fmt: str = typer.Option("md", "--format", help="md, csv or json (json keeps the raw samples)"),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
+                                                                "print it)"),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads for every backend: torch's (eager, "
+                                                                  "cuda), ExecuTorch's pool (.pte in Python) and "
+                                                                  "the runner's -t (default: each one's own, "
+                                                                  "one per core for ExecuTorch and the runner)"),
+    seed: Optional[int] = typer.Option(None, help="Seed of the random prompt ids (default 0; not with --spec, "
+                                                  "whose prompt is held-out text)"),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
     spec: Optional[str] = SpecOption,
-    tree: bool = TreeOption,
+    tree: Optional[bool] = TreeOption,
     frspec: Optional[Path] = FrspecOption,
-    num_iter: int = NumIterOption,
-    topk_per_iter: int = TopkOption,
-    tree_size: int = TreeSizeOption,
-    chain_len: int = ChainLenOption,
+    num_iter: Optional[int] = NumIterOption,
+    topk_per_iter: Optional[int] = TopkOption,
+    tree_size: Optional[int] = TreeSizeOption,
+    chain_len: Optional[int] = ChainLenOption,
+    old_prompt_count: Optional[str] = typer.Option(None, "-p", hidden=True,
+                                                   help="Refused with a pointer to --n-prompt (older usage)"),
 ):
     """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
     speculative decoding beside plain, on held-out text)."""
     from edgecpm.bench import run_bench
+    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import check_threads, refuse_unless
+    from edgecpm.cli.common import is_program_dir
+    from edgecpm.cli.report_file import check_report_path, write_report
+    from edgecpm.cli.seq_len import check_seq_len
     from edgecpm.cli.spec import spec_config
 
-    if output not in ("md", "csv", "json"):
-        raise ValueError(f"--output {output}: choose md, csv or json")
-    if min(n_prompt, n_gen, reps) < 1:
-        raise ValueError("-p, -n and -r must be at least 1")
-    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), spec_arg=spec,
-                       spec=spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec=frspec)
-    typer.echo({"md": report.markdown, "csv": report.csv, "json": report.json}[output]())
+    if old_prompt_count is not None:
+        raise ValueError(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
+                         "as in generate)")
+    if fmt not in ("md", "csv", "json"):
+        raise ValueError(f"--format {fmt}: choose md, csv or json")
+    if out in ("md", "csv", "json"):  # the older meaning of -o; as typed, so -o ./json is a file
+        raise ValueError(f"-o {out}: -o is the file to write; for the format pass --format {out} "
+                         f"(to write a file named {out}, pass -o ./{out})")
+    out = None if out is None else Path(out)
+    check_range("--n-prompt", n_prompt, 1)
+    check_range("-n/--n-gen", n_gen, 1)
+    check_range("-r/--repetitions", reps, 1, MAX_REPS)
+    check_threads("--threads", threads)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    refuse_unless(spec is None, {"--seed": seed}, "only for the random prompt; with --spec the prompt is "
+                                                  "held-out text")
+    refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
+    speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
+    if out is not None:
+        check_report_path(out, force)  # before minutes of benchmarking
+    path = resolve_model(model)
+    if is_program_dir(path):
+        refuse_unless(False, {"--dtype": dtype}, f"{model} is an exported program, whose dtype was fixed at export")
+    else:
+        # The cache holds the prompt, the generated tokens and a verify step's draft slots.
+        headroom = 0 if speculative is None else max(speculative.max_nodes, speculative.max_draft_slots + 1)
+        need = n_prompt + n_gen + 2 + headroom
+        check_seq_len("-n", need, load_config(path), dtype,
+                      label=f"--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
+    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
+                       spec=speculative, frspec=frspec, threads=threads)
+    text = {"md": report.markdown, "csv": report.csv, "json": report.json}[fmt]()
+    if out is None:
+        typer.echo(text)
+    else:
+        write_report(out, text)
+        typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
 
 
 @app.command()
