@@ -22,6 +22,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _print_version(value: bool) -> None:
+    if value:
+        from edgecpm import __version__
+
+        typer.echo(f"edgecpm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print edgecpm's version and exit")):
+    """MiniCPM4 on the edge: generate, evaluate, quantize (ternary / int4), export (ExecuTorch / GGUF)."""
+
+
 ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
                                         "exported .pte directory (generate, eval), or an embedded model: "
                                         "'tiny', 'tiny-ternary'")
@@ -159,11 +173,13 @@ def init(
     preset: str = typer.Option(..., help="tiny, minicpm4-0.5b, minicpm4-8b, minicpm4.1-8b"),
     random: bool = typer.Option(False, "--random", help="Random weights (required: no download here)"),
     dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
-    layers: Optional[int] = typer.Option(None, help="Override the layer count (small speed models)"),
-    seed: int = typer.Option(0),
+    layers: Optional[int] = typer.Option(None, help="Override the layer count, at least 1 (small speed models)"),
+    seed: int = typer.Option(0, help="Seed of the random weights, 0..2^63-1"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Write a checkpoint at a preset's shape in the Hugging Face layout."""
+    check_range("--layers", layers, 1, 1000)
+    check_range("--seed", seed, 0, 2**63 - 1)
     if not random:
         raise ValueError("only --random is supported: edgecpm cannot download weights; "
                          "pass --random for a random-weight checkpoint at the real shape")
@@ -333,7 +349,7 @@ def bench(
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.bounds import check_threads, refuse_unless
     from edgecpm.cli.common import is_program_dir
-    from edgecpm.cli.report_file import check_report_path, write_report
+    from edgecpm.cli.output_file import check_output_file, write_text
     from edgecpm.cli.seq_len import check_seq_len
     from edgecpm.cli.spec import spec_config
 
@@ -356,7 +372,7 @@ def bench(
     refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if out is not None:
-        check_report_path(out, force)  # before minutes of benchmarking
+        check_output_file(out, force)  # before minutes of benchmarking
     path = resolve_model(model)
     if is_program_dir(path):
         refuse_unless(False, {"--dtype": dtype}, f"{model} is an exported program, whose dtype was fixed at export")
@@ -372,7 +388,7 @@ def bench(
     if out is None:
         typer.echo(text)
     else:
-        write_report(out, text)
+        write_text(out, text)
         typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
 
 
@@ -381,21 +397,23 @@ def bench(
 def frspec(
     model: str = ModelArg,
     corpus: Path = typer.Option(..., help="UTF-8 text whose token frequencies rank the vocabulary"),
-    size: int = typer.Option(..., help="Ids to keep (MiniCPM4: 8192, 16384 or 32768)"),
+    size: int = typer.Option(..., help="Ids to keep, 1..vocabulary size (MiniCPM4: 8192, 16384 or 32768)"),
     out: Path = typer.Option(..., "-o", "--out", help="FR-Spec file to write (safetensors)"),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """FR-Spec: the SIZE most frequent token ids of CORPUS (EOS always kept) for the draft LM head."""
     from edgecpm.checkpoint.loader import load_config
     from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.output_file import check_output_file
     from edgecpm.speculative.frspec import count_tokens, save_frspec, top_ids
     from edgecpm.tokenizer.tokenizer import load_tokenizer
 
     model_dir = resolve_model(model)
     cfg = load_config(model_dir)
+    check_range("--size", size, 1, cfg.vocab_size, f" (the vocabulary has {cfg.vocab_size} ids)")
+    check_output_file(out, force)  # before counting a corpus
     tok = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
-    if not corpus.is_file():
-        raise ValueError(f"{corpus}: no such file")
-    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_text_file(corpus, "--corpus").splitlines(keepends=True)
     with progress_bar(len(lines), "counting", "line") as bar:
         counts = count_tokens(tok, (bar.update(1) or line for line in lines))
     freq = top_ids(counts, size, cfg.vocab_size, keep=tok.eos_ids)
@@ -410,21 +428,36 @@ def train_draft(
     model: str = ModelArg,
     out: Path = typer.Option(..., "-o", "--out", help="DRAFT_DIR to create"),
     corpus: Optional[Path] = typer.Option(None, help="UTF-8 text (default: the embedded training corpus)"),
-    steps: int = typer.Option(120, help="Optimizer steps"),
-    batch: int = typer.Option(8),
-    seq: int = typer.Option(128, help="Tokens per training window"),
-    lr: float = typer.Option(3e-3),
-    unroll: int = typer.Option(3, help="Draft steps trained per position (EAGLE-3 training-time test)"),
-    seed: int = typer.Option(0),
-    threads: int = typer.Option(2),
+    steps: int = typer.Option(120, help="Optimizer steps, at least 1"),
+    batch: int = typer.Option(8, help="Windows per optimizer step, at least 1"),
+    seq: int = typer.Option(128, help="Tokens per training window, 2..the model's positions"),
+    lr: float = typer.Option(3e-3, help="AdamW learning rate, in (0, 1]"),
+    unroll: int = typer.Option(3, help="Draft steps trained per position (EAGLE-3 training-time test), 1..16"),
+    seed: int = typer.Option(0, help="Seed of the initial weights and the batch order, 0..2^63-1"),
+    threads: int = typer.Option(2, help="torch threads for training"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Train an EAGLE draft head on CPU from the model's own hidden states (teacher forcing)."""
     import json
 
     from edgecpm.atomic import check_output_dir
+    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import check_threads
     from edgecpm.speculative.train import run as run_training
 
+    check_range("--steps", steps, 1)
+    check_range("--batch", batch, 1)
+    check_range("--lr", lr, 0.0, 1.0)
+    if lr == 0.0:
+        raise ValueError("--lr 0.0: must be above 0 (nothing would be learned)")
+    check_range("--unroll", unroll, 1, 16)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    check_threads("--threads", threads)
+    limit = load_config(resolve_model(model)).max_position_embeddings
+    check_range("--seq", seq, 2, limit, f" (the model has {limit} positions)")
+    if corpus is not None:
+        read_text_file(corpus, "--corpus")  # a typo or a wrong encoding fails now, not after loading
     check_output_dir(out, force)  # before minutes of training
     _, accept = run_training(model, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force,
                              log=lambda e: typer.echo(json.dumps(e), err=True))
@@ -434,11 +467,13 @@ def train_draft(
 @app.command()
 @friendly_errors
 def demo(
-    n: int = typer.Option(48, "-n", help="Tokens to generate per prompt"),
+    n: int = typer.Option(48, "-n", help="Tokens to generate per prompt, 1..100"),
 ):
     """The pipeline on the embedded tiny model: load → generate → evaluate, with a speed table."""
     from edgecpm.demo import run_demo
 
+    # The demo's programs are exported with 128 positions, which hold a prompt and 100 more.
+    check_range("-n", n, 1, 100)
     run_demo(n)
 
 

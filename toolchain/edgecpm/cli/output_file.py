@@ -1,5 +1,6 @@
-"""A report written to a file named by ``-o``: checked before the (long) work that produces it,
-then written all-or-nothing, so an interrupted run never leaves half a table under that name."""
+"""A file named by ``-o`` (a bench report, an FR-Spec list): checked before the work that
+produces it, replaced only with ``--force``, then written all-or-nothing, so an interrupted run
+never leaves half a file under that name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 from pathlib import Path
 
 
-def check_report_path(path: Path, force: bool) -> None:
+def check_output_file(path: Path, force: bool) -> None:
     if path.is_symlink():
         raise ValueError(f"-o {path}: a symbolic link; pass the real path")
     if path.is_dir():
@@ -21,7 +22,7 @@ def check_report_path(path: Path, force: bool) -> None:
         raise ValueError(f"-o {path}: the directory {parent} is not writable")
 
 
-def write_report(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     from edgecpm.atomic import atomic_file
 
     try:
