@@ -72,26 +72,18 @@ def generate(
     from edgecpm.cli.bounds import refuse_unless
     from edgecpm.cli.common import is_program_dir, utf8_argument
     from edgecpm.cli.fit import check_fits
+    from edgecpm.cli.sampling_options import sampling_config
     from edgecpm.cli.spec import spec_config
-    from edgecpm.generate import SamplingConfig, TextStream, generate as run
+    from edgecpm.generate import TextStream, generate as run
 
     utf8_argument("-p/--prompt", prompt)
     check_range("-n/--max-new-tokens", n, 1)
-    check_range("--temperature", temperature, 0.0)
-    refuse_unless(temperature > 0, {"--top-p": top_p, "--top-k": top_k},
-                  "only when sampling (--temperature > 0); at 0 decoding is greedy")
-    check_range("--top-p", top_p, 0.0, 1.0)
-    if top_p == 0.0:
-        raise ValueError("--top-p 0.0: must be above 0 (it is the probability mass kept)")
-    check_range("--top-k", top_k, 0)
-    check_range("--seed", seed, 0, 2**63 - 1)
+    sampling = sampling_config(temperature, top_p, top_k, seed)
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if is_program_dir(resolve_model(model)):
         refuse_unless(False, {"--max-seq-len": max_seq_len},
                       f"{model} is an exported program, whose KV cache was fixed at export; drop it, or "
                       "re-export with `edgecpm export --max-seq-len N`")
-    sampling = SamplingConfig(temperature=temperature, top_p=1.0 if top_p is None else top_p,
-                              top_k=top_k or 0, seed=seed)
     _, m, tok = load_model_and_tokenizer(model, max_seq_len, dtype)
     check_range("--top-k", top_k, 0, m.config.vocab_size, f" (the vocabulary has {m.config.vocab_size} tokens)")
     ids = tok.chat([{"role": "user", "content": prompt}]) if chat else tok.encode(prompt, bos=True)
