@@ -49,7 +49,8 @@ def one_error_line(r, message):
     (["--spec", "tiny-draft", "--num-iter", 17], "--num-iter 17: must be at most 16"),
     (["--spec", "tiny-draft", "--num-iter", 0, "--topk-per-iter", 3, "--tree-size", 10],
      "--tree-size 10: 0 rounds of 3 children score only 3 nodes; pass --tree-size 4 or less"),
-    (["--spec", "tiny-draft", "--frspec", "/nonexistent.safetensors"], "--frspec /nonexistent.safetensors: no such file"),
+    (["--spec", "tiny-draft", "--frspec", "/nonexistent.safetensors"],
+     "--frspec /nonexistent.safetensors: no such file"),
     (["--spec", "tiny-draft", "-n", 1010], "+ 21 draft slots need 1033 positions"),
 ])
 def test_refused_with_one_line(args, message):
@@ -67,7 +68,8 @@ def test_the_cache_estimate_is_checked_before_allocating(monkeypatch):
 
     monkeypatch.setattr(seq_len, "available_memory", lambda: 2**20)
     one_error_line(invoke("generate", "tiny", "-p", "Hello", "--max-seq-len", 1024),
-                   "--max-seq-len 1024: the KV cache for 1024 positions needs 4.5 MiB; this machine has 1.0 MiB available")
+                   "--max-seq-len 1024: the KV cache for 1024 positions needs 4.5 MiB; "
+                   "this machine has 1.0 MiB available")
 
 
 def test_kv_cache_estimate_at_a_real_shape():

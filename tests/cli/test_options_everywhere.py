@@ -62,6 +62,9 @@ def test_short_options_mean_one_thing_everywhere():
     (["train-draft", "tiny", "--threads", 0], "--threads 0: must be at least 1"),
     (["train-draft", "tiny", "--seq", 5000], "--seq 5000: must be at most 1024"),
     (["train-draft", "tiny", "--corpus", "missing.txt"], "--corpus missing.txt: no such file"),
+    (["export", "tiny", "--max-seq-len", 100000000], "--max-seq-len 100000000: the model has 1024 positions"),
+    (["export", "tiny", "--format", "gguf", "--max-seq-len", 64], "--max-seq-len: only for --format pte"),
+    (["export", "tiny", "--format", "onnx", "--no-sparse"], "--sparse/--no-sparse: only for --format pte"),
     (["demo", "-n", 0], "-n 0: must be at least 1"),
     (["demo", "-n", 500], "-n 500: must be at most 100"),
 ])

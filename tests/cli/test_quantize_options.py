@@ -69,7 +69,8 @@ def test_a_group_size_that_cannot_hold_a_qat_checkpoint_is_refused(tmp_path):
     (["--scheme", "int4", "--method", "gptq", "--calib-len", 5000],
      "--calib-len 5000: must be at most 1024 (the model's max_position_embeddings is 1024)"),
     (["--scheme", "int4", "--method", "gptq", "--calib-seqs", 0], "--calib-seqs 0: must be at least 1"),
-    (["--scheme", "int4", "--method", "gptq", "--calib-len", 8, "--skip-first", 8], "--skip-first 8: must be at most 7"),
+    (["--scheme", "int4", "--method", "gptq", "--calib-len", 8, "--skip-first", 8],
+     "--skip-first 8: must be at most 7"),
     (["--scheme", "int4", "--method", "gptq", "--skip-first", -1], "--skip-first -1: must be at least 0"),
     (["--scheme", "int4", "--method", "sgd"], "int4 method 'sgd': choose rtn or gptq"),
 ])

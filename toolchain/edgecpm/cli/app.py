@@ -280,9 +280,18 @@ def export(
     """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""
     from edgecpm.checkpoint.locate import resolve_model
 
+    from edgecpm.cli.bounds import refuse_unless
+
     src = resolve_model(model)
     if fmt != "pte" and (draft is not None or frspec is not None):
         raise ValueError(f"--draft/--frspec add methods to an ExecuTorch program: use --format pte, not {fmt}")
+    pte_only = {"--max-seq-len": max_seq_len, "--sparse/--no-sparse": None if sparse is None else True}
+    refuse_unless(fmt == "pte", pte_only, f"only for --format pte (a {fmt} file has no KV cache of its own)")
+    if fmt == "pte" and max_seq_len is not None:
+        from edgecpm.checkpoint.loader import load_config
+        from edgecpm.cli.seq_len import check_seq_len
+
+        check_seq_len("--max-seq-len", max_seq_len, load_config(src))
     if fmt == "gguf":
         from edgecpm.export.gguf import export_gguf
 
