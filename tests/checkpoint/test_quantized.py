@@ -79,12 +79,17 @@ def test_fake_quantised_bitcpm_checkpoint_packs_bit_exactly(tmp_path, float_ckpt
         else:
             tensors[name] = t.to(torch.bfloat16)
     save_file(tensors, fq / "model.safetensors")
-    quantize_checkpoint(fq, tmp_path / "packed", TernaryConfig(group_size=128))
-    packed = load_model(tmp_path / "packed", max_seq_len=48)
+    quantize_checkpoint(fq, tmp_path / "packed", TernaryConfig())  # the default: groups of 256
+    quantize_checkpoint(fq, tmp_path / "g128", TernaryConfig(group_size=128))
+    packed, g128 = load_model(tmp_path / "packed", max_seq_len=48), load_model(tmp_path / "g128", max_seq_len=48)
     for name, m in _linears(packed).items():
         assert m.scales is None  # self-contained TQ2_0: llama.cpp reads the same bytes
         got = dequantize_tq(m.packed_weight(), torch.bfloat16)
         assert torch.equal(got, tensors[name + ".weight"]), name
+        # g128 really is g128 (scales beside the bytes), holding the same weights
+        side = g128.get_submodule(name)
+        assert side.group_size == 128 and side.scales.shape[1] == side.in_features // 128, name
+        assert torch.equal(dequantize_tq(side.packed_weight(), torch.bfloat16), tensors[name + ".weight"]), name
 
 
 @pytest.mark.parametrize("symmetric", [True, False])

@@ -104,7 +104,7 @@ def test_quantize_bad_scheme_and_group(tmp_path):
     r = invoke("quantize", "tiny", "--scheme", "int3", "-o", tmp_path / "x")
     assert r.exit_code == 2 and "choose ternary or int4" in r.output
     r = invoke("quantize", "tiny", "--scheme", "int4", "--group-size", "48", "-o", tmp_path / "x")
-    assert r.exit_code == 2 and "int4 group size 48" in r.output
+    assert r.exit_code == 2 and "--group-size 48: int4 takes 32, 64, 128" in r.output
     assert not (tmp_path / "x").exists()
 
 

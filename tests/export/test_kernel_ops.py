@@ -57,7 +57,7 @@ def weight(n: int, k: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("layout", ["tq2_0", "tq1_0"])
-# d in the blocks; side scales (128: `edgecpm quantize --scheme ternary`'s default); per-channel
+# d in the blocks (256: `edgecpm quantize --scheme ternary`'s default); side scales; per-channel
 @pytest.mark.parametrize("group_size", [256, 128, 64, 0])
 def test_ternary_linear(lib, layout, group_size):
     w = weight(37, 512)

@@ -5,7 +5,7 @@ import torch
 
 from edgecpm.errors import QuantError
 from edgecpm.quant.metrics import sqnr_db
-from edgecpm.quant.ternary import dequantize_ternary, detect_ternary, quantize_ternary
+from edgecpm.quant.ternary import dequantize_ternary, detect_ternary, quantize_ternary, ternary_at_group_size
 
 
 def _gauss(n, k, seed=0, dtype=torch.float32):
@@ -99,3 +99,33 @@ def test_sign_of_zero_is_not_kept():
     back = dequantize_ternary(detect_ternary(w))
     assert torch.equal(back, w)  # equal as numbers ...
     assert not torch.equal(back.view(torch.int16), w.view(torch.int16))  # ... -0.0 became +0.0
+
+
+# ---- the group size asked for is the group size stored ----
+
+@pytest.mark.parametrize("g", [32, 64, 128, 256, None])
+def test_float_weight_is_quantized_at_the_asked_group_size(g):
+    w = _gauss(4, 512)
+    tw = ternary_at_group_size(w, g)
+    assert tw.group_size == (g or 512) and tw.scales.shape == (4, 512 // (g or 512))
+    assert torch.equal(tw.trits, quantize_ternary(w, g).trits)
+
+
+@pytest.mark.parametrize("g", [32, 64, 128, 256])
+def test_already_ternary_weight_is_reexpressed_exactly_at_a_finer_group_size(g):
+    w = _fake_quant(4, 512, 256, torch.bfloat16)
+    tw = ternary_at_group_size(w, g)
+    assert tw.group_size == g and tw.scales.shape == (4, 512 // g)
+    assert torch.equal(dequantize_ternary(tw), w)  # the checkpoint's own values, not re-quantized
+
+
+def test_already_ternary_weight_refuses_a_coarser_group_size():
+    w = _fake_quant(4, 512, 256, torch.bfloat16)
+    with pytest.raises(QuantError, match=r"already ternary .* group size 256; group size 0 \(per-channel\) "
+                                         r"cannot hold its scales .*pass --group-size 256"):
+        ternary_at_group_size(w, None)
+    g64 = _fake_quant(4, 512, 64, torch.bfloat16)
+    with pytest.raises(QuantError, match="group size 64; group size 128 .*--group-size 64"):
+        ternary_at_group_size(g64, 128)
+    # without detection it is plain absmean at the asked size
+    assert ternary_at_group_size(g64, 128, detect=False).group_size == 128

@@ -45,7 +45,7 @@ def test_bench_spec_eager_rows_and_summary():
 
 
 def test_bench_spec_is_host_only():
-    r = invoke("bench", "tiny", "--device", "cuda", "--spec", "tiny-draft", "-p", 4, "-n", 2, "-r", 1)
+    r = invoke("bench", "tiny", "--device", "cuda", "--spec", "tiny-draft", "--n-prompt", 4, "-n", 2, "-r", 1)
     assert r.exit_code == 2 and ("host" in r.output or "CUDA" in r.output)
 
 

@@ -20,6 +20,7 @@ the model's tokenizer), not random ids, on which every draft is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -154,29 +155,37 @@ def runner_spec_flags(spec) -> list[str]:
     return ["--spec", "tree", "--tree", f"{spec.num_iter}/{spec.topk_per_iter}/{spec.tree_size}"]
 
 
-def runner_stats(runner: Path, bundle: Path, prompt: list[int], n_gen: int, flags: list[str] = ()) -> dict:
-    """One run of the native runner: its JSON stats line."""
+def runner_stats(runner: Path, bundle: Path, prompt: list[int], n_gen: int, flags: list[str] = (),
+                 threads: int | None = None) -> dict:
+    """One run of the native runner: its JSON stats line (``threads``: its ``-t``; None, its
+    default of one per core)."""
     from edgecpm.export.pte import PROGRAM, VOCAB_BIN
 
+    thread_flags = [] if threads is None else ["-t", str(threads)]
     out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
-                          "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only", *flags],
+                          "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only",
+                          *thread_flags, *flags],
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise EdgecpmError(f"{runner} failed on {bundle} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int
-                   ) -> list[tuple[str, list[float]]]:
+def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int,
+                   threads: int | None = None) -> list[tuple[str, list[float]]]:
     """The native runner's own prefill / decode rates, from its JSON stats line."""
-    runs = [runner_stats(runner, bundle, prompt, n_gen) for _ in range(reps)]
-    return [(f"pp{len(prompt)}", [s["prefill_tok_s"] for s in runs]), (f"tg{n_gen}", [s["decode_tok_s"] for s in runs])]
+    return _runner_rows([runner_stats(runner, bundle, prompt, n_gen, threads=threads) for _ in range(reps)],
+                        len(prompt), n_gen)
 
 
-def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, spec
-                        ) -> tuple[list[float], dict]:
+def _runner_rows(runs: list[dict], n_prompt: int, n_gen: int) -> list[tuple[str, list[float]]]:
+    return [(f"pp{n_prompt}", [s["prefill_tok_s"] for s in runs]), (f"tg{n_gen}", [s["decode_tok_s"] for s in runs])]
+
+
+def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, spec,
+                        threads: int | None = None) -> tuple[list[float], dict]:
     """``spec_samples`` for the native runner's ``--spec`` loop."""
-    runs = [runner_stats(runner, bundle, prompt, n_gen, runner_spec_flags(spec)) for _ in range(reps)]
+    runs = [runner_stats(runner, bundle, prompt, n_gen, runner_spec_flags(spec), threads) for _ in range(reps)]
     draft_s, verify_s = sum(s["draft_s"] for s in runs), sum(s["verify_s"] for s in runs)
     steps = sum(s["verify_steps"] for s in runs)
     return [s["decode_tok_s"] for s in runs], {
@@ -224,7 +233,7 @@ def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
 
 
 def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: list[int], n_gen: int, reps: int,
-                 spec_arg: str, spec, frspec: Path | None) -> list[dict]:
+                 spec_arg: str, spec, frspec: Path | None, threads: int | None = None) -> list[dict]:
     """Append a ``tg{n} spec`` sample set to each backend of ``runs`` (the Python one, and the
     native runner's for a program) and return their summaries."""
     from edgecpm.speculative.loading import load_spec, spec_label
@@ -235,8 +244,8 @@ def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: l
     plain_tokens = [_plain_tokens(model, prompt, n_gen)]
     measured = [spec_samples(base, draft, prompt, n_gen, reps, spec)]
     if runner is not None:
-        plain_tokens.append(runner_stats(runner, bundle, prompt, n_gen)["tokens"])
-        measured.append(runner_spec_samples(runner, bundle, prompt, n_gen, reps, spec))
+        plain_tokens.append(runner_stats(runner, bundle, prompt, n_gen, threads=threads)["tokens"])
+        measured.append(runner_spec_samples(runner, bundle, prompt, n_gen, reps, spec, threads))
     summaries = []
     for (backend, _, samples), (tg, summary), plain in zip(runs, measured, plain_tokens):
         plain_tg = statistics.mean(samples[-1][1])
@@ -247,11 +256,42 @@ def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: l
     return summaries
 
 
+@contextlib.contextmanager
+def thread_count(threads: int | None, executorch: bool = False):
+    """torch's intra-op pool (and, for a program, ExecuTorch's threadpool, which XNNPACK and the
+    edgecpm kernels share) at ``threads`` inside the block, restored after; None leaves them."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    pool = None
+    if executorch:
+        from executorch.extension.pybindings import portable_lib as pool
+
+        et_before = pool._threadpool_get_thread_count()
+        pool._unsafe_reset_threadpool(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        if pool is not None:
+            pool._unsafe_reset_threadpool(et_before)
+
+
+def executorch_threads() -> int:
+    from executorch.extension.pybindings import portable_lib
+
+    return portable_lib._threadpool_get_thread_count()
+
+
 def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
               dtype: torch.dtype | None = None, seed: int = 0, spec_arg: str | None = None, spec=None,
-              frspec: Path | None = None) -> BenchReport:
+              frspec: Path | None = None, threads: int | None = None) -> BenchReport:
     """``spec_arg``/``spec``/``frspec``: a draft head (or 'program'), its ``SpecConfig`` and
-    FR-Spec list for the speculative rows (host only)."""
+    FR-Spec list for the speculative rows (host only). ``threads``: every backend's thread count
+    (torch's; ExecuTorch's pool; the runner's ``-t``); None keeps each one's default.
+    ``seed``: of the random prompt ids (not used with ``spec_arg``: that prompt is text)."""
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.eval.compare import describe_scheme, weight_bytes
@@ -276,8 +316,8 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
 
         model = PteModel(path)
         if model.max_seq_len < max_seq_len:
-            raise EdgecpmError(f"{path}: exported with max_seq_len {model.max_seq_len}; -p {n_prompt} -n {n_gen} "
-                               f"needs {max_seq_len}: lower them or re-export with --max-seq-len")
+            raise EdgecpmError(f"{path}: exported with max_seq_len {model.max_seq_len}; --n-prompt {n_prompt} "
+                               f"-n {n_gen} needs {max_seq_len}: lower them or re-export with --max-seq-len")
     else:
         model = load_model(path, dtype=dtype, max_seq_len=max_seq_len)
     cfg = model.config
@@ -287,29 +327,33 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         prompt = text_prompt(path, cfg, n_prompt)
     name = f"{path.name} ({describe_scheme(model)})"
     _, size_mib = weight_bytes(model)
-    threads = torch.get_num_threads()
 
     report = BenchReport()
     runs, runner = [], None
-    if device == "cuda":
-        gpu = _cuda_model(path, max_seq_len, dtype)
-        report.agreement = _agreement(model, gpu, prompt)
-        runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", threads, generate_samples(gpu, prompt, n_gen, reps)))
-    elif is_program:
-        from edgecpm.export.kernel_library import kernel_isa
-        from edgecpm.export.targets import load_target
+    with thread_count(threads, executorch=is_program):
+        if device == "cuda":
+            gpu = _cuda_model(path, max_seq_len, dtype)
+            report.agreement = _agreement(model, gpu, prompt)
+            runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", torch.get_num_threads(),
+                         generate_samples(gpu, prompt, n_gen, reps)))
+        elif is_program:
+            from edgecpm.export.kernel_library import kernel_isa
+            from edgecpm.export.targets import load_target
 
-        isa = kernel_isa()
-        runs.append((f"executorch (python) + {isa}", threads, generate_samples(model, prompt, n_gen, reps)))
-        runner = load_target("host").kernel_dir / "edgecpm-runner"
-        if not runner.is_file():
-            raise EdgecpmError(f"{runner} is not built: run `make kernels` (the native runner's rows are part "
-                               "of a .pte bench)")
-        runs.append((f"edgecpm-runner (C++) + {isa}", threads, runner_samples(runner, path, prompt, n_gen, reps)))
-    else:
-        runs.append(("torch-eager", threads, generate_samples(model, prompt, n_gen, reps)))
-    if spec_arg is not None:
-        report.speculative = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg, spec, frspec)
+            isa = kernel_isa()
+            runs.append((f"executorch (python) + {isa}", executorch_threads(),
+                         generate_samples(model, prompt, n_gen, reps)))
+            runner = load_target("host").kernel_dir / "edgecpm-runner"
+            if not runner.is_file():
+                raise EdgecpmError(f"{runner} is not built: run `make kernels` (the native runner's rows are part "
+                                   "of a .pte bench)")
+            stats = [runner_stats(runner, path, prompt, n_gen, threads=threads) for _ in range(reps)]
+            runs.append((f"edgecpm-runner (C++) + {isa}", stats[0]["threads"], _runner_rows(stats, n_prompt, n_gen)))
+        else:
+            runs.append(("torch-eager", torch.get_num_threads(), generate_samples(model, prompt, n_gen, reps)))
+        if spec_arg is not None:
+            report.speculative = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg, spec, frspec,
+                                              threads)
     for backend, n_threads, samples in runs:
         for test, values in samples:
             report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values))

@@ -6,6 +6,7 @@ a seeded generator, so ``--seed`` reproduces a run exactly.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,8 +22,10 @@ class SamplingConfig:
     seed: int | None = None
 
     def __post_init__(self):
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not math.isfinite(self.temperature) or self.temperature < 0:
+            raise ValueError(f"temperature must be a finite number >= 0, got {self.temperature}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
 
@@ -76,6 +79,8 @@ def generate(model, prompt: list[int], max_new_tokens: int, sampling: SamplingCo
     sampling = sampling or SamplingConfig()
     if not prompt:
         raise ValueError("the prompt is empty (no tokens)")
+    if max_new_tokens < 1:  # the first token comes out of prefill: 0 would still make one
+        raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
     need = len(prompt) + max_new_tokens
     if need > model.max_seq_len:
         raise ValueError(f"prompt ({len(prompt)} tokens) + {max_new_tokens} new tokens exceeds the KV "

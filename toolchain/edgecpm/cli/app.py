@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar
+from edgecpm.cli.bounds import check_range
+from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar, read_text_file
+from edgecpm.cli.quant_options import quant_config
+from edgecpm.cli.stream import reply_printer
 from edgecpm.cli.spec import (ChainLenOption, FrspecOption, NumIterOption, SpecOption, TopkOption, TreeOption,
                               TreeSizeOption)
 
@@ -18,6 +21,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+def _print_version(value: bool) -> None:
+    if value:
+        from edgecpm import __version__
+
+        typer.echo(f"edgecpm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print edgecpm's version and exit")):
+    """MiniCPM4 on the edge: generate, evaluate, quantize (ternary / int4), export (ExecuTorch / GGUF)."""
+
 
 ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
                                         "exported .pte directory (generate, eval), or an embedded model: "
@@ -35,46 +52,66 @@ def _global_options(
 
 
 DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
+MAX_REPS = 100  # a mean ± sd settles long before; more is a typo that would run for hours
 
 
 @app.command()
 @friendly_errors
 def generate(
     model: str = ModelArg,
-    prompt: str = typer.Option(..., "-p", "--prompt", help="Prompt text"),
-    n: int = typer.Option(128, "-n", "--max-new-tokens", help="Tokens to generate"),
-    temperature: float = typer.Option(0.0, help="0 = greedy"),
-    top_p: float = typer.Option(1.0, "--top-p"),
-    top_k: int = typer.Option(0, "--top-k", help="0 = off"),
-    seed: Optional[int] = typer.Option(None, help="Seed for sampling (reproducible runs)"),
-    chat: bool = typer.Option(False, help="Wrap the prompt in the ChatML template"),
-    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="KV cache length"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    prompt: str = typer.Option(..., "-p", "--prompt", help="Prompt text (UTF-8)"),
+    n: int = typer.Option(128, "-n", "--max-new-tokens", help="Tokens to generate, at least 1"),
+    temperature: float = typer.Option(0.0, help="Sampling temperature, >= 0; 0 = greedy"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Sampling: nucleus mass in (0, 1] (default 1 = off)"),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Sampling: keep the k likeliest tokens (default 0 "
+                                                              "= off)"),
+    seed: Optional[int] = typer.Option(None, help="Seed for sampling (reproducible runs), 0..2^63-1"),
+    chat: bool = typer.Option(False, help="Wrap the prompt in the ChatML template and print only the reply"),
+    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", help="Checkpoints: KV cache length "
+                                                                          "(default: min(4096, the model's))"),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
     stats: bool = typer.Option(False, help="Print prefill/decode speed after the text"),
     spec: Optional[str] = SpecOption,
-    tree: bool = TreeOption,
+    tree: Optional[bool] = TreeOption,
     frspec: Optional[Path] = FrspecOption,
-    num_iter: int = NumIterOption,
-    topk_per_iter: int = TopkOption,
-    tree_size: int = TreeSizeOption,
-    chain_len: int = ChainLenOption,
+    num_iter: Optional[int] = NumIterOption,
+    topk_per_iter: Optional[int] = TopkOption,
+    tree_size: Optional[int] = TreeSizeOption,
+    chain_len: Optional[int] = ChainLenOption,
 ):
     """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
-    from edgecpm.generate import SamplingConfig, TextStream, generate as run
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import refuse_unless
+    from edgecpm.cli.common import is_program_dir, utf8_argument
+    from edgecpm.cli.fit import check_fits
+    from edgecpm.cli.sampling_options import sampling_config
+    from edgecpm.cli.spec import spec_config
+    from edgecpm.generate import TextStream, generate as run
 
-    sampling = SamplingConfig(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed)
+    utf8_argument("-p/--prompt", prompt)
+    check_range("-n/--max-new-tokens", n, 1)
+    sampling = sampling_config(temperature, top_p, top_k, seed)
+    speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
+    if is_program_dir(resolve_model(model)):
+        refuse_unless(False, {"--max-seq-len": max_seq_len},
+                      f"{model} is an exported program, whose KV cache was fixed at export; drop it, or "
+                      "re-export with `edgecpm export --max-seq-len N`")
     _, m, tok = load_model_and_tokenizer(model, max_seq_len, dtype)
+    check_range("--top-k", top_k, 0, m.config.vocab_size, f" (the vocabulary has {m.config.vocab_size} tokens)")
     ids = tok.chat([{"role": "user", "content": prompt}]) if chat else tok.encode(prompt, bos=True)
-    if spec is not None:
-        from edgecpm.cli.spec import generate_speculative, spec_config
+    headroom = 0 if speculative is None else max(speculative.max_nodes, speculative.max_draft_slots + 1)
+    check_fits(m, len(ids), n, headroom)
+    # Chat prints the reply alone (the prompt is ChatML around the user's text); plain mode
+    # continues the prompt, so the prompt is echoed in front of the continuation.
+    echo = "" if chat else prompt
+    if speculative is not None:
+        from edgecpm.cli.spec import generate_speculative
 
-        generate_speculative(m, tok, ids, n, sampling, spec,
-                             spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec, stats, prompt)
+        generate_speculative(m, tok, ids, n, sampling, spec, speculative, frspec, stats, echo)
         return
     stream = TextStream(tok)
-    typer.echo(prompt, nl=False)
-    res = run(m, ids, n, sampling, eos_ids=tok.eos_ids,
-              on_token=lambda t: typer.echo(stream.push(t), nl=False))
+    typer.echo(echo, nl=False)
+    res = run(m, ids, n, sampling, eos_ids=tok.eos_ids, on_token=reply_printer(stream, tok.eos_ids if chat else ()))
     typer.echo()
     if stats:
         typer.echo(f"[prompt {len(ids)} tok, prefill {res.prefill_tok_s:.1f} tok/s; "
@@ -88,27 +125,34 @@ def eval_(
                                                   "ΔPPL, KL divergence and top-1 agreement"),
     corpus: Optional[Path] = typer.Option(
         None, help="UTF-8 text file (default: the held-out split of the embedded model's corpus)"),
-    ctx: int = typer.Option(256, help="Window length in tokens"),
+    ctx: Optional[int] = typer.Option(None, help="Window length in tokens (default: 256, or the smallest "
+                                                 "max_seq_len of the programs given)"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Score at most this many tokens"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
 ):
     """Perplexity, and for several models: ΔPPL, KLD and top-1 agreement against the first."""
     import torch
 
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.common import is_program_dir
     from edgecpm.eval.compare import compare_quality, render_quality
 
+    check_range("--max-tokens", max_tokens, 1)
     if corpus is None:
         from edgecpm.tiny.corpus import held_out_text
 
         text, source = held_out_text(), "held-out split of the CPython docstring corpus"
     else:
-        if not corpus.is_file():
-            raise ValueError(f"{corpus}: no such file")
-        text, source = corpus.read_text(encoding="utf-8"), str(corpus)
+        text, source = read_text_file(corpus, "--corpus"), str(corpus)
+    # Programs first: their caches are fixed, and without --ctx the window must fit them all.
+    programs = [name for name in models if is_program_dir(resolve_model(name))]
+    found = {name: load_model_and_tokenizer(name, ctx, dtype, seq_option="--ctx")[1:] for name in programs}
+    if ctx is None:
+        ctx = min([256] + [m.max_seq_len for m, _ in found.values()])
     loaded = {}
     tok = None
     for name in models:
-        _, m, t = load_model_and_tokenizer(name, ctx, dtype)
+        m, t = found[name] if name in found else load_model_and_tokenizer(name, ctx, dtype, seq_option="--ctx")[1:]
         if tok is None:
             tok = t
         elif t.vocab_size != tok.vocab_size:
@@ -116,8 +160,10 @@ def eval_(
                              "compared models must share a tokenizer")
         loaded[name] = m
     ids = torch.tensor(tok.encode(text), dtype=torch.long)
-    if max_tokens:
+    if max_tokens is not None:
         ids = ids[: max_tokens + 1]
+    if ids.numel() < 2:
+        raise ValueError(f"{source}: {ids.numel()} token(s); scoring needs at least 2")
     with progress_bar(ids.numel(), "scoring", "tok") as bar:
         rows = compare_quality(loaded, ids, ctx, progress=bar.update)
     typer.echo(f"corpus: {source}, {ids.numel() - 1} tokens, ctx {ctx}\n")
@@ -131,11 +177,13 @@ def init(
     preset: str = typer.Option(..., help="tiny, minicpm4-0.5b, minicpm4-8b, minicpm4.1-8b"),
     random: bool = typer.Option(False, "--random", help="Random weights (required: no download here)"),
     dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
-    layers: Optional[int] = typer.Option(None, help="Override the layer count (small speed models)"),
-    seed: int = typer.Option(0),
+    layers: Optional[int] = typer.Option(None, help="Override the layer count, at least 1 (small speed models)"),
+    seed: int = typer.Option(0, help="Seed of the random weights, 0..2^63-1"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Write a checkpoint at a preset's shape in the Hugging Face layout."""
+    check_range("--layers", layers, 1, 1000)
+    check_range("--seed", seed, 0, 2**63 - 1)
     if not random:
         raise ValueError("only --random is supported: edgecpm cannot download weights; "
                          "pass --random for a random-weight checkpoint at the real shape")
@@ -172,47 +220,47 @@ def quantize(
     out: Path = typer.Option(..., "-o", "--out", help="Directory to create"),
     scheme: str = typer.Option(..., help="ternary (BitCPM) or int4"),
     group_size: Optional[int] = typer.Option(
-        None, "--group-size", help="Group along the input dim (ternary: 32..256 or 0 = per-channel, "
-                                   "default 128; int4: 32/64/128, default 128)"),
-    method: str = typer.Option("rtn", help="int4: rtn or gptq"),
+        None, "--group-size", help="Scale groups along the input dim, exactly as stored. ternary: 256 (default: "
+                                   "the TQ block, plain llama.cpp bytes), 128/64/32 (scales kept beside the "
+                                   "bytes) or 0 = per-channel; an already-ternary (QAT) checkpoint keeps its "
+                                   "own scales. int4: 32/64/128, default 128"),
+    method: Optional[str] = typer.Option(None, help="int4: rtn (default) or gptq"),
     asym: bool = typer.Option(False, "--asym", help="int4: asymmetric (zero point) instead of symmetric"),
-    layout: str = typer.Option("tq2_0", help="ternary: tq2_0 (2.06 bpw) or tq1_0 (1.69 bpw)"),
+    layout: Optional[str] = typer.Option(None, help="ternary: tq2_0 (2.06 bpw, default) or tq1_0 (1.69 bpw)"),
     embeddings: str = typer.Option("fp", help="Embedding table and LM head: fp (kept), int8 or int4"),
-    calib: Optional[Path] = typer.Option(None, help="GPTQ calibration text (default: the embedded corpus)"),
-    calib_seqs: int = typer.Option(64, "--calib-seqs", help="GPTQ: calibration sequences"),
-    calib_len: int = typer.Option(256, "--calib-len", help="GPTQ: tokens per calibration sequence"),
-    skip_first: int = typer.Option(0, "--skip-first", help="GPTQ: drop the first N positions of each "
-                                                            "sequence from the Hessian (P-GPTQ uses 4)"),
+    calib: Optional[Path] = typer.Option(None, help="int4 gptq: calibration text, UTF-8 (default: the "
+                                                    "embedded corpus)"),
+    calib_seqs: Optional[int] = typer.Option(None, "--calib-seqs", help="int4 gptq: calibration sequences "
+                                                                        "(default 64)"),
+    calib_len: Optional[int] = typer.Option(None, "--calib-len", help="int4 gptq: tokens per calibration "
+                                                                      "sequence (default 256)"),
+    skip_first: Optional[int] = typer.Option(None, "--skip-first", help="int4 gptq: drop the first N positions "
+                                                                        "of each sequence from the Hessian "
+                                                                        "(P-GPTQ uses 4; default 0)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Quantize the decoder-block linears to packed ternary or int4 (streams tensor by tensor)."""
     from edgecpm.checkpoint.loader import expected_shapes, load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.checkpoint.quantized import quantize_checkpoint
-    from edgecpm.quant.config import Int4Config, TernaryConfig
+    from edgecpm.quant.config import Int4Config
 
+    config = quant_config(scheme, group_size, method, asym, layout, embeddings, calib, calib_seqs, calib_len,
+                          skip_first)
     model_dir = resolve_model(model)
-    if scheme == "ternary":
-        config = TernaryConfig(group_size=128 if group_size is None else group_size, layout=layout,
-                               embeddings=embeddings)
-    elif scheme == "int4":
-        config = Int4Config(group_size=group_size or 128, symmetric=not asym, method=method,
-                            skip_first=skip_first, calib_sequences=calib_seqs, calib_seq_len=calib_len,
-                            embeddings=embeddings)
-    else:
-        raise ValueError(f"--scheme {scheme!r}: choose ternary or int4")
-    config.validate()
     cfg = load_config(model_dir)
+    check_range("--calib-len", calib_len, 2, cfg.max_position_embeddings,
+                f" (the model's max_position_embeddings is {cfg.max_position_embeddings})")
+    if calib is not None:
+        text = read_text_file(calib, "--calib")  # before any work: a typo fails at once
     prepared = None
-    if scheme == "int4" and method == "gptq":
+    if isinstance(config, Int4Config) and config.method == "gptq":
         from edgecpm.checkpoint.gptq_calibration import gptq_model
 
         if calib is None:
             from edgecpm.tiny.corpus import split_text, stdlib_documents
 
             text = split_text(stdlib_documents())[0]
-        else:
-            text = calib.read_text(encoding="utf-8")
         with progress_bar(cfg.num_hidden_layers, "GPTQ", "layer") as bar:
             prepared = gptq_model(model_dir, config, text, progress=lambda _: bar.update(1))
     with progress_bar(len(expected_shapes(cfg)), "quantizing", "tensor") as bar:
@@ -245,9 +293,18 @@ def export(
     """Export a checkpoint: an ExecuTorch program (+ manifest, tokenizer) or a GGUF file."""
     from edgecpm.checkpoint.locate import resolve_model
 
+    from edgecpm.cli.bounds import refuse_unless
+
     src = resolve_model(model)
     if fmt != "pte" and (draft is not None or frspec is not None):
         raise ValueError(f"--draft/--frspec add methods to an ExecuTorch program: use --format pte, not {fmt}")
+    pte_only = {"--max-seq-len": max_seq_len, "--sparse/--no-sparse": None if sparse is None else True}
+    refuse_unless(fmt == "pte", pte_only, f"only for --format pte (a {fmt} file has no KV cache of its own)")
+    if fmt == "pte" and max_seq_len is not None:
+        from edgecpm.checkpoint.loader import load_config
+        from edgecpm.cli.seq_len import check_seq_len
+
+        check_seq_len("--max-seq-len", max_seq_len, load_config(src))
     if fmt == "gguf":
         from edgecpm.export.gguf import export_gguf
 
@@ -275,31 +332,78 @@ def bench(
     model: str = ModelArg,
     device: str = typer.Option("host", help="host (eager, or .pte via the ExecuTorch runtime and the native "
                                             "runner) or cuda (the checkpoint on the GPU with the Triton kernels)"),
-    n_prompt: int = typer.Option(64, "-p", "--n-prompt", help="Prompt tokens (the pp test)"),
-    n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test)"),
-    reps: int = typer.Option(3, "-r", "--repetitions", help="Runs per test, after one warm-up"),
-    output: str = typer.Option("md", "-o", "--output", help="md, csv or json (json keeps the raw samples)"),
-    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP),
+    n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
+    n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),
+    reps: int = typer.Option(3, "-r", "--repetitions", help=f"Runs per test after one warm-up, 1..{MAX_REPS}"),
+    fmt: str = typer.Option("md", "--format", help="md, csv or json (json keeps the raw samples)"),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
+                                                                "print it)"),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads for every backend: torch's (eager, "
+                                                                  "cuda), ExecuTorch's pool (.pte in Python) and "
+                                                                  "the runner's -t (default: each one's own, "
+                                                                  "one per core for ExecuTorch and the runner)"),
+    seed: Optional[int] = typer.Option(None, help="Seed of the random prompt ids (default 0; not with --spec, "
+                                                  "whose prompt is held-out text)"),
+    dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
     spec: Optional[str] = SpecOption,
-    tree: bool = TreeOption,
+    tree: Optional[bool] = TreeOption,
     frspec: Optional[Path] = FrspecOption,
-    num_iter: int = NumIterOption,
-    topk_per_iter: int = TopkOption,
-    tree_size: int = TreeSizeOption,
-    chain_len: int = ChainLenOption,
+    num_iter: Optional[int] = NumIterOption,
+    topk_per_iter: Optional[int] = TopkOption,
+    tree_size: Optional[int] = TreeSizeOption,
+    chain_len: Optional[int] = ChainLenOption,
+    old_prompt_count: Optional[str] = typer.Option(None, "-p", hidden=True,
+                                                   help="Refused with a pointer to --n-prompt (older usage)"),
 ):
     """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
     speculative decoding beside plain, on held-out text)."""
     from edgecpm.bench import run_bench
+    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import check_threads, refuse_unless
+    from edgecpm.cli.common import is_program_dir
+    from edgecpm.cli.output_file import check_output_file, write_text
+    from edgecpm.cli.seq_len import check_seq_len
     from edgecpm.cli.spec import spec_config
 
-    if output not in ("md", "csv", "json"):
-        raise ValueError(f"--output {output}: choose md, csv or json")
-    if min(n_prompt, n_gen, reps) < 1:
-        raise ValueError("-p, -n and -r must be at least 1")
-    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), spec_arg=spec,
-                       spec=spec_config(tree, num_iter, topk_per_iter, tree_size, chain_len), frspec=frspec)
-    typer.echo({"md": report.markdown, "csv": report.csv, "json": report.json}[output]())
+    if old_prompt_count is not None:
+        raise ValueError(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
+                         "as in generate)")
+    if fmt not in ("md", "csv", "json"):
+        raise ValueError(f"--format {fmt}: choose md, csv or json")
+    if out in ("md", "csv", "json"):  # the older meaning of -o; as typed, so -o ./json is a file
+        raise ValueError(f"-o {out}: -o is the file to write; for the format pass --format {out} "
+                         f"(to write a file named {out}, pass -o ./{out})")
+    out = None if out is None else Path(out)
+    check_range("--n-prompt", n_prompt, 1)
+    check_range("-n/--n-gen", n_gen, 1)
+    check_range("-r/--repetitions", reps, 1, MAX_REPS)
+    check_threads("--threads", threads)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    refuse_unless(spec is None, {"--seed": seed}, "only for the random prompt; with --spec the prompt is "
+                                                  "held-out text")
+    refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
+    speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
+    if out is not None:
+        check_output_file(out, force)  # before minutes of benchmarking
+    path = resolve_model(model)
+    if is_program_dir(path):
+        refuse_unless(False, {"--dtype": dtype}, f"{model} is an exported program, whose dtype was fixed at export")
+    else:
+        # The cache holds the prompt, the generated tokens and a verify step's draft slots.
+        headroom = 0 if speculative is None else max(speculative.max_nodes, speculative.max_draft_slots + 1)
+        need = n_prompt + n_gen + 2 + headroom
+        check_seq_len("-n", need, load_config(path), dtype,
+                      label=f"--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
+    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
+                       spec=speculative, frspec=frspec, threads=threads)
+    text = {"md": report.markdown, "csv": report.csv, "json": report.json}[fmt]()
+    if out is None:
+        typer.echo(text)
+    else:
+        write_text(out, text)
+        typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
 
 
 @app.command()
@@ -307,21 +411,23 @@ def bench(
 def frspec(
     model: str = ModelArg,
     corpus: Path = typer.Option(..., help="UTF-8 text whose token frequencies rank the vocabulary"),
-    size: int = typer.Option(..., help="Ids to keep (MiniCPM4: 8192, 16384 or 32768)"),
+    size: int = typer.Option(..., help="Ids to keep, 1..vocabulary size (MiniCPM4: 8192, 16384 or 32768)"),
     out: Path = typer.Option(..., "-o", "--out", help="FR-Spec file to write (safetensors)"),
+    force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """FR-Spec: the SIZE most frequent token ids of CORPUS (EOS always kept) for the draft LM head."""
     from edgecpm.checkpoint.loader import load_config
     from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.output_file import check_output_file
     from edgecpm.speculative.frspec import count_tokens, save_frspec, top_ids
     from edgecpm.tokenizer.tokenizer import load_tokenizer
 
     model_dir = resolve_model(model)
     cfg = load_config(model_dir)
+    check_range("--size", size, 1, cfg.vocab_size, f" (the vocabulary has {cfg.vocab_size} ids)")
+    check_output_file(out, force)  # before counting a corpus
     tok = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
-    if not corpus.is_file():
-        raise ValueError(f"{corpus}: no such file")
-    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_text_file(corpus, "--corpus").splitlines(keepends=True)
     with progress_bar(len(lines), "counting", "line") as bar:
         counts = count_tokens(tok, (bar.update(1) or line for line in lines))
     freq = top_ids(counts, size, cfg.vocab_size, keep=tok.eos_ids)
@@ -336,21 +442,36 @@ def train_draft(
     model: str = ModelArg,
     out: Path = typer.Option(..., "-o", "--out", help="DRAFT_DIR to create"),
     corpus: Optional[Path] = typer.Option(None, help="UTF-8 text (default: the embedded training corpus)"),
-    steps: int = typer.Option(120, help="Optimizer steps"),
-    batch: int = typer.Option(8),
-    seq: int = typer.Option(128, help="Tokens per training window"),
-    lr: float = typer.Option(3e-3),
-    unroll: int = typer.Option(3, help="Draft steps trained per position (EAGLE-3 training-time test)"),
-    seed: int = typer.Option(0),
-    threads: int = typer.Option(2),
+    steps: int = typer.Option(120, help="Optimizer steps, at least 1"),
+    batch: int = typer.Option(8, help="Windows per optimizer step, at least 1"),
+    seq: int = typer.Option(128, help="Tokens per training window, 2..the model's positions"),
+    lr: float = typer.Option(3e-3, help="AdamW learning rate, in (0, 1]"),
+    unroll: int = typer.Option(3, help="Draft steps trained per position (EAGLE-3 training-time test), 1..16"),
+    seed: int = typer.Option(0, help="Seed of the initial weights and the batch order, 0..2^63-1"),
+    threads: int = typer.Option(2, help="torch threads for training"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Train an EAGLE draft head on CPU from the model's own hidden states (teacher forcing)."""
     import json
 
     from edgecpm.atomic import check_output_dir
+    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import check_threads
     from edgecpm.speculative.train import run as run_training
 
+    check_range("--steps", steps, 1)
+    check_range("--batch", batch, 1)
+    check_range("--lr", lr, 0.0, 1.0)
+    if lr == 0.0:
+        raise ValueError("--lr 0.0: must be above 0 (nothing would be learned)")
+    check_range("--unroll", unroll, 1, 16)
+    check_range("--seed", seed, 0, 2**63 - 1)
+    check_threads("--threads", threads)
+    limit = load_config(resolve_model(model)).max_position_embeddings
+    check_range("--seq", seq, 2, limit, f" (the model has {limit} positions)")
+    if corpus is not None:
+        read_text_file(corpus, "--corpus")  # a typo or a wrong encoding fails now, not after loading
     check_output_dir(out, force)  # before minutes of training
     _, accept = run_training(model, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force,
                              log=lambda e: typer.echo(json.dumps(e), err=True))
@@ -360,11 +481,13 @@ def train_draft(
 @app.command()
 @friendly_errors
 def demo(
-    n: int = typer.Option(48, "-n", help="Tokens to generate per prompt"),
+    n: int = typer.Option(48, "-n", help="Tokens to generate per prompt, 1..100"),
 ):
     """The pipeline on the embedded tiny model: load → generate → evaluate, with a speed table."""
     from edgecpm.demo import run_demo
 
+    # The demo's programs are exported with 128 positions, which hold a prompt and 100 more.
+    check_range("-n", n, 1, 100)
     run_demo(n)
 
 

@@ -10,23 +10,65 @@ import typer
 
 SpecOption = typer.Option(None, "--spec", help="Speculative decoding with this EAGLE draft head (DRAFT_DIR, "
                                                "or 'tiny-draft'; 'program' for a .pte exported with --draft)")
-TreeOption = typer.Option(True, "--tree/--chain", help="--spec: EAGLE-2 tree or chain drafting")
+TreeOption = typer.Option(None, "--tree/--chain", help="--spec: EAGLE-2 tree (default) or chain drafting")
 FrspecOption = typer.Option(None, "--frspec", help="--spec: FR-Spec id list (edgecpm frspec)")
-NumIterOption = typer.Option(2, "--num-iter", help="--tree: expansion rounds")
-TopkOption = typer.Option(10, "--topk-per-iter", help="--tree: children per expanded node")
-TreeSizeOption = typer.Option(12, "--tree-size", help="--tree: tokens verified per step (root included)")
-ChainLenOption = typer.Option(3, "--chain-len", help="--chain: draft tokens per step")
+NumIterOption = typer.Option(None, "--num-iter", help="--tree: expansion rounds, 0..16 (default 2)")
+TopkOption = typer.Option(None, "--topk-per-iter", help="--tree: children per expanded node, 1..64 (default 10)")
+TreeSizeOption = typer.Option(None, "--tree-size", help="--tree: tokens verified per step, root included, "
+                                                        "2..64 (default 12)")
+ChainLenOption = typer.Option(None, "--chain-len", help="--chain: draft tokens per step, 1..63 (default 3)")
+
+# Tokens one verify step may hold: an exported program's verify method is planned for at most
+# speculative/pte.py's SPEC_CHUNK (64) tokens per call; eager decoding keeps the same bound so a
+# setting that works eagerly also works on a program.
+MAX_VERIFY_TOKENS = 64
+MAX_NUM_ITER = 16  # EAGLE-2 uses 2..6; each round is a draft call per step
 
 
-def spec_config(tree: bool, num_iter: int, topk_per_iter: int, tree_size: int, chain_len: int):
+def spec_config(spec: Optional[str], tree: Optional[bool], num_iter: Optional[int], topk_per_iter: Optional[int],
+                tree_size: Optional[int], chain_len: Optional[int], frspec: Optional[Path]):
+    """The SpecConfig the options describe (None without --spec), refusing options that cannot
+    apply (drafting options without --spec, tree options with --chain and the reverse) and
+    sizes out of bounds."""
+    from edgecpm.cli.bounds import check_range, refuse_unless
     from edgecpm.speculative.tree import SpecConfig
 
-    return SpecConfig(mode="tree" if tree else "chain", num_iter=num_iter, topk_per_iter=topk_per_iter,
-                      tree_size=tree_size, chain_len=chain_len)
+    tree_options = {"--num-iter": num_iter, "--topk-per-iter": topk_per_iter, "--tree-size": tree_size}
+    mode = {"--tree" if tree else "--chain": None if tree is None else True}
+    refuse_unless(spec is not None, {**mode, **tree_options, "--chain-len": chain_len,
+                                     "--frspec": frspec},
+                  "only with --spec DRAFT (speculative decoding); without it decoding is plain")
+    if spec is None:
+        return None
+    chain = tree is False
+    refuse_unless(not chain, tree_options, "only for --tree drafting, not --chain")
+    refuse_unless(chain, {"--chain-len": chain_len}, "only for --chain drafting; pass --chain, or --tree-size "
+                                                      "for a tree")
+    if frspec is not None and not frspec.is_file():
+        raise ValueError(f"--frspec {frspec}: no such file (write one with `edgecpm frspec`)")
+    check_range("--chain-len", chain_len, 1, MAX_VERIFY_TOKENS - 1, " (draft tokens per verify step)")
+    check_range("--num-iter", num_iter, 0, MAX_NUM_ITER)
+    check_range("--topk-per-iter", topk_per_iter, 1, MAX_VERIFY_TOKENS)
+    check_range("--tree-size", tree_size, 2, MAX_VERIFY_TOKENS, " (tokens per verify step, the root included)")
+    d = SpecConfig()
+    cfg = SpecConfig(mode="chain" if chain else "tree", num_iter=d.num_iter if num_iter is None else num_iter,
+                     topk_per_iter=d.topk_per_iter if topk_per_iter is None else topk_per_iter,
+                     tree_size=d.tree_size if tree_size is None else tree_size,
+                     chain_len=d.chain_len if chain_len is None else chain_len)
+    if not chain:
+        scored = cfg.topk_per_iter * (1 + cfg.num_iter * cfg.topk_per_iter)
+        if cfg.tree_size - 1 > scored:
+            raise ValueError(f"--tree-size {cfg.tree_size}: {cfg.num_iter} rounds of {cfg.topk_per_iter} children "
+                             f"score only {scored} nodes; pass --tree-size {scored + 1} or less, or a larger "
+                             "--num-iter/--topk-per-iter")
+    return cfg
 
 
 def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg: str, spec,
                          frspec: Optional[Path], stats: bool, echo_prompt: str) -> None:
+    """``echo_prompt`` is printed before the tokens; empty for a chat reply, whose end-of-turn
+    marker is then left out too."""
+    from edgecpm.cli.stream import reply_printer
     from edgecpm.generate import TextStream, generate as plain
     from edgecpm.speculative.decode import speculative_generate
     from edgecpm.speculative.loading import load_spec, spec_label
@@ -35,7 +77,7 @@ def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg:
     stream = TextStream(tok)
     typer.echo(echo_prompt, nl=False)
     res = speculative_generate(base, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
-                               on_token=lambda t: typer.echo(stream.push(t), nl=False))
+                               on_token=reply_printer(stream, () if echo_prompt else tok.eos_ids))
     typer.echo()
     if stats:
         # Both timed warm and without streaming: plain decoding of the same request, then the

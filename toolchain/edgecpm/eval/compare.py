@@ -89,6 +89,8 @@ def compare_quality(models: dict[str, torch.nn.Module], ids: torch.Tensor, ctx: 
         count += target.numel()
         if progress is not None:
             progress(target.numel())
+    if count == 0:
+        raise ValueError("the evaluation text is shorter than two tokens")
     rows = []
     for i, n in enumerate(names):
         bpw, size = weight_bytes(models[n])

@@ -29,14 +29,17 @@ def _check_embeddings(value: str) -> None:
 class TernaryConfig:
     """BitCPM ternary for the decoder-block linears.
 
-    ``group_size``: absmean group along the input dim (32/64/128/256), or 0 for per-channel.
+    ``group_size``: the scale groups along the input dim (32/64/128/256), or 0 for per-channel;
+    the packed bytes have exactly these groups (``quant.ternary.ternary_at_group_size``). 256,
+    the default, is the TQ layouts' own block: one fp16 scale per block, plain llama.cpp bytes;
+    smaller groups keep their scales in a side tensor.
     ``layout``: the packed bytes, ``tq2_0`` (2.0625 bpw) or ``tq1_0`` (1.6875 bpw).
     ``detect``: if a weight is already ternary (a fake-quantised BitCPM checkpoint), pack its
     exact values instead of re-quantizing it.
     ``embeddings``: the embedding table and LM head: ``fp`` (kept), ``int8`` or ``int4``.
     """
 
-    group_size: int = 128
+    group_size: int = 256
     layout: str = "tq2_0"
     detect: bool = True
     embeddings: str = "fp"

@@ -14,7 +14,7 @@ from edgecpm.quant import ops
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.formats import TQ_BLOCK
 from edgecpm.quant.int4 import Int4Weight, quantize_int4
-from edgecpm.quant.ternary import TernaryWeight, detect_ternary, quantize_ternary
+from edgecpm.quant.ternary import TernaryWeight, ternary_at_group_size
 from edgecpm.quant.tq import TQPacked, pack_ternary
 
 
@@ -37,10 +37,7 @@ class TernaryLinear(nn.Module):
 
     @classmethod
     def from_float(cls, weight: torch.Tensor, cfg: TernaryConfig) -> "TernaryLinear":
-        tw = detect_ternary(weight) if cfg.detect else None
-        if tw is None:
-            tw = quantize_ternary(weight, cfg.group_size or None)
-        return cls.from_ternary(tw, cfg)
+        return cls.from_ternary(ternary_at_group_size(weight, cfg.group_size or None, cfg.detect), cfg)
 
     def packed_weight(self) -> TQPacked:
         fmt = ops.TERNARY_LAYOUTS[self.layout]

@@ -35,7 +35,9 @@ import torch
 from edgecpm.errors import QuantError
 from edgecpm.quant.formats import TERNARY_GROUP_SIZES
 
-DEFAULT_GROUP_SIZE = 128
+# The TQ layouts' block: each 256-block carries its own fp16 scale, so the bytes are plain
+# llama.cpp TQ1_0/TQ2_0 (GGUF-exportable) with no side tensor. Also BitCPM QAT's group.
+DEFAULT_GROUP_SIZE = 256
 DEFAULT_EPS = 1e-5
 _FP16_TINY = 2.0 ** -24  # smallest positive fp16 (subnormal): a stored scale must not flush to 0
 
@@ -150,3 +152,28 @@ def detect_ternary(w: torch.Tensor, group_sizes: tuple[int, ...] | None = None) 
         scales = a.to(torch.float16) if _fits_fp16(a) else a
         return TernaryWeight(torch.sign(w).to(torch.int8), scales, g, w.dtype)
     return None
+
+
+def _label(g: int, k: int) -> str:
+    return "0 (per-channel)" if g == k else str(g)
+
+
+def ternary_at_group_size(w: torch.Tensor, group_size: int | None, detect: bool = True) -> TernaryWeight:
+    """``w`` as a TernaryWeight whose groups are exactly ``group_size`` (None: per-channel).
+
+    A float weight is absmean-quantized at that size. A weight that is already ternary (a QAT or
+    BitCPM checkpoint, with ``detect``) keeps its own values: re-expressed exactly at
+    ``group_size`` when that divides its own grouping (a sub-group of a ternary group is ternary
+    with the same scale), refused otherwise: re-quantizing would throw its trained scales away,
+    and packing it at its own grouping would make the recorded group size lie about the bytes.
+    """
+    n, k = check_2d(w)
+    g = resolve_group_size((n, k), group_size)
+    found = detect_ternary(w) if detect else None
+    if found is None:
+        return quantize_ternary(w, g)
+    if found.group_size % g:
+        raise QuantError(f"weight {(n, k)} is already ternary (a QAT/BitCPM checkpoint) with group size "
+                         f"{_label(found.group_size, k)}; group size {_label(g, k)} cannot hold its scales "
+                         f"without re-quantizing it: pass --group-size {_label(found.group_size, k).split()[0]}")
+    return found if found.group_size == g else detect_ternary(w, group_sizes=(g,))
