@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from edgecpm.errors import EdgecpmError
+from edgecpm.quiet import native_stderr_filtered
 
 DEVICES = ("host", "cuda")
 
@@ -270,13 +271,15 @@ def thread_count(threads: int | None, executorch: bool = False):
         from executorch.extension.pybindings import portable_lib as pool
 
         et_before = pool._threadpool_get_thread_count()
-        pool._unsafe_reset_threadpool(threads)
+        with native_stderr_filtered():  # ExecuTorch logs "Resetting threadpool" at Info level
+            pool._unsafe_reset_threadpool(threads)
     try:
         yield
     finally:
         torch.set_num_threads(before)
         if pool is not None:
-            pool._unsafe_reset_threadpool(et_before)
+            with native_stderr_filtered():
+                pool._unsafe_reset_threadpool(et_before)
 
 
 def executorch_threads() -> int:

@@ -21,9 +21,10 @@ import warnings
 # Loggers whose WARNING lines are library chatter (ERROR and above still show). torch resets the
 # levels of its own loggers when it is imported, so a filter (which it keeps) does the muting.
 THIRD_PARTY_LOGGERS = ("torchao", "torch", "torch.utils._pytree", "executorch")
-# Lines the ExecuTorch C++ runtime writes straight to fd 2: while it starts its threadpool, and
-# when edgecpm installs its abort handler over the Python bindings' (host_abort.cpp).
-NATIVE_NOISE = re.compile(r"^\[cpuinfo_utils\.cpp:\d+\]|^\[platform\.cpp:\d+\] register_pal\(\) called multiple")
+# Lines the ExecuTorch C++ runtime writes straight to fd 2: while it starts or resizes its
+# threadpool, and when edgecpm installs its abort handler over the Python bindings' (host_abort.cpp).
+NATIVE_NOISE = re.compile(r"^\[cpuinfo_utils\.cpp:\d+\]|^\[platform\.cpp:\d+\] register_pal\(\) called multiple"
+                          r"|^\[threadpool\.cpp:\d+\] Resetting threadpool|^I executorch:threadpool\.cpp:\d+\] Resetting")
 
 _verbose = True  # a library user who never calls configure() keeps every message
 

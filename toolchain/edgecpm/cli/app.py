@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 def _print_version(value: bool) -> None:
     if value:
         from edgecpm import __version__
@@ -31,24 +32,21 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                          help="Print edgecpm's version and exit")):
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print edgecpm's version and exit"),
+    verbose: bool = typer.Option(False, "-v", "--verbose",
+                                 help="Show third-party warnings and runtime logs (hidden by default)"),
+):
     """MiniCPM4 on the edge: generate, evaluate, quantize (ternary / int4), export (ExecuTorch / GGUF)."""
+    from edgecpm.quiet import configure
+
+    configure(verbose)
 
 
 ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
                                         "exported .pte directory (generate, eval), or an embedded model: "
                                         "'tiny', 'tiny-ternary'")
-
-
-@app.callback()
-def _global_options(
-    verbose: bool = typer.Option(False, "-v", "--verbose",
-                                 help="Show third-party warnings and runtime logs (hidden by default)"),
-):
-    from edgecpm.quiet import configure
-
-    configure(verbose)
 
 
 DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
