@@ -10,7 +10,7 @@ import typer
 from edgecpm.cli.bounds import check_range
 from edgecpm.cli.common import friendly_errors, load_model_and_tokenizer, parse_dtype, progress_bar, read_text_file
 from edgecpm.cli.quant_options import quant_config
-from edgecpm.cli.stream import reply_printer
+from edgecpm.cli.stream import reply_printer, streamed_line
 from edgecpm.cli.spec import (ChainLenOption, FrspecOption, NumIterOption, SpecOption, TopkOption, TreeOption,
                               TreeSizeOption)
 
@@ -108,9 +108,8 @@ def generate(
         generate_speculative(m, tok, ids, n, sampling, spec, speculative, frspec, stats, echo)
         return
     stream = TextStream(tok)
-    typer.echo(echo, nl=False)
-    res = run(m, ids, n, sampling, eos_ids=tok.eos_ids, on_token=reply_printer(stream, tok.eos_ids if chat else ()))
-    typer.echo()
+    with streamed_line(echo):
+        res = run(m, ids, n, sampling, eos_ids=tok.eos_ids, on_token=reply_printer(stream, tok.eos_ids if chat else ()))
     if stats:
         typer.echo(f"[prompt {len(ids)} tok, prefill {res.prefill_tok_s:.1f} tok/s; "
                    f"generated {len(res.tokens)} tok, decode {res.decode_tok_s:.1f} tok/s]", err=True)

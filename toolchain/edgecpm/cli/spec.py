@@ -68,17 +68,16 @@ def generate_speculative(model, tok, ids: list[int], n: int, sampling, spec_arg:
                          frspec: Optional[Path], stats: bool, echo_prompt: str) -> None:
     """``echo_prompt`` is printed before the tokens; empty for a chat reply, whose end-of-turn
     marker is then left out too."""
-    from edgecpm.cli.stream import reply_printer
+    from edgecpm.cli.stream import reply_printer, streamed_line
     from edgecpm.generate import TextStream, generate as plain
     from edgecpm.speculative.decode import speculative_generate
     from edgecpm.speculative.loading import load_spec, spec_label
 
     base, draft = load_spec(model, spec_arg, frspec)
     stream = TextStream(tok)
-    typer.echo(echo_prompt, nl=False)
-    res = speculative_generate(base, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
-                               on_token=reply_printer(stream, () if echo_prompt else tok.eos_ids))
-    typer.echo()
+    with streamed_line(echo_prompt):
+        res = speculative_generate(base, draft, ids, n, sampling, spec, eos_ids=tok.eos_ids,
+                                   on_token=reply_printer(stream, () if echo_prompt else tok.eos_ids))
     if stats:
         # Both timed warm and without streaming: plain decoding of the same request, then the
         # speculative run again (the streamed one above paid first-call costs).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterable
 
 import typer
@@ -17,3 +18,14 @@ def reply_printer(stream, hide: Iterable[int] = ()) -> Callable[[int], None]:
             typer.echo(stream.push(token), nl=False)
 
     return on_token
+
+
+@contextlib.contextmanager
+def streamed_line(prefix: str):
+    """Echo ``prefix``, let the block stream tokens after it, and end the line even when the block
+    fails, so an error message starts on a line of its own instead of after the text."""
+    typer.echo(prefix, nl=False)
+    try:
+        yield
+    finally:
+        typer.echo()
