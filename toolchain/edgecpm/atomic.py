@@ -28,6 +28,19 @@ OUTPUT_MARKER = ".edgecpm-output"
 _OWN_FILES = (OUTPUT_MARKER, "manifest.json", "quant_config.json", "draft.json")
 
 
+def _existing_to_replace(target: Path, overwrite: bool) -> bool:
+    """What both output checks start with: no links, a parent that takes files, and an existing
+    target only with --force. False: nothing is there to replace."""
+    if target.is_symlink():
+        raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
+    check_writable_parent(target)
+    if not target.exists():
+        return False
+    if not overwrite:
+        raise FileExistsError(f"{target} already exists; remove it or pass --force")
+    return True
+
+
 def check_output_dir(target: str | Path, overwrite: bool = False) -> None:
     """Refuse, before any work, an output directory that may not be written or replaced.
 
@@ -35,13 +48,8 @@ def check_output_dir(target: str | Path, overwrite: bool = False) -> None:
     an empty one: never a file or a symlink, never the current directory, one of its parents or
     the home directory, never a directory with someone else's files in it."""
     target = Path(target)
-    if target.is_symlink():
-        raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
-    check_writable_parent(target)
-    if not target.exists():
+    if not _existing_to_replace(target, overwrite):
         return
-    if not overwrite:
-        raise FileExistsError(f"{target} already exists; remove it or pass --force")
     if not target.is_dir():
         raise OutputPathError(f"{target} is a file, not an output directory; remove it or choose another -o")
     resolved, cwd = target.resolve(), Path.cwd().resolve()
@@ -126,13 +134,8 @@ def check_output_file(target: str | Path, overwrite: bool = False, example: str 
     target = Path(target)
     if raw.endswith(("/", os.sep)) or (target.is_dir() and not target.is_symlink()):
         raise OutputPathError(f"{raw} is a directory; -o takes a file path here, e.g. {target / example}")
-    if target.is_symlink():
-        raise OutputPathError(f"{target} is a symbolic link; pass the real path or another -o")
-    check_writable_parent(target)
-    if not target.exists():
+    if not _existing_to_replace(target, overwrite):
         return
-    if not overwrite:
-        raise FileExistsError(f"{target} already exists; remove it or pass --force")
     if not target.is_file():
         raise OutputPathError(f"{target} is not a regular file; remove it yourself or choose another -o")
 
