@@ -55,3 +55,21 @@ def test_ternary_is_refused_and_nothing_is_written(tmp_path):
     with pytest.raises(EdgecpmError, match="no ONNX decomposition yet — use --format pte"):
         export_onnx(tmp_path / "t", tmp_path / "t.onnx")
     assert not (tmp_path / "t.onnx").exists()
+
+
+@pytest.mark.parametrize("make_target, message", [
+    (lambda d: (d / "m.onnx").write_text("mine"), "already exists; remove it or pass --force"),
+    (lambda d: (d / "m.onnx").mkdir(), "is a directory; -o takes a file path here"),
+])
+def test_an_output_that_may_not_be_replaced_is_refused_before_loading(tmp_path, monkeypatch, make_target,
+                                                                      message):
+    import edgecpm.checkpoint.loader as loader
+
+    make_target(tmp_path)
+    monkeypatch.setattr(loader, "load_model", lambda *a, **k: pytest.fail("loaded before checking -o"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises((EdgecpmError, FileExistsError), match=message):
+        export_onnx(resolve_model("tiny"), tmp_path / "m.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if (tmp_path / "m.onnx").is_file():
+        assert (tmp_path / "m.onnx").read_text() == "mine"

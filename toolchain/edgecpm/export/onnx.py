@@ -14,11 +14,11 @@ quantized embeddings have no decomposition yet and are refused with a message.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
+from edgecpm.atomic import atomic_path, check_output_file
 from edgecpm.errors import EdgecpmError
 from edgecpm.quant.config import read_quant_config
 
@@ -100,9 +100,8 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, overwrite: bool = F
     import edgecpm.quant.ops  # noqa: F401  registers torch.ops.edgecpm.*
     from edgecpm.checkpoint.loader import load_model
 
+    check_output_file(out_path, overwrite, "model.onnx")  # before loading a single tensor
     model_dir, out_path = Path(model_dir), Path(out_path)
-    if out_path.exists() and not overwrite:
-        raise FileExistsError(f"{out_path} already exists; remove it or pass --force")
     qc = read_quant_config(model_dir)
     if qc is not None and (qc[0].scheme != "int4" or qc[0].embeddings != "fp"):
         raise EdgecpmError(f"{model_dir}: ONNX export handles float and int4 (fp embeddings) checkpoints; "
@@ -119,12 +118,7 @@ def export_onnx(model_dir: str | Path, out_path: str | Path, overwrite: bool = F
                                   torch.ops.edgecpm.rms_norm.default: _rms_norm_onnx(),
                                   torch.ops.edgecpm.silu_mul.default: _silu_mul_onnx()})
     say("writing")
-    # The exporter writes by path: save beside the target, then rename (nothing half-written).
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".tmp-{out_path.name}")
-    try:
+    # The exporter writes by path: a temp sibling, renamed onto the target when complete.
+    with atomic_path(out_path, overwrite, "model.onnx") as tmp:
         program.save(str(tmp), external_data=False)  # one self-contained file
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out_path
