@@ -69,6 +69,17 @@ def test_unknown_target_and_unbuilt_kernels_are_refused_before_lowering(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+def test_a_broken_tokenizer_is_named_before_lowering(tmp_path, monkeypatch):
+    import edgecpm.export.pte as pte
+
+    src = shutil.copytree(resolve_model("tiny"), tmp_path / "tiny")
+    (src / "tokenizer.json").write_text('{"model": {"type": "BPE", "vocab": ')
+    monkeypatch.setattr(pte, "lower_model", lambda *a, **k: pytest.fail("lowered before reading the tokenizer"))
+    with pytest.raises(EdgecpmError, match="tokenizer.json"):
+        export_pte(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_eval_compares_the_program_with_eager(exported):
     from edgecpm.eval.compare import compare_quality

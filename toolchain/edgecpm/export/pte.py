@@ -138,6 +138,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     require_executorch()
     from edgecpm.checkpoint.loader import load_config, load_model
     from edgecpm.eval.compare import describe_scheme, weight_bytes
+    from edgecpm.tokenizer.tokenizer import load_tokenizer
 
     model_dir = Path(model_dir)
     check_output_dir(out_dir, overwrite)  # before minutes of lowering
@@ -145,7 +146,11 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     max_seq_len = max_seq_len or recipe.max_seq_len
     # Every program runs on edgecpm's kernels (attention over the KV cache; packed weights;
     # InfLLM-v2): the library is checked before minutes of lowering, and bundled.
-    has_sparse = load_config(model_dir).sparse_config is not None
+    config = load_config(model_dir)
+    # The bundle carries the tokenizer (and vocab.bin made from it): a broken one is named now,
+    # not after minutes of lowering.
+    load_tokenizer(model_dir, config.bos_token_id, config.eos_token_id)
+    has_sparse = config.sparse_config is not None
     if sparse and not has_sparse:
         raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
                           "InfLLM-v2 attention (MiniCPM4-8B); MiniCPM4-0.5B has none")
