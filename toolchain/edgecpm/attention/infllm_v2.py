@@ -10,7 +10,8 @@ before it included).
 
 0. switch, once per call as the official ``MiniCPMInfLLMv2Attention`` decides it:
    ``dense_len >= 0 and L < dense_len`` → every row attends densely (causal, slots 0..p); else
-   every row is sparse, early rows of a long prefill included.
+   every row is sparse, early rows of a long prefill included. (A prompt an exported program
+   prefills in chunks gets one decision per chunk.)
 
 Then per batch b, query row t at position p = input_pos[t], kv head g (one GQA group of query heads):
 
