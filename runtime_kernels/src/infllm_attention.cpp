@@ -10,7 +10,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kChunk = 64;  // compressed keys scored per qk call: a chunk stays in L1 across heads
 
-bool dense_row(const InfllmConfig& c, int64_t p) { return c.dense_len >= 0 && p + 1 < c.dense_len; }
 
 // Windows j with s*j + K - 1 <= p.
 int64_t visible_windows(const InfllmConfig& c, int64_t p) {
@@ -29,12 +28,12 @@ const float* gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, 
   return sc.q.data();
 }
 
-void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
+void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, bool dense, int64_t b, int64_t g, int64_t t,
                    const float* qg, InfllmScratch& sc, std::vector<int32_t>& blocks) {
   const InfllmConfig& c = pr.cfg;
   const int64_t p = pr.pos[t], qb = p / c.block_size, nb = qb + 1;
   blocks.clear();
-  if (dense_row(c, p) || nb <= c.topk) {  // everything is selected: skip stage 1
+  if (dense || nb <= c.topk) {  // everything is selected: skip stage 1
     for (int64_t i = 0; i < nb; ++i) blocks.push_back(int32_t(i));
     return;
   }
@@ -101,6 +100,12 @@ void attend(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g
 
 }  // namespace
 
+bool infllm_dense_call(const InfllmProblem& pr) {
+  if (pr.cfg.dense_len < 0 || pr.T == 0) return false;
+  const int64_t last = *std::max_element(pr.pos, pr.pos + pr.T);
+  return last + 1 < pr.cfg.dense_len;
+}
+
 const char* infllm_validate(const InfllmProblem& pr) {
   const InfllmConfig& c = pr.cfg;
   if (pr.Hkv <= 0 || pr.Hq % pr.Hkv != 0) return "Hq must be a multiple of Hkv";
@@ -108,10 +113,11 @@ const char* infllm_validate(const InfllmProblem& pr) {
   if (c.kernel_size <= 0 || c.kernel_stride <= 0 || c.block_size <= 0)
     return "kernel_size, kernel_stride and block_size must be positive";
   if (c.topk < 1 || c.init_blocks < 0 || c.local_blocks < 0) return "topk must be >= 1, init/local blocks >= 0";
+  const bool dense = infllm_dense_call(pr);
   for (int64_t t = 0; t < pr.T; ++t) {
     const int64_t p = pr.pos[t];
     if (p < 0 || p >= pr.S) return "input_pos out of range of the cache (0..S-1)";
-    const bool stage1 = !dense_row(c, p) && p / c.block_size + 1 > c.topk;
+    const bool stage1 = !dense && p / c.block_size + 1 > c.topk;
     if (stage1 && visible_windows(c, p) > pr.C) return "ck_cache has fewer rows than the windows a query sees";
   }
   return nullptr;
@@ -119,15 +125,16 @@ const char* infllm_validate(const InfllmProblem& pr) {
 
 void infllm_select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
                           InfllmScratch& sc, std::vector<int32_t>& blocks) {
-  select_blocks(ak, pr, b, g, t, gather_q(pr, b, g, t, sc), sc, blocks);
+  select_blocks(ak, pr, infllm_dense_call(pr), b, g, t, gather_q(pr, b, g, t, sc), sc, blocks);
 }
 
 void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int64_t i0, int64_t i1,
                             InfllmScratch& sc) {
+  const bool dense = infllm_dense_call(pr);  // once per range of items, not per item: it reads all of pos
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t t = i % pr.T, g = (i / pr.T) % pr.Hkv, b = i / (pr.T * pr.Hkv);
     const float* qg = gather_q(pr, b, g, t, sc);
-    select_blocks(ak, pr, b, g, t, qg, sc, sc.blocks);
+    select_blocks(ak, pr, dense, b, g, t, qg, sc, sc.blocks);
     attend(ak, pr, b, g, t, qg, sc.blocks, sc);
   }
 }

@@ -8,7 +8,8 @@
 //           summed over the group, pooled (max) to 64-slot blocks, forced blocks at +inf, top-k
 //           with ties to the lower block index;
 //   stage 2 reads only the selected blocks' K/V, ascending, with a streaming (online) softmax.
-// Dense rows (p + 1 < dense_len) run the same stage 2 over every block 0..p.
+// A dense call (max(pos) + 1 < dense_len: one decision for every row, from the KV length the call
+// reaches, as the official MiniCPM4 code takes it) runs the same stage 2 over every block 0..p.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,9 @@ struct InfllmProblem {
   InfllmConfig cfg;
 };
 
+// Whether the call attends densely: dense_len >= 0 and max(pos) + 1 < dense_len.
+bool infllm_dense_call(const InfllmProblem& pr);
+
 // nullptr if the problem is valid (positions in 0..S-1, enough ck rows for every sparse row, sane
 // config), else why not.
 const char* infllm_validate(const InfllmProblem& pr);
@@ -55,7 +59,7 @@ struct InfllmScratch {
 void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int64_t i0, int64_t i1,
                             InfllmScratch& scratch);
 
-// The blocks item (b, g, t) attends to, ascending (every block 0..p / block_size for dense rows).
+// The blocks item (b, g, t) attends to, ascending (every block 0..p / block_size in a dense call).
 // Exposed for the checker.
 void infllm_select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
                           InfllmScratch& scratch, std::vector<int32_t>& blocks);

@@ -6,8 +6,8 @@
 //     1e-5 (lane-order sums and a polynomial exp: equal to rounding, not to the bit).
 // Shapes are the awkward ones: D not a multiple of 8 (nor 4), groups of 1, 3 and 8 heads (partial
 // 4-head tiles), T = 1 and T > 1 with positions straddling block boundaries, prefixes shorter than a
-// window, dense and sparse rows in one call, and exact ties (q = 0: every window scores the same,
-// so the lower block indices must win).
+// window, dense and sparse calls (the switch is per call: rows below dense_len in a long call are
+// sparse), and exact ties (q = 0: every window scores the same, so the lower block indices must win).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -72,7 +72,9 @@ void definition(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, std::v
   const double scale = 1.0 / std::sqrt(double(D));
   auto qrow = [&](int64_t h) { return pr.q + ((b * pr.Hq + g * G + h) * pr.T + t) * D; };
   blocks.clear();
-  if ((c.dense_len >= 0 && p + 1 < c.dense_len) || nb <= c.topk) {
+  // The switch is one decision per call, from the largest position (the official code's KV length).
+  const int64_t last = *std::max_element(pr.pos, pr.pos + pr.T);
+  if ((c.dense_len >= 0 && last + 1 < c.dense_len) || nb <= c.topk) {
     for (int64_t i = 0; i < nb; ++i) blocks.push_back(int32_t(i));
   } else {
     const int64_t nw = std::max<int64_t>(0, (p + 1 - c.kernel_size) >= 0 ? (p + 1 - c.kernel_size) / c.kernel_stride + 1 : 0);
@@ -248,8 +250,11 @@ void infllm_cases(int& checks, int& failures) {
     cases.push_back({"decode real p=640 D=" + std::to_string(D), 1, 4, 2, 768, D, real, {640}});
     cases.push_back({"prefill real D=" + std::to_string(D), 1, 4, 2, 768, D, real, {637, 638, 639, 640, 641, 700}});
     InfllmConfig switched = real;
-    switched.dense_len = 500;  // rows below 499 dense, the others sparse, in one call
-    cases.push_back({"dense switch D=" + std::to_string(D), 1, 4, 2, 768, D, switched, {100, 498, 499, 500, 767}});
+    switched.dense_len = 500;
+    // The call reaches 768 >= 500: every row is sparse, rows 100 and 498 (below dense_len) too.
+    cases.push_back({"sparse call D=" + std::to_string(D), 1, 4, 2, 768, D, switched, {100, 498, 499, 500, 767}});
+    // The call reaches 499 < 500: every row dense, though row 498 sees more blocks than topk.
+    cases.push_back({"dense call D=" + std::to_string(D), 1, 4, 2, 768, D, switched, {100, 497, 498}});
   }
   // Ties: q = 0 gives every window the same stage-1 score, so blocks tie exactly.
   cases.push_back({"ties small", 1, 6, 2, 200, 13, small, {199, 150, 96}, true});

@@ -67,9 +67,11 @@ CASES = {
     "decode p=767 D=67": ([767], 67, SPARSE),  # D not a multiple of 8 (nor 4)
     # prefill rows straddling a block boundary, plus a far one
     "prefill": ([637, 638, 639, 640, 641, 1000], 64, SPARSE),
-    # dense rows (p + 1 < 700) and sparse rows in one call
-    "dense switch": ([100, 698, 699, 700, 1023], 40,
-                     SparseParams(32, 16, 64, init_blocks=1, local_blocks=2, topk=6, dense_len=700)),
+    # the switch is per call: reaching 1024 >= 700, rows 100 and 698 are sparse too
+    "sparse call": ([100, 698, 699, 700, 1023], 40,
+                    SparseParams(32, 16, 64, init_blocks=1, local_blocks=2, topk=6, dense_len=700)),
+    # reaching 699 < 700: every row dense, row 697 (11 blocks > topk) included
+    "dense call": ([100, 697, 698], 40, SparseParams(32, 16, 64, init_blocks=1, local_blocks=2, topk=6, dense_len=700)),
 }
 
 

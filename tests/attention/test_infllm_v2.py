@@ -138,17 +138,27 @@ def test_ties_go_to_the_lower_block_and_future_blocks_are_never_chosen():
     assert sel[0, 0, 0].nonzero().flatten().tolist() == [0, 1, 2, 14, 15]
 
 
-def test_dense_len_switch():
+def test_dense_len_switch_is_one_decision_per_call():
+    """As the official code: the call's KV length, max(input_pos) + 1, decides for every row. A
+    prefill that reaches dense_len is sparse from its first row on (rows below dense_len included);
+    a call that stays below it is dense, whatever its rows' block counts."""
     q, k, v = rand_qkv(4, 160)
     ck, pos = compress_keys(k, 4, 2), torch.arange(160)
     sparse = SparseParams(4, 2, 8, init_blocks=1, local_blocks=1, topk=3, dense_len=-1)
     switched = SparseParams(4, 2, 8, init_blocks=1, local_blocks=1, topk=3, dense_len=100)
-    always, mixed, dense = op(q, k, v, ck, pos, sparse), op(q, k, v, ck, pos, switched), dense_causal(q, k, v)
-    # p + 1 < dense_len: dense; from p = dense_len - 1 on: sparse, exactly as with -1.
-    assert (mixed[:, :, :99] - dense[:, :, :99]).abs().max().item() <= 1e-5
-    assert torch.equal(mixed[:, :, 99:], always[:, :, 99:])
-    # -1 is really sparse here: blocks are dropped, so it is not dense attention.
-    assert (always[:, :, 99:] - dense[:, :, 99:]).abs().max().item() > 1e-2
+    dense = dense_causal(q, k, v)
+    # One prefill of 160 >= 100: every row as with -1 (always sparse).
+    long_call = op(q, k, v, ck, pos, switched)
+    assert torch.equal(long_call, op(q, k, v, ck, pos, sparse))
+    # Rows below dense_len really are sparse in it: they are not dense attention (per-row
+    # switching would make rows 0..98 dense here).
+    assert (long_call[:, :, 30:99] - dense[:, :, 30:99]).abs().max().item() > 1e-2
+    # A prefill of 99 < 100: every row dense, though rows past 24 see more blocks than topk.
+    short_call = op(q[:, :, :99], k, v, ck, pos[:99], switched)
+    assert (short_call - dense[:, :, :99]).abs().max().item() <= 1e-5
+    # Decode: the row alone decides; at p = 98 dense, at p = 99 sparse.
+    assert (op(q[:, :, 98:99], k, v, ck, pos[98:99], switched) - dense[:, :, 98:99]).abs().max().item() <= 1e-5
+    assert torch.equal(op(q[:, :, 99:100], k, v, ck, pos[99:100], switched), long_call[:, :, 99:100])
 
 
 def test_compress_keys_is_the_window_mean():

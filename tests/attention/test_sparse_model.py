@@ -99,15 +99,18 @@ def test_dense_len_switch_in_the_model(tmp_path):
     model = sparse_model(tmp_path, dataclasses.replace(SMALL, dense_len=60), max_seq_len=128)
     ids = tokens(100, seed=1)
     with torch.no_grad():
-        switched = run_chunks(model, ids, [50, *range(51, 101)])
+        stepped = run_chunks(model, ids, [50, *range(51, 101)])
+        one_call = run_chunks(model, ids, [100])
         set_dense(model, True)
         dense = run_chunks(model, ids, [100])
         set_dense(model, False)
         for layer in model.model.layers:
             layer.self_attn.sparse = dataclasses.replace(layer.self_attn.sparse, dense_len=-1)
         always = run_chunks(model, ids, [100])
-    # Rows p + 1 < 60 attend densely; the rest are sparse, and the sparse rows' attention equals
-    # dense_len = -1's (their logits do not: earlier layers' dense rows feed them other values).
-    assert (switched[:, :59] - dense[:, :59]).abs().max().item() <= 1e-4
-    assert (switched[:, 59:] - dense[:, 59:]).abs().max().item() > 1e-3
+    # The switch is per call, from its KV length (the official code). Prefill 50 then decode:
+    # calls reaching < 60 are dense, so rows 0..58 are; the later calls are sparse.
+    assert (stepped[:, :59] - dense[:, :59]).abs().max().item() <= 1e-4
+    assert (stepped[:, 59:] - dense[:, 59:]).abs().max().item() > 1e-3
+    # One prefill of 100 >= 60: sparse from its first row, exactly dense_len = -1.
+    assert (one_call - always).abs().max().item() <= 1e-6
     assert (always[:, :59] - dense[:, :59]).abs().max().item() > 1e-3

@@ -70,8 +70,10 @@ def test_blocks_are_really_dropped_and_ties_resolved():
     assert (triton_infllm.infllm_attention(*tied, *SMALL.op_args()) - ref).abs().max().item() <= 1e-5
 
 
-def test_dense_switch_rows():
+@pytest.mark.parametrize("positions", [[50, 98, 99, 100, 159],  # reaches 160 >= 100: every row sparse
+                                       [50, 97, 98]])  # reaches 99 < 100: every row dense
+def test_dense_switch_is_per_call(positions):
     params = SparseParams(8, 4, 16, init_blocks=1, local_blocks=1, topk=4, dense_len=100)
-    args = inputs(4, [50, 98, 99, 100, 159])  # p + 1 < 100: dense; the others sparse
+    args = inputs(4, positions)
     got = triton_infllm.infllm_attention(*args, *params.op_args())
     assert (got - infllm_attention_reference(*args, params)).abs().max().item() <= 1e-5

@@ -16,8 +16,13 @@ from edgecpm.checkpoint.loader import load_model
 from tests.conftest import make_checkpoint, small_config
 
 
-def spec_logits(sd: dict, cfg, ids: torch.Tensor) -> torch.Tensor:
-    """MiniCPM4 forward written straight from MINICPM4.md §2, fp32, one sequence."""
+def spec_logits(sd: dict, cfg, ids: torch.Tensor, long_rows: torch.Tensor | None = None) -> torch.Tensor:
+    """MiniCPM4 forward written straight from MINICPM4.md §2, fp32, one sequence.
+
+    ``long_rows`` [T] bool: which positions rotate (query and key) with the long factors; default:
+    all of them iff the sequence's length selects the long set. Per position, so a sequence fed
+    in several calls can be checked: each token is rotated with the set of the call it came in,
+    and keys keep it in the cache (causal attention reads no later key)."""
     h_dim, n_h, n_kv = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
     d = h_dim // n_h
     T = ids.numel()
@@ -27,13 +32,18 @@ def spec_logits(sd: dict, cfg, ids: torch.Tensor) -> torch.Tensor:
 
     rs = cfg.rope_scaling
     inv = 1.0 / cfg.rope_theta ** (torch.arange(0, d, 2).float() / d)
-    factors = rs.long_factor if cfg.max_position_embeddings > rs.original_max_position_embeddings else rs.short_factor
-    inv = inv / torch.tensor(factors)
+    if long_rows is None:
+        long_rows = torch.full((T,), max(cfg.max_position_embeddings, T) > rs.original_max_position_embeddings)
     scale = cfg.max_position_embeddings / rs.original_max_position_embeddings
     mscale = math.sqrt(1 + math.log(scale) / math.log(rs.original_max_position_embeddings))
-    ang = torch.arange(T).float()[:, None] * inv[None, :]
-    cos = torch.cat([ang.cos(), ang.cos()], -1) * mscale
-    sin = torch.cat([ang.sin(), ang.sin()], -1) * mscale
+
+    def table(factors):
+        ang = torch.arange(T).float()[:, None] * (inv / torch.tensor(factors))[None, :]
+        return torch.cat([ang.cos(), ang.cos()], -1) * mscale, torch.cat([ang.sin(), ang.sin()], -1) * mscale
+
+    (cos_s, sin_s), (cos_l, sin_l) = table(rs.short_factor), table(rs.long_factor)
+    cos = torch.where(long_rows[:, None], cos_l, cos_s)
+    sin = torch.where(long_rows[:, None], sin_l, sin_s)
 
     def rope(x):  # x [T, d]
         x1, x2 = x[:, : d // 2], x[:, d // 2:]

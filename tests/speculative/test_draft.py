@@ -23,7 +23,7 @@ def test_forward_is_section_6():
     assert draft.layer.residual_scale == pytest.approx(cfg.scale_depth / math.sqrt(cfg.num_hidden_layers + 1))
     e = draft.norm_embed(base.model.embed_tokens(tokens) * cfg.scale_emb)
     h = draft.fc(torch.cat([e, draft.norm_hidden(hidden)], -1))
-    h = draft.layer(h, base.rope_cos[:3], base.rope_sin[:3])
+    h = draft.layer(h, *base.rope.first(3))
     want = base.lm_head(base.model.norm(h) / cfg.logit_divisor)
     got = draft.logits(draft(tokens, hidden))
     torch.testing.assert_close(got, want)

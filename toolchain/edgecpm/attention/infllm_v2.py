@@ -5,9 +5,16 @@ against, and the eager path of a sparse model. It follows the op contract (``inf
 step by step; each function below is one step, so a kernel author can compare intermediate
 results (compressed keys, block scores, the selected block set) and not only the output.
 
-Per batch b, query row t at position p = input_pos[t], kv head g (one GQA group of query heads):
+Per call: the KV length is L = max(input_pos) + 1 (the positions this call reaches, the cache
+before it included).
 
-0. switch: ``dense_len >= 0 and p + 1 < dense_len`` → dense causal attention over slots 0..p;
+0. switch, once per call as the official ``MiniCPMInfLLMv2Attention`` decides it:
+   ``dense_len >= 0 and L < dense_len`` → every row attends densely (causal, slots 0..p); else
+   every row is sparse, early rows of a long prefill included. (A prompt an exported program
+   prefills in chunks gets one decision per chunk.)
+
+Then per batch b, query row t at position p = input_pos[t], kv head g (one GQA group of query heads):
+
 1. visible windows j = 0 .. nw-1, nw = max(0, (p + 1 - K) // s + 1) (the window ends at or
    before p); ``compress_keys``: window j = mean of keys s*j .. s*j+K-1;
 2. ``stage1_scores``: per query head a softmax over the visible windows of q·ck/sqrt(D), summed
@@ -161,14 +168,14 @@ def select_blocks(q: torch.Tensor, ck_cache: torch.Tensor, input_pos: torch.Tens
     return chosen & ~future
 
 
-def dense_rows(input_pos: torch.Tensor, dense_len: int) -> torch.Tensor:
-    """[T] bool: rows that attend densely (step 0): dense_len >= 0 and p + 1 < dense_len."""
-    if dense_len < 0:
-        return torch.zeros_like(input_pos, dtype=torch.bool)
-    return input_pos + 1 < dense_len
+def dense_call(input_pos: torch.Tensor, dense_len: int) -> bool:
+    """Step 0, one answer for the whole call: dense_len >= 0 and max(input_pos) + 1 < dense_len.
+    The official code takes it from the call's KV length, not per query row, so a prefill that
+    ends at or past dense_len is sparse from its first row on."""
+    return dense_len >= 0 and input_pos.numel() > 0 and int(input_pos.max()) + 1 < dense_len
 
 
-def _attend_rows(q, k_cache, v_cache, ck_cache, input_pos, params: SparseParams) -> torch.Tensor:
+def _attend_rows(q, k_cache, v_cache, ck_cache, input_pos, params: SparseParams, dense: bool) -> torch.Tensor:
     b, hq, t, d = q.shape
     hkv = k_cache.shape[1]
     bs = params.block_size
@@ -178,9 +185,11 @@ def _attend_rows(q, k_cache, v_cache, ck_cache, input_pos, params: SparseParams)
                          f"{k_cache.shape[2]} slots")
     slots = torch.arange(length, device=q.device)
     causal = slots[None, :] <= input_pos[:, None]  # [T, L]
-    blocks = select_blocks(q, ck_cache, input_pos, params)  # [B, Hkv, T, qb_max + 1]
-    allowed = blocks.repeat_interleave(bs, dim=-1)[..., :length] & causal
-    allowed = torch.where(dense_rows(input_pos, params.dense_len)[:, None], causal, allowed)
+    if dense:
+        allowed = causal.expand(b, hkv, t, length)
+    else:
+        blocks = select_blocks(q, ck_cache, input_pos, params)  # [B, Hkv, T, qb_max + 1]
+        allowed = blocks.repeat_interleave(bs, dim=-1)[..., :length] & causal
     qg = q.float().view(b, hkv, hq // hkv, t, d)
     logits = torch.einsum("bhgtd,bhld->bhgtl", qg, k_cache[:, :, :length].float()) / math.sqrt(d)
     attn = torch.softmax(logits.masked_fill(~allowed[:, :, None], float("-inf")), dim=-1)
@@ -196,6 +205,8 @@ def infllm_attention_reference(q: torch.Tensor, k_cache: torch.Tensor, v_cache: 
     int64 → [B, Hq, T, D] in q's dtype. Differentiable in q, k, v and ck (not in the selection)."""
     if q.shape[2] == 0:
         return q.new_empty(q.shape)
-    out = [_attend_rows(q[:, :, i:i + _ROW_CHUNK], k_cache, v_cache, ck_cache, input_pos[i:i + _ROW_CHUNK], params)
+    dense = dense_call(input_pos, params.dense_len)  # before chunking: one decision for all rows
+    out = [_attend_rows(q[:, :, i:i + _ROW_CHUNK], k_cache, v_cache, ck_cache, input_pos[i:i + _ROW_CHUNK], params,
+                        dense)
            for i in range(0, q.shape[2], _ROW_CHUNK)]
     return out[0] if len(out) == 1 else torch.cat(out, dim=2)

@@ -41,7 +41,7 @@ def gptq_model(model_dir: str | Path, config: Int4Config, calib_text: str, progr
     batch = calibration_batch(model_dir, calib_text, config)
     model = load_model(model_dir, dtype=torch.float32, max_seq_len=config.calib_seq_len)
     length = batch.shape[1]
-    cos, sin = model.rope_cos[:length], model.rope_sin[:length]
+    cos, sin = model.rope.first(length)
     h = model.model.embed_tokens(batch) * model.config.scale_emb
     out: dict[str, Int4Weight] = {}
     for i, layer in enumerate(model.model.layers):

@@ -28,6 +28,10 @@ class QualityRow:
     top1: float = 1.0
 
 
+# Derived buffers (rotary tables, position indices), not weights: not counted in a model's size.
+_TABLES = {"rope_cos", "rope_sin", "rope_cos_long", "rope_sin_long", "positions"}
+
+
 def describe_scheme(model) -> str:
     if hasattr(model, "manifest"):  # an exported ExecuTorch program
         return f"{model.manifest['scheme']} .pte ({model.manifest['backend']})"
@@ -52,7 +56,7 @@ def weight_bytes(model) -> tuple[float, float]:
         tensors = list(mod.named_parameters(recurse=False)) + [
             (n, b) for n, b in mod.named_buffers(recurse=False) if n not in {"k_cache", "v_cache"}]
         for name, t in tensors:
-            if t is None or t.data_ptr() in seen or name in {"rope_cos", "rope_sin", "positions"}:
+            if t is None or t.data_ptr() in seen or name in _TABLES:
                 continue
             seen.add(t.data_ptr())
             nbytes = t.numel() * t.element_size()

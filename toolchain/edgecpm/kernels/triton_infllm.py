@@ -9,7 +9,8 @@ the selection, so one program holds all of them:
 1. ``_stage1_kernel`` reads only the compressed keys: per head an online max/sum over the visible
    windows, then a second pass writes S[j] = sum over heads of softmax_j (-inf where not visible).
 2. ``_pool_kernel``: block scores = max of S over the windows overlapping each block; forced blocks
-   +inf, future blocks -inf; dense rows (p + 1 < dense_len) get +inf on every block 0..qb.
+   +inf, future blocks -inf; in a dense call (max(input_pos) + 1 < dense_len, decided once for
+   all rows as the official code does) every block 0..qb gets +inf.
 3. Selection in torch: ``torch.sort(descending=True, stable=True)`` on the block scores, first
    ``topk``. A stable sort keeps equal scores in index order, so ties go to the lower block index
    as the contract demands (``torch.topk`` makes no such promise). Future blocks score -inf and
@@ -29,6 +30,8 @@ import math
 import torch
 import triton
 import triton.language as tl
+
+from edgecpm.attention.infllm_v2 import dense_call
 
 
 @triton.jit
@@ -70,7 +73,7 @@ def _stage1_kernel(q_ptr, ck_ptr, pos_ptr, s_ptr, HQ, HKV, T, C, D, W, G, KS, ST
 
 
 @triton.jit
-def _pool_kernel(s_ptr, pos_ptr, out_ptr, T, W, NB, KS, STRIDE, BS, INIT, LOCAL, DENSE_LEN,
+def _pool_kernel(s_ptr, pos_ptr, out_ptr, T, W, NB, KS, STRIDE, BS, INIT, LOCAL, DENSE,
                  M: tl.constexpr, BLOCK_B: tl.constexpr):
     bg = tl.program_id(0)
     t = tl.program_id(1)
@@ -84,8 +87,7 @@ def _pool_kernel(s_ptr, pos_ptr, out_ptr, T, W, NB, KS, STRIDE, BS, INIT, LOCAL,
     ok = (j <= hi[:, None]) & (j < W)
     vals = tl.load(s_ptr + (bg * T + t) * W + j, mask=ok, other=float("-inf"))
     score = tl.max(vals, 1)
-    dense = (DENSE_LEN >= 0) & (p + 1 < DENSE_LEN)
-    forced = (rb < INIT) | ((rb >= qb - LOCAL) & (rb <= qb)) | dense
+    forced = (rb < INIT) | ((rb >= qb - LOCAL) & (rb <= qb)) | (DENSE != 0)
     score = tl.where(forced, float("inf"), score)
     score = tl.where(rb > qb, float("-inf"), score)
     tl.store(out_ptr + (bg * T + t) * NB + rb, score, mask=rb < NB)
@@ -134,9 +136,9 @@ def _p2(n: int, least: int = 16) -> int:
 
 
 def block_scores(q, ck_cache, input_pos, kernel_size: int, kernel_stride: int, block_size: int,
-                 init_blocks: int, local_blocks: int, dense_len: int, n_blocks: int) -> torch.Tensor:
-    """[B, Hkv, T, n_blocks] fp32: pooled stage-1 scores, +inf forced (and every block 0..qb of a
-    dense row), -inf future or with no visible window."""
+                 init_blocks: int, local_blocks: int, dense: bool, n_blocks: int) -> torch.Tensor:
+    """[B, Hkv, T, n_blocks] fp32: pooled stage-1 scores, +inf forced (every block 0..qb in a
+    dense call), -inf future or with no visible window."""
     b, hq, t, d = q.shape
     hkv, c = ck_cache.shape[1], ck_cache.shape[2]
     w = max(0, (int(input_pos.max()) + 1 - kernel_size) // kernel_stride + 1)
@@ -155,23 +157,22 @@ def block_scores(q, ck_cache, input_pos, kernel_size: int, kernel_stride: int, b
     block_b = 64
     _pool_kernel[(b * hkv, t, triton.cdiv(n_blocks, block_b))](
         s, pos, out, t, s.shape[-1], n_blocks, kernel_size, kernel_stride, block_size, init_blocks, local_blocks,
-        dense_len, M=m, BLOCK_B=block_b)
+        int(dense), M=m, BLOCK_B=block_b)
     return out
 
 
 def select_blocks(q, ck_cache, input_pos, kernel_size: int, kernel_stride: int, block_size: int, init_blocks: int,
                   local_blocks: int, topk: int, dense_len: int) -> torch.Tensor:
-    """int32 [B, Hkv, T, NSEL]: each row's blocks, ascending, -1 padded. NSEL = topk, or more when
-    a dense row needs every block 0..qb."""
+    """int32 [B, Hkv, T, NSEL]: each row's blocks, ascending, -1 padded. NSEL = topk, or every
+    block 0..qb in a dense call."""
     qb = input_pos.to(torch.int64) // block_size
     n_blocks = int(qb.max()) + 1
-    dense = (input_pos + 1 < dense_len) if dense_len >= 0 else torch.zeros_like(qb, dtype=torch.bool)
-    nsel = min(n_blocks, max([topk] + [int(x) + 1 for x in qb[dense].tolist()]))
+    dense = dense_call(input_pos, dense_len)
+    nsel = n_blocks if dense else min(n_blocks, topk)
     scores = block_scores(q, ck_cache, input_pos, kernel_size, kernel_stride, block_size, init_blocks,
-                          local_blocks, dense_len, n_blocks)
+                          local_blocks, dense, n_blocks)
     order = torch.sort(scores, dim=-1, descending=True, stable=True).indices[..., :nsel]
-    col = torch.arange(nsel, device=q.device)
-    keep = (order <= qb[:, None]) & (dense[:, None] | (col < topk))  # [B, Hkv, T, NSEL] via broadcast
+    keep = order <= qb[:, None]  # [B, Hkv, T, NSEL] via broadcast
     return torch.sort(torch.where(keep, order, -1), dim=-1).values.to(torch.int32).contiguous()
 
 

@@ -26,7 +26,7 @@ from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_atte
 from edgecpm.attention.rotary import apply_rope
 from edgecpm.model import fused_ops
 from edgecpm.model.config import MiniCPMConfig
-from edgecpm.model.rope import rope_tables
+from edgecpm.model.rope import RopeTables
 from edgecpm.quant.concat import concat_linears
 
 
@@ -222,13 +222,13 @@ class MiniCPMForCausalLM(nn.Module):
         """Allocate rotary tables for ``max_seq_len`` positions and a KV cache per layer.
 
         Called after the weights are in place (they may have been built on the meta device).
+        The LongRoPE factor set is not chosen here but per call, from the call's length
+        (``model/rope.py``): logits do not depend on ``max_seq_len``.
         """
         weight = self.model.norm.weight  # always a float parameter (tables may be quantized)
         dtype = dtype or weight.dtype
         cfg = self.config
-        cos, sin = rope_tables(cfg, max_seq_len)
-        self.register_buffer("rope_cos", cos.to(weight.device), persistent=False)
-        self.register_buffer("rope_sin", sin.to(weight.device), persistent=False)
+        self.rope = RopeTables(cfg, max_seq_len, weight.device)
         self.register_buffer("positions", torch.arange(max_seq_len, device=weight.device), persistent=False)
         for layer in self.model.layers:
             layer.self_attn.kv_cache = KVCache(max_batch_size, cfg.num_key_value_heads, max_seq_len,
@@ -268,9 +268,9 @@ class MiniCPMForCausalLM(nn.Module):
             raise RuntimeError("call setup_caches(max_seq_len) before running the model")
         t = tokens.shape[1]
         if input_pos is None:
-            cos, sin, mask = self.rope_cos[:t], self.rope_sin[:t], None
+            (cos, sin), mask = self.rope.first(t), None
         else:
-            cos, sin = self.rope_cos[input_pos], self.rope_sin[input_pos]
+            cos, sin = self.rope.rows(input_pos)
             mask = cache_mask(input_pos, cache_pos, attn_mask, self.positions)
         if attn_mask is not None and self.config.sparse_config is not None:
             raise NotImplementedError("a tree attention mask with InfLLM-v2 sparse attention is not supported: "

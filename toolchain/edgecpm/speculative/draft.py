@@ -142,9 +142,9 @@ class EagleDraft(nn.Module):
         h = self.fc(torch.cat([e, x], dim=-1))
         t = tokens.shape[1]
         if input_pos is None:
-            cos, sin, mask, slots = base.rope_cos[:t], base.rope_sin[:t], None, None
+            (cos, sin), mask, slots = base.rope.first(t), None, None
         else:
-            cos, sin = base.rope_cos[input_pos], base.rope_sin[input_pos]
+            cos, sin = base.rope.rows(input_pos)
             mask = cache_mask(input_pos, cache_pos, attn_mask, base.positions)
             slots = input_pos if cache_pos is None else cache_pos
         h = self.layer(h, cos, sin, slots, mask)
@@ -157,7 +157,7 @@ class EagleDraft(nn.Module):
         base = self.base
         e = self.norm_embed(base.model.embed_tokens(tokens) * self.config.scale_emb)
         h = self.fc(torch.cat([e, self.norm_hidden(hidden)], dim=-1))
-        h = self.layer(h, base.rope_cos[positions], base.rope_sin[positions], None, mask)
+        h = self.layer(h, *base.rope.rows(positions), None, mask)
         return base.model.norm(h)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:

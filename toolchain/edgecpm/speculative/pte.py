@@ -53,8 +53,8 @@ class _SharedBase(torch.nn.Module):
         self.model.embed_tokens, self.model.norm = base.model.embed_tokens, base.model.norm
         self.lm_head = base.lm_head
         self.config, self.max_seq_len = base.config, base.max_seq_len
-        for name in ("rope_cos", "rope_sin", "positions"):
-            self.register_buffer(name, getattr(base, name), persistent=False)
+        self.rope = base.rope
+        self.register_buffer("positions", base.positions, persistent=False)
 
 
 class _Draft(torch.nn.Module):
