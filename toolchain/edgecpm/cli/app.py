@@ -177,9 +177,13 @@ def init(
     dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
     layers: Optional[int] = typer.Option(None, help="Override the layer count, at least 1 (small speed models)"),
     seed: int = typer.Option(0, help="Seed of the random weights, 0..2^63-1"),
+    tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="Directory of the model's tokenizer files "
+                                                                       "to copy in (default: the tiny preset's "
+                                                                       "own; a MiniCPM4 preset needs the "
+                                                                       "release's tokenizer.model etc.)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
-    """Write a checkpoint at a preset's shape in the Hugging Face layout."""
+    """Write a checkpoint at a preset's shape in the Hugging Face layout, with its tokenizer."""
     check_range("--layers", layers, 1, 1000)
     check_range("--seed", seed, 0, 2**63 - 1)
     if not random:
@@ -188,20 +192,25 @@ def init(
     import torch
 
     from edgecpm.checkpoint.loader import expected_shapes
-    from edgecpm.checkpoint.random_init import write_random_checkpoint
+    from edgecpm.checkpoint.random_init import EMBEDDED_TOKENIZERS, tokenizer_files, write_random_checkpoint
     from edgecpm.model.presets import preset as get_preset
+    from edgecpm.tokenizer.tokenizer import HOW_TO_ADD
 
     cfg = get_preset(preset)
+    source = tokenizer if tokenizer is not None else EMBEDDED_TOKENIZERS.get(preset)
+    extra = None if source is None else tokenizer_files(source, cfg.vocab_size)
     if layers is not None:
         cfg.num_hidden_layers = layers
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
     if torch_dtype is None:
         raise typer.BadParameter(f"--dtype {dtype!r}: choose bf16, fp16 or fp32")
     with progress_bar(len(expected_shapes(cfg)), f"writing {preset}", "tensor") as bar:
-        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force,
+        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force, extra_files=extra,
                                 progress=lambda _: bar.update(1))
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
     typer.echo(f"wrote {out}: {preset}, {cfg.num_parameters / 1e6:.1f}M parameters, {size:.1f} MiB")
+    if extra is None:
+        typer.echo(f"{out} has no tokenizer (the {preset} preset has none embedded); {HOW_TO_ADD}", err=True)
 
 
 def _quant_types_help() -> str:

@@ -16,6 +16,11 @@ from pathlib import Path
 
 from edgecpm.errors import TokenizerError
 
+# How to give a checkpoint its tokenizer: said by ``init`` when it writes one without, and by
+# ``load_tokenizer`` when it then finds none.
+HOW_TO_ADD = ("copy the model's tokenizer files into this directory (MiniCPM4: tokenizer.model, "
+              "tokenizer_config.json, added_tokens.json), or write it with `edgecpm init --tokenizer DIR`")
+
 
 class Tokenizer:
     bos_id: int
@@ -128,5 +133,4 @@ def load_tokenizer(model_dir: str | Path, bos_id: int = 1, eos_ids: list[int] | 
         return HFTokenizer(model_dir / "tokenizer.json", bos_id, eos_ids)
     if (model_dir / "tokenizer.model").is_file():
         return SentencePieceTokenizer(model_dir / "tokenizer.model", _added_tokens(model_dir), bos_id, eos_ids)
-    raise TokenizerError(f"{model_dir}: no tokenizer.json or tokenizer.model; copy the model's "
-                         "tokenizer files into this directory")
+    raise TokenizerError(f"{model_dir}: no tokenizer.json or tokenizer.model; {HOW_TO_ADD}")
