@@ -12,10 +12,12 @@ import typer
 from typer.testing import CliRunner
 
 import edgecpm.generate
+from edgecpm.checkpoint.locate import EMBEDDED
 from edgecpm.cli.app import app
 from edgecpm.errors import CheckpointError, OutputPathError, UsageError
 
 CLI_DIR = Path(edgecpm.cli.app.__file__).parent
+EMBEDDED_TINY = EMBEDDED["tiny"]
 
 
 def _generate_raising(monkeypatch, exc: BaseException):
@@ -64,3 +66,30 @@ def test_the_cli_layer_raises_no_value_error():
                 if isinstance(call, ast.Name) and call.id == "ValueError":
                     found.append(f"{path.name}:{node.lineno}")
     assert not found, f"raise ValueError in the CLI layer (use typer.BadParameter or an EdgecpmError): {found}"
+
+
+def test_damaged_files_that_python_reads_as_value_errors_are_user_errors(tmp_path):
+    """float("x"), int("x"), bad UTF-8 and bad JSON are ValueErrors inside Python; from a user's
+    file they are that file's fault, so the loaders name it (they once relied on the catch-all)."""
+    import json
+
+    from edgecpm.errors import CheckpointError, ConfigError, QuantError, TokenizerError
+    from edgecpm.model.config import MiniCPMConfig
+    from edgecpm.quant.config import read_quant_config
+    from edgecpm.tokenizer.tokenizer import _added_tokens
+
+    raw = json.loads((EMBEDDED_TINY / "config.json").read_text())
+    raw["rope_scaling"]["short_factor"][0] = "x"
+    with pytest.raises(ConfigError, match="rope_scaling holds a value that is not a number"):
+        MiniCPMConfig.from_hf_dict(raw, source="config.json")
+    (tmp_path / "quant_config.json").write_bytes(b'{"scheme": "\xff"}')
+    with pytest.raises(QuantError, match="not valid JSON"):
+        read_quant_config(tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text('{"added_tokens_decoder": {"x": {"content": "<a>"}}}')
+    with pytest.raises(TokenizerError, match="tokenizer_config.json: not a tokenizer config"):
+        _added_tokens(tmp_path)
+    from edgecpm.speculative.draft import load_draft
+
+    (tmp_path / "draft.json").write_bytes(b"\xff{")
+    with pytest.raises(CheckpointError, match="draft.json: not valid JSON"):
+        load_draft(tmp_path, MiniCPMConfig.from_hf_dict(json.loads((EMBEDDED_TINY / "config.json").read_text())))

@@ -94,7 +94,10 @@ def load_frspec(path: str | Path, vocab_size: int | None = None) -> FrequencyLis
     if meta.get("format") != FORMAT or meta.get("version") != str(VERSION):
         raise CheckpointError(f"{path}: format {meta.get('format')!r} v{meta.get('version')} is not "
                               f"{FORMAT} v{VERSION}; {_HINT}")
-    file_vocab = int(meta["vocab_size"])
+    try:
+        file_vocab = int(meta["vocab_size"])
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{path}: no vocabulary size in its metadata; {_HINT}") from None
     if vocab_size is not None and file_vocab != vocab_size:
         raise CheckpointError(f"{path}: made for a {file_vocab}-token vocabulary, the model has "
                               f"{vocab_size}; {_HINT}")

@@ -110,16 +110,16 @@ def _added_tokens(model_dir: Path) -> dict[str, int]:
     cfg_path = model_dir / "tokenizer_config.json"
     if cfg_path.is_file():
         try:
-            decoder = json.loads(cfg_path.read_text()).get("added_tokens_decoder", {})
-        except json.JSONDecodeError as e:
-            raise TokenizerError(f"{cfg_path}: not valid JSON ({e})") from None
-        for i, info in decoder.items():
-            if int(i) > 2:  # <unk>, <s>, </s> are SentencePiece's own pieces
-                added[info["content"]] = int(i)
+            decoder = json.loads(cfg_path.read_text(encoding="utf-8")).get("added_tokens_decoder", {})
+            for i, info in decoder.items():
+                if int(i) > 2:  # <unk>, <s>, </s> are SentencePiece's own pieces
+                    added[info["content"]] = int(i)
+        except (ValueError, AttributeError, KeyError, TypeError) as e:  # JSON and UTF-8 errors are ValueErrors
+            raise TokenizerError(f"{cfg_path}: not a tokenizer config with added_tokens_decoder ({e})") from None
     path = model_dir / "added_tokens.json"
     if path.is_file():
         try:
-            added.update({t: int(i) for t, i in json.loads(path.read_text()).items()})
+            added.update({t: int(i) for t, i in json.loads(path.read_text(encoding="utf-8")).items()})
         except (json.JSONDecodeError, AttributeError, ValueError) as e:
             raise TokenizerError(f"{path}: not a JSON object of token → id ({e})") from None
     return added
