@@ -9,7 +9,7 @@ import torch
 from typer.testing import CliRunner
 
 from edgecpm.cli.app import app
-from edgecpm.errors import CheckpointError
+from edgecpm.errors import CheckpointError, UsageError
 from edgecpm.speculative.frspec import load_frspec, save_frspec, top_ids
 
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 20
@@ -24,9 +24,9 @@ def test_most_frequent_first_with_eos_forced_in():
     assert freq.coverage == pytest.approx(90 / 150)
     # An EOS that is frequent anyway is not duplicated; ties go to the lower id.
     assert top_ids(Counter({2: 9, 5: 1, 4: 1}), 3, 10, keep=[2]).ids.tolist() == [2, 4, 5]
-    with pytest.raises(ValueError, match="smaller than the 2 EOS ids"):
+    with pytest.raises(UsageError, match="smaller than the 2 EOS ids"):
         top_ids(counts, 1, 20, keep=[2, 3])
-    with pytest.raises(ValueError, match="--size 30"):
+    with pytest.raises(UsageError, match="--size 30"):
         top_ids(counts, 30, 20)
 
 

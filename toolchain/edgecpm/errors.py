@@ -1,6 +1,7 @@
 """The errors edgecpm raises for bad input. Each message names the file and what to do.
 
-The CLI prints these without a traceback; anything else is a bug and keeps its traceback.
+The CLI prints these (and its own ``typer.BadParameter`` for a bad flag) as one line without a
+traceback; anything else, a ValueError included, is a bug in edgecpm and keeps its traceback.
 """
 
 
@@ -35,3 +36,8 @@ class KernelLibraryError(EdgecpmError):
 class OutputPathError(EdgecpmError):
     """An output path that must not be written or replaced (a file, a link, the current or home
     directory, a directory with files edgecpm did not write)."""
+
+
+class UsageError(EdgecpmError):
+    """A bad option value or combination of options, found below the CLI layer (the library knows
+    the vocabulary or the program); the CLI's own flag checks raise ``typer.BadParameter``."""

@@ -132,6 +132,7 @@ def eval_(
 
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.common import is_program_dir
+    from edgecpm.errors import TokenizerError
     from edgecpm.eval.compare import compare_quality, render_quality
 
     check_range("--max-tokens", max_tokens, 1)
@@ -153,14 +154,14 @@ def eval_(
         if tok is None:
             tok = t
         elif t.vocab_size != tok.vocab_size:
-            raise ValueError(f"{name}: vocabulary {t.vocab_size} differs from {models[0]}'s {tok.vocab_size}; "
-                             "compared models must share a tokenizer")
+            raise TokenizerError(f"{name}: vocabulary {t.vocab_size} differs from {models[0]}'s {tok.vocab_size}; "
+                                 "compared models must share a tokenizer")
         loaded[name] = m
     ids = torch.tensor(tok.encode(text), dtype=torch.long)
     if max_tokens is not None:
         ids = ids[: max_tokens + 1]
     if ids.numel() < 2:
-        raise ValueError(f"{source}: {ids.numel()} token(s); scoring needs at least 2")
+        raise typer.BadParameter(f"{source}: {ids.numel()} token(s); scoring needs at least 2")
     with progress_bar(ids.numel(), "scoring", "tok") as bar:
         rows = compare_quality(loaded, ids, ctx, progress=bar.update)
     typer.echo(f"corpus: {source}, {ids.numel() - 1} tokens, ctx {ctx}\n")
@@ -176,31 +177,40 @@ def init(
     dtype: str = typer.Option("bf16", help="Weight dtype: bf16, fp16 or fp32"),
     layers: Optional[int] = typer.Option(None, help="Override the layer count, at least 1 (small speed models)"),
     seed: int = typer.Option(0, help="Seed of the random weights, 0..2^63-1"),
+    tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="Directory of the model's tokenizer files "
+                                                                       "to copy in (default: the tiny preset's "
+                                                                       "own; a MiniCPM4 preset needs the "
+                                                                       "release's tokenizer.model etc.)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
-    """Write a checkpoint at a preset's shape in the Hugging Face layout."""
+    """Write a checkpoint at a preset's shape in the Hugging Face layout, with its tokenizer."""
     check_range("--layers", layers, 1, 1000)
     check_range("--seed", seed, 0, 2**63 - 1)
     if not random:
-        raise ValueError("only --random is supported: edgecpm cannot download weights; "
-                         "pass --random for a random-weight checkpoint at the real shape")
+        raise typer.BadParameter("only --random is supported: edgecpm cannot download weights; "
+                                 "pass --random for a random-weight checkpoint at the real shape")
     import torch
 
     from edgecpm.checkpoint.loader import expected_shapes
-    from edgecpm.checkpoint.random_init import write_random_checkpoint
+    from edgecpm.checkpoint.random_init import EMBEDDED_TOKENIZERS, tokenizer_files, write_random_checkpoint
     from edgecpm.model.presets import preset as get_preset
+    from edgecpm.tokenizer.tokenizer import HOW_TO_ADD
 
     cfg = get_preset(preset)
+    source = tokenizer if tokenizer is not None else EMBEDDED_TOKENIZERS.get(preset)
+    extra = None if source is None else tokenizer_files(source, cfg.vocab_size)
     if layers is not None:
         cfg.num_hidden_layers = layers
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
     if torch_dtype is None:
-        raise ValueError(f"--dtype {dtype!r}: choose bf16, fp16 or fp32")
+        raise typer.BadParameter(f"--dtype {dtype!r}: choose bf16, fp16 or fp32")
     with progress_bar(len(expected_shapes(cfg)), f"writing {preset}", "tensor") as bar:
-        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force,
+        write_random_checkpoint(cfg, out, torch_dtype, seed, overwrite=force, extra_files=extra,
                                 progress=lambda _: bar.update(1))
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
     typer.echo(f"wrote {out}: {preset}, {cfg.num_parameters / 1e6:.1f}M parameters, {size:.1f} MiB")
+    if extra is None:
+        typer.echo(f"{out} has no tokenizer (the {preset} preset has none embedded); {HOW_TO_ADD}", err=True)
 
 
 def _quant_types_help() -> str:
@@ -294,7 +304,7 @@ def export(
 
     src = resolve_model(model)
     if fmt != "pte" and (draft is not None or frspec is not None):
-        raise ValueError(f"--draft/--frspec add methods to an ExecuTorch program: use --format pte, not {fmt}")
+        raise typer.BadParameter(f"--draft/--frspec add methods to an ExecuTorch program: use --format pte, not {fmt}")
     pte_only = {"--max-seq-len": max_seq_len, "--sparse/--no-sparse": None if sparse is None else True}
     refuse_unless(fmt == "pte", pte_only, f"only for --format pte (a {fmt} file has no KV cache of its own)")
     if fmt == "pte" and max_seq_len is not None:
@@ -320,7 +330,7 @@ def export(
         path = export_onnx(src, out, overwrite=force, progress=lambda msg: typer.echo(f"[export] {msg}", err=True))
         typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     else:
-        raise ValueError(f"--format {fmt}: choose pte, gguf or onnx")
+        raise typer.BadParameter(f"--format {fmt}: choose pte, gguf or onnx")
 
 
 @app.command()
@@ -365,13 +375,13 @@ def bench(
     from edgecpm.cli.spec import spec_config
 
     if old_prompt_count is not None:
-        raise ValueError(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
-                         "as in generate)")
+        raise typer.BadParameter(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
+                                 "as in generate)")
     if fmt not in ("md", "csv", "json"):
-        raise ValueError(f"--format {fmt}: choose md, csv or json")
+        raise typer.BadParameter(f"--format {fmt}: choose md, csv or json")
     if out in ("md", "csv", "json"):  # the older meaning of -o; as typed, so -o ./json is a file
-        raise ValueError(f"-o {out}: -o is the file to write; for the format pass --format {out} "
-                         f"(to write a file named {out}, pass -o ./{out})")
+        raise typer.BadParameter(f"-o {out}: -o is the file to write; for the format pass --format {out} "
+                                 f"(to write a file named {out}, pass -o ./{out})")
     out = None if out is None else Path(out)
     check_range("--n-prompt", n_prompt, 1)
     check_range("-n/--n-gen", n_gen, 1)
@@ -461,7 +471,7 @@ def train_draft(
     check_range("--batch", batch, 1)
     check_range("--lr", lr, 0.0, 1.0)
     if lr == 0.0:
-        raise ValueError("--lr 0.0: must be above 0 (nothing would be learned)")
+        raise typer.BadParameter("--lr 0.0: must be above 0 (nothing would be learned)")
     check_range("--unroll", unroll, 1, 16)
     check_range("--seed", seed, 0, 2**63 - 1)
     check_threads("--threads", threads)

@@ -1,5 +1,6 @@
 """Checks on what a user types: numbers within their bounds, and options that apply to what was
-asked. Each failure is a ValueError naming the option, which ``friendly_errors`` prints as one line.
+asked. Each failure is a ``typer.BadParameter`` naming the option, which ``friendly_errors`` prints as
+one line.
 
 Options whose use depends on another one default to None in the commands, so "given" is
 distinguishable from "left at its default": a value nobody typed is never refused.
@@ -10,6 +11,8 @@ from __future__ import annotations
 import math
 import os
 
+import typer
+
 
 def check_range(option: str, value: int | float | None, low: int | float | None = None,
                 high: int | float | None = None, hint: str = "") -> None:
@@ -17,11 +20,11 @@ def check_range(option: str, value: int | float | None, low: int | float | None 
     if value is None:
         return
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{option} {value}: must be a finite number{hint}")
+        raise typer.BadParameter(f"{option} {value}: must be a finite number{hint}")
     if low is not None and value < low:
-        raise ValueError(f"{option} {value}: must be at least {low}{hint}")
+        raise typer.BadParameter(f"{option} {value}: must be at least {low}{hint}")
     if high is not None and value > high:
-        raise ValueError(f"{option} {value}: must be at most {high}{hint}")
+        raise typer.BadParameter(f"{option} {value}: must be at most {high}{hint}")
 
 
 def refuse_unless(applies: bool, given: dict[str, object], why: str) -> None:
@@ -33,7 +36,7 @@ def refuse_unless(applies: bool, given: dict[str, object], why: str) -> None:
         return
     typed = [name for name, value in given.items() if value is not None and value is not False]
     if typed:
-        raise ValueError(f"{'/'.join(typed)}: {why}")
+        raise typer.BadParameter(f"{'/'.join(typed)}: {why}")
 
 
 def check_threads(option: str, threads: int | None) -> None:

@@ -9,15 +9,20 @@ import typer
 
 from edgecpm.errors import EdgecpmError
 
+# What a user can fix: bad input (EdgecpmError), a bad flag (typer.BadParameter), an output that
+# exists. A ValueError or anything else is a bug in edgecpm: it keeps its traceback, so the
+# report that comes back says where.
+USER_ERRORS = (EdgecpmError, typer.BadParameter, FileExistsError)
+
 
 def friendly_errors(fn):
-    """Bad input (EdgecpmError, ValueError from argument checks) → one red line, exit code 2."""
+    """User errors → one red ``error: ...`` line, exit code 2 (instead of Typer's boxed usage)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (EdgecpmError, ValueError, FileExistsError) as e:
+        except USER_ERRORS as e:
             typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -44,14 +49,14 @@ def read_text_file(path, option: str) -> str:
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{option} {path}: no such file" if not path.exists() else f"{option} {path}: not a file")
+        raise typer.BadParameter(f"{option} {path}: " + ("not a file" if path.exists() else "no such file"))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{option} {path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
-                         f"{e.start}); convert it, e.g. with iconv -t UTF-8") from None
+        raise typer.BadParameter(f"{option} {path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                                 f"{e.start}); convert it, e.g. with iconv -t UTF-8") from None
     except OSError as e:
-        raise ValueError(f"{option} {path}: cannot read it ({e.strerror})") from None
+        raise typer.BadParameter(f"{option} {path}: cannot read it ({e.strerror})") from None
 
 
 def parse_dtype(dtype: str | None):
@@ -60,7 +65,7 @@ def parse_dtype(dtype: str | None):
 
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, None: None}
     if dtype not in dtypes:
-        raise ValueError(f"--dtype {dtype!r}: choose fp32, bf16 or fp16")
+        raise typer.BadParameter(f"--dtype {dtype!r}: choose fp32, bf16 or fp16")
     return dtypes[dtype]
 
 
@@ -77,8 +82,8 @@ def utf8_argument(option: str, text: str) -> str:
     except UnicodeEncodeError as e:
         raw = text.encode("utf-8", "surrogateescape")
         offset = len(text[:e.start].encode("utf-8", "surrogateescape"))
-        raise ValueError(f"{option}: not UTF-8 text (byte 0x{raw[offset]:02x} at offset {offset}); "
-                         "pass UTF-8 (check the terminal's or the file's encoding)") from None
+        raise typer.BadParameter(f"{option}: not UTF-8 text (byte 0x{raw[offset]:02x} at offset {offset}); "
+                                 "pass UTF-8 (check the terminal's or the file's encoding)") from None
     return text
 
 
@@ -101,9 +106,9 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
                                                  "export; drop it (or pass the checkpoint it came from)")
         model = PteModel(model_dir)
         if max_seq_len is not None and max_seq_len > model.max_seq_len:
-            raise ValueError(f"{seq_option} {max_seq_len}: {model_dir} was exported with max_seq_len "
-                             f"{model.max_seq_len} (fixed in the program); use at most {model.max_seq_len}, "
-                             f"or re-export with `edgecpm export --max-seq-len {max_seq_len}`")
+            raise typer.BadParameter(f"{seq_option} {max_seq_len}: {model_dir} was exported with max_seq_len "
+                                     f"{model.max_seq_len} (fixed in the program); use at most {model.max_seq_len}, "
+                                     f"or re-export with `edgecpm export --max-seq-len {max_seq_len}`")
         cfg = model.config
         return model_dir, model, load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
     torch_dtype = parse_dtype(dtype)

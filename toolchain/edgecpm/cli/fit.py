@@ -3,6 +3,8 @@ right remedy: an eager model's cache is ``--max-seq-len``; a program's was fixed
 
 from __future__ import annotations
 
+import typer
+
 
 def is_program(model) -> bool:
     return hasattr(model, "manifest")  # export.pte.PteModel
@@ -17,8 +19,8 @@ def check_fits(model, prompt_tokens: int, new_tokens: int, headroom: int = 0) ->
     what = f"prompt ({prompt_tokens} tokens) + {new_tokens} new tokens{extra} need {need} positions"
     limit = model.config.max_position_embeddings
     if need > limit:
-        raise ValueError(f"{what}; the model has {limit} (max_position_embeddings): shorten the prompt or -n")
+        raise typer.BadParameter(f"{what}; the model has {limit} (max_position_embeddings): shorten the prompt or -n")
     if is_program(model):
-        raise ValueError(f"{what}; {model.dir} was exported with max_seq_len {have} (fixed in the program): "
-                         f"ask fewer tokens, or re-export with `edgecpm export --max-seq-len {need}`")
-    raise ValueError(f"{what}; the KV cache has {have}: pass --max-seq-len {need}, or ask fewer tokens")
+        raise typer.BadParameter(f"{what}; {model.dir} was exported with max_seq_len {have} (fixed in the program): "
+                                 f"ask fewer tokens, or re-export with `edgecpm export --max-seq-len {need}`")
+    raise typer.BadParameter(f"{what}; the KV cache has {have}: pass --max-seq-len {need}, or ask fewer tokens")

@@ -7,19 +7,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from edgecpm.errors import OutputPathError
+
 
 def check_output_file(path: Path, force: bool) -> None:
     if path.is_symlink():
-        raise ValueError(f"-o {path}: a symbolic link; pass the real path")
+        raise OutputPathError(f"-o {path}: a symbolic link; pass the real path")
     if path.is_dir():
-        raise ValueError(f"-o {path}: a directory; name a file to write the report to")
+        raise OutputPathError(f"-o {path}: a directory; name a file to write the report to")
     if path.exists() and not force:
-        raise ValueError(f"-o {path}: already exists; remove it or pass --force")
+        raise OutputPathError(f"-o {path}: already exists; remove it or pass --force")
     parent = path.parent
     if not parent.is_dir():
-        raise ValueError(f"-o {path}: the directory {parent} does not exist; create it first")
+        raise OutputPathError(f"-o {path}: the directory {parent} does not exist; create it first")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"-o {path}: the directory {parent} is not writable")
+        raise OutputPathError(f"-o {path}: the directory {parent} is not writable")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -29,4 +31,4 @@ def write_text(path: Path, text: str) -> None:
         with atomic_file(path, "w") as f:
             f.write(text if text.endswith("\n") else text + "\n")
     except OSError as e:  # the checks above passed, yet the system refused (a full disk, /proc)
-        raise ValueError(f"-o {path}: cannot write it ({e.strerror or e})") from None
+        raise OutputPathError(f"-o {path}: cannot write it ({e.strerror or e})") from None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
+
 from edgecpm.cli.bounds import check_range, refuse_unless
 
 
@@ -18,10 +20,10 @@ def _check_group_size(scheme: str, group_size: int | None) -> None:
     if group_size is None:
         return
     if scheme == "ternary" and group_size not in (0, *TERNARY_GROUP_SIZES):
-        raise ValueError(f"--group-size {group_size}: ternary takes {', '.join(map(str, TERNARY_GROUP_SIZES))} "
-                         "or 0 (per-channel)")
+        raise typer.BadParameter(f"--group-size {group_size}: ternary takes {', '.join(map(str, TERNARY_GROUP_SIZES))} "
+                                 "or 0 (per-channel)")
     if scheme == "int4" and group_size not in INT4_GROUP_SIZES:
-        raise ValueError(f"--group-size {group_size}: int4 takes {', '.join(map(str, INT4_GROUP_SIZES))}")
+        raise typer.BadParameter(f"--group-size {group_size}: int4 takes {', '.join(map(str, INT4_GROUP_SIZES))}")
 
 
 def quant_config(scheme: str, group_size: int | None, method: str | None, asym: bool, layout: str | None,
@@ -30,7 +32,7 @@ def quant_config(scheme: str, group_size: int | None, method: str | None, asym: 
     from edgecpm.quant.config import Int4Config, TernaryConfig
 
     if scheme not in ("ternary", "int4"):
-        raise ValueError(f"--scheme {scheme!r}: choose ternary or int4")
+        raise typer.BadParameter(f"--scheme {scheme!r}: choose ternary or int4")
     gptq = {"--calib": calib, "--calib-seqs": calib_seqs, "--calib-len": calib_len, "--skip-first": skip_first}
     _check_group_size(scheme, group_size)
     if scheme == "ternary":

@@ -3,6 +3,8 @@ decoding is greedy, and ``--top-k``/``--top-p`` would change nothing: refused, n
 
 from __future__ import annotations
 
+import typer
+
 from edgecpm.cli.bounds import check_range, refuse_unless
 
 
@@ -14,7 +16,7 @@ def sampling_config(temperature: float, top_p: float | None, top_k: int | None, 
                   "only when sampling (--temperature > 0); at 0 decoding is greedy")
     check_range("--top-p", top_p, 0.0, 1.0)
     if top_p == 0.0:
-        raise ValueError("--top-p 0.0: must be above 0 (it is the probability mass kept)")
+        raise typer.BadParameter("--top-p 0.0: must be above 0 (it is the probability mass kept)")
     check_range("--top-k", top_k, 0)
     check_range("--seed", seed, 0, 2**63 - 1)  # torch.Generator.manual_seed's range
     return SamplingConfig(temperature=temperature, top_p=1.0 if top_p is None else top_p, top_k=top_k or 0,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+import typer
+
 _DTYPE_BYTES = {"float32": 4, "fp32": 4, "bfloat16": 2, "bf16": 2, "float16": 2, "fp16": 2}
 
 
@@ -46,15 +48,15 @@ def check_seq_len(option: str, seq_len: int | None, cfg, dtype: str | None = Non
         return
     label = label or f"{option} {seq_len}"
     if seq_len < 1:
-        raise ValueError(f"{label}: must be at least 1")
+        raise typer.BadParameter(f"{label}: must be at least 1")
     limit = cfg.max_position_embeddings
     if seq_len > limit:
-        raise ValueError(f"{label}: the model has {limit} positions (max_position_embeddings in config.json); "
-                         f"use at most {limit}")
+        raise typer.BadParameter(f"{label}: the model has {limit} positions (max_position_embeddings in config.json); "
+                                 f"use at most {limit}")
     need, have = kv_cache_bytes(cfg, seq_len, cache_dtype_bytes(cfg, dtype)), available_memory()
     if need > have:
-        raise ValueError(f"{label}: the KV cache for {seq_len} positions needs {_size(need)}; "
-                         f"this machine has {_size(have)} available")
+        raise typer.BadParameter(f"{label}: the KV cache for {seq_len} positions needs {_size(need)}; "
+                                 f"this machine has {_size(have)} available")
 
 
 def _size(n: int) -> str:

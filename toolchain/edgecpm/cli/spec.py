@@ -45,7 +45,7 @@ def spec_config(spec: Optional[str], tree: Optional[bool], num_iter: Optional[in
     refuse_unless(chain, {"--chain-len": chain_len}, "only for --chain drafting; pass --chain, or --tree-size "
                                                       "for a tree")
     if frspec is not None and not frspec.is_file():
-        raise ValueError(f"--frspec {frspec}: no such file (write one with `edgecpm frspec`)")
+        raise typer.BadParameter(f"--frspec {frspec}: no such file (write one with `edgecpm frspec`)")
     check_range("--chain-len", chain_len, 1, MAX_VERIFY_TOKENS - 1, " (draft tokens per verify step)")
     check_range("--num-iter", num_iter, 0, MAX_NUM_ITER)
     check_range("--topk-per-iter", topk_per_iter, 1, MAX_VERIFY_TOKENS)
@@ -58,9 +58,9 @@ def spec_config(spec: Optional[str], tree: Optional[bool], num_iter: Optional[in
     if not chain:
         scored = cfg.topk_per_iter * (1 + cfg.num_iter * cfg.topk_per_iter)
         if cfg.tree_size - 1 > scored:
-            raise ValueError(f"--tree-size {cfg.tree_size}: {cfg.num_iter} rounds of {cfg.topk_per_iter} children "
-                             f"score only {scored} nodes; pass --tree-size {scored + 1} or less, or a larger "
-                             "--num-iter/--topk-per-iter")
+            raise typer.BadParameter(f"--tree-size {cfg.tree_size}: {cfg.num_iter} rounds of {cfg.topk_per_iter} "
+                                     f"children score only {scored} nodes; pass --tree-size {scored + 1} or less, "
+                                     "or a larger --num-iter/--topk-per-iter")
     return cfg
 
 

@@ -186,6 +186,8 @@ class MiniCPMConfig:
                 )
             except KeyError as e:
                 raise ConfigError(f"{source}: rope_scaling lacks {e.args[0]!r}") from None
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"{source}: rope_scaling holds a value that is not a number ({e})") from None
         if raw.get("sparse_config"):
             sc = raw["sparse_config"]
             if not isinstance(sc, dict):

@@ -121,7 +121,7 @@ def read_quant_config(model_dir: str | Path) -> tuple[QuantConfig, dict] | None:
     if not path.is_file():
         return None
     try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise QuantError(f"{path}: not valid JSON ({e}); re-run `edgecpm quantize`") from None
     return config_from_dict(raw, str(path)), raw

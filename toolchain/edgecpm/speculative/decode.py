@@ -24,6 +24,7 @@ from typing import Callable
 
 import torch
 
+from edgecpm.errors import UsageError
 from edgecpm.generate import GenerationResult, SamplingConfig, sampling_weights
 from edgecpm.speculative.tree import SpecConfig, Tree, draft_chain, draft_tree, tree_mask
 
@@ -42,7 +43,7 @@ class EagerBase:
 
     def __init__(self, model):
         if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
-            raise ValueError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
+            raise UsageError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
                              "no tree mask; load the model without sparse attention")
         self.model = model
         self.max_seq_len = model.max_seq_len

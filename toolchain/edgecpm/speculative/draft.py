@@ -269,7 +269,12 @@ def load_draft(path: str | Path, base_cfg: MiniCPMConfig, dtype: torch.dtype | N
     if path.is_dir():
         meta_path = path / CONFIG
         if meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except ValueError as e:  # JSON and UTF-8 errors
+                raise CheckpointError(f"{meta_path}: not valid JSON ({e}); {_HINT}") from None
+            if not isinstance(meta, dict):
+                raise CheckpointError(f"{meta_path}: not a JSON object; {_HINT}")
             if meta.get("format") != FORMAT or meta.get("version") != VERSION:
                 raise CheckpointError(f"{meta_path}: format {meta.get('format')!r} v{meta.get('version')} "
                                       f"is not {FORMAT} v{VERSION}; {_HINT}")

@@ -19,7 +19,7 @@ from typing import Iterable
 
 import torch
 
-from edgecpm.errors import CheckpointError
+from edgecpm.errors import CheckpointError, TokenizerError, UsageError
 
 FORMAT = "edgecpm-frspec"
 VERSION = 1
@@ -45,12 +45,13 @@ def top_ids(counts: Counter, size: int, vocab_size: int, keep: Iterable[int] = (
     """The ``size`` most frequent ids, with every id of ``keep`` (EOS) forced in."""
     keep = [k for k in dict.fromkeys(keep)]
     if not 0 < size <= vocab_size:
-        raise ValueError(f"--size {size}: must be in 1..{vocab_size} (the vocabulary size)")
+        raise UsageError(f"--size {size}: must be in 1..{vocab_size} (the vocabulary size)")
     if len(keep) > size:
-        raise ValueError(f"--size {size} is smaller than the {len(keep)} EOS ids that must stay in")
+        raise UsageError(f"--size {size} is smaller than the {len(keep)} EOS ids that must stay in")
     bad = [k for k in list(counts) + keep if not 0 <= k < vocab_size]
     if bad:
-        raise ValueError(f"token ids {sorted(set(bad))[:5]} are outside the vocabulary (0..{vocab_size - 1})")
+        raise TokenizerError(f"token ids {sorted(set(bad))[:5]} are outside the model's vocabulary "
+                             f"(0..{vocab_size - 1}): the tokenizer does not belong to this model")
     # All ids ranked (unseen ones count 0), ties by id: a stable order even for a small corpus.
     ranked = sorted(range(vocab_size), key=lambda i: (-counts.get(i, 0), i))
     keep_set = set(keep)
@@ -93,7 +94,10 @@ def load_frspec(path: str | Path, vocab_size: int | None = None) -> FrequencyLis
     if meta.get("format") != FORMAT or meta.get("version") != str(VERSION):
         raise CheckpointError(f"{path}: format {meta.get('format')!r} v{meta.get('version')} is not "
                               f"{FORMAT} v{VERSION}; {_HINT}")
-    file_vocab = int(meta["vocab_size"])
+    try:
+        file_vocab = int(meta["vocab_size"])
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{path}: no vocabulary size in its metadata; {_HINT}") from None
     if vocab_size is not None and file_vocab != vocab_size:
         raise CheckpointError(f"{path}: made for a {file_vocab}-token vocabulary, the model has "
                               f"{vocab_size}; {_HINT}")

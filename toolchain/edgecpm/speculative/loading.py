@@ -10,6 +10,7 @@ def load_spec(model, spec_arg: str, frspec: Optional[Path]):
     """(base, draft) for ``speculative_generate``: an eager model and the draft head bound to it
     (with the FR-Spec subset if one is given), or an exported program's own ``verify``/``draft``
     methods (``--spec program``; the draft and FR-Spec list were fixed at export)."""
+    from edgecpm.errors import UsageError
     from edgecpm.speculative.draft import load_draft, resolve_draft
     from edgecpm.speculative.frspec import load_frspec
 
@@ -18,7 +19,7 @@ def load_spec(model, spec_arg: str, frspec: Optional[Path]):
 
         exported = (model.manifest.get("speculative") or {}).get("draft")
         if spec_arg not in ("program", exported) or frspec is not None:
-            raise ValueError(f"{model.dir}: an exported program drafts with the head it was exported with "
+            raise UsageError(f"{model.dir}: an exported program drafts with the head it was exported with "
                              f"({exported or 'none'}): pass --spec program, without --frspec")
         return load_pte_spec(model)
     cfg = model.config

@@ -197,7 +197,9 @@ def load_pte_spec(bundle):
     """(base, draft) for ``speculative_generate`` from a loaded ``PteModel`` bundle."""
     info = bundle.manifest.get("speculative")
     if info is None:
-        raise ValueError(f"{bundle.dir}: this program has no speculative-decoding methods; re-export "
+        from edgecpm.errors import UsageError
+
+        raise UsageError(f"{bundle.dir}: this program has no speculative-decoding methods; re-export "
                          "it with `edgecpm export MODEL --draft DRAFT_DIR`")
     program, path = bundle.program, bundle.dir / "model.pte"
     with program_errors(path):

@@ -24,6 +24,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from edgecpm.errors import UsageError
 from edgecpm.speculative.draft import EagleDraft, save_draft
 
 
@@ -194,13 +195,13 @@ def run(model_arg, out, corpus, steps, batch, seq, lr, unroll, seed, threads, fo
         source = "embedded corpus (CPython docstrings), training split"
     else:
         if not Path(corpus).is_file():
-            raise ValueError(f"{corpus}: no such file")
+            raise UsageError(f"{corpus}: no such file")
         text = Path(corpus).read_text(encoding="utf-8")
         cut = int(len(text) * 0.95)
         train_text, held_text, source = text[:cut], text[cut:], str(corpus)
     ids = torch.tensor(tok.encode(train_text), dtype=torch.long)
     if ids.numel() <= seq:
-        raise ValueError(f"the corpus has {ids.numel()} tokens; need more than --seq {seq}")
+        raise UsageError(f"the corpus has {ids.numel()} tokens; need more than --seq {seq}")
     base = load_model(model_dir, dtype=torch.float32, max_seq_len=max(seq, 256))
     t0 = time.time()
     draft, history = train_draft(base, ids, steps, batch, seq, lr, unroll=unroll, seed=seed, log=log)

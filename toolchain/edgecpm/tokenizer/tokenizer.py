@@ -16,6 +16,11 @@ from pathlib import Path
 
 from edgecpm.errors import TokenizerError
 
+# How to give a checkpoint its tokenizer: said by ``init`` when it writes one without, and by
+# ``load_tokenizer`` when it then finds none.
+HOW_TO_ADD = ("copy the model's tokenizer files into this directory (MiniCPM4: tokenizer.model, "
+              "tokenizer_config.json, added_tokens.json), or write it with `edgecpm init --tokenizer DIR`")
+
 
 class Tokenizer:
     bos_id: int
@@ -105,16 +110,16 @@ def _added_tokens(model_dir: Path) -> dict[str, int]:
     cfg_path = model_dir / "tokenizer_config.json"
     if cfg_path.is_file():
         try:
-            decoder = json.loads(cfg_path.read_text()).get("added_tokens_decoder", {})
-        except json.JSONDecodeError as e:
-            raise TokenizerError(f"{cfg_path}: not valid JSON ({e})") from None
-        for i, info in decoder.items():
-            if int(i) > 2:  # <unk>, <s>, </s> are SentencePiece's own pieces
-                added[info["content"]] = int(i)
+            decoder = json.loads(cfg_path.read_text(encoding="utf-8")).get("added_tokens_decoder", {})
+            for i, info in decoder.items():
+                if int(i) > 2:  # <unk>, <s>, </s> are SentencePiece's own pieces
+                    added[info["content"]] = int(i)
+        except (ValueError, AttributeError, KeyError, TypeError) as e:  # JSON and UTF-8 errors are ValueErrors
+            raise TokenizerError(f"{cfg_path}: not a tokenizer config with added_tokens_decoder ({e})") from None
     path = model_dir / "added_tokens.json"
     if path.is_file():
         try:
-            added.update({t: int(i) for t, i in json.loads(path.read_text()).items()})
+            added.update({t: int(i) for t, i in json.loads(path.read_text(encoding="utf-8")).items()})
         except (json.JSONDecodeError, AttributeError, ValueError) as e:
             raise TokenizerError(f"{path}: not a JSON object of token → id ({e})") from None
     return added
@@ -128,5 +133,4 @@ def load_tokenizer(model_dir: str | Path, bos_id: int = 1, eos_ids: list[int] | 
         return HFTokenizer(model_dir / "tokenizer.json", bos_id, eos_ids)
     if (model_dir / "tokenizer.model").is_file():
         return SentencePieceTokenizer(model_dir / "tokenizer.model", _added_tokens(model_dir), bos_id, eos_ids)
-    raise TokenizerError(f"{model_dir}: no tokenizer.json or tokenizer.model; copy the model's "
-                         "tokenizer files into this directory")
+    raise TokenizerError(f"{model_dir}: no tokenizer.json or tokenizer.model; {HOW_TO_ADD}")
