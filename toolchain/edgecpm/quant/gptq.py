@@ -25,7 +25,7 @@ import torch
 
 from edgecpm.errors import QuantError
 from edgecpm.quant.int4 import Int4Weight, check_int4_shape, int4_codes, int4_params, pack_int4
-from edgecpm.quant.ternary import check_2d
+from edgecpm.quant.blocks import check_2d
 
 
 class HessianAccumulator:

@@ -34,8 +34,7 @@ import torch
 
 from edgecpm.errors import QuantError
 from edgecpm.quant.formats import INT4_GROUP_SIZES, Q4_0_BLOCK, Q4_0_BLOCK_BYTES
-from edgecpm.quant.pack_tq2 import d_from_bytes, d_to_bytes, row_blocks
-from edgecpm.quant.ternary import check_2d, expand_groups
+from edgecpm.quant.blocks import check_2d, d_from_bytes, d_to_bytes, expand_groups, row_blocks
 
 SYM_ZERO = 8
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from edgecpm.errors import QuantError
-from edgecpm.quant.pack_tq2 import d_to_bytes
-from edgecpm.quant.ternary import check_2d, expand_groups
+from edgecpm.quant.blocks import check_2d, d_to_bytes, expand_groups
 
 INT8_GROUP = 32
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 
 from edgecpm.quant.formats import TQ1_0_BLOCK_BYTES, TQ_BLOCK
-from edgecpm.quant.pack_tq2 import check_tq_operands, d_from_bytes, d_to_bytes, row_blocks
+from edgecpm.quant.blocks import d_from_bytes, d_to_bytes, row_blocks
+from edgecpm.quant.pack_tq2 import check_tq_operands
 
 _POW3 = (81, 27, 9, 3, 1)  # weight of trit n (n = 0 most significant) in v
 # The three byte runs of a block: (first weight, bytes in the run, trits per byte).

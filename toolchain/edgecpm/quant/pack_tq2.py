@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from edgecpm.errors import QuantError
+from edgecpm.quant.blocks import d_from_bytes, d_to_bytes, row_blocks
 from edgecpm.quant.formats import TQ2_0_BLOCK_BYTES, TQ_BLOCK
 
 _SHIFTS = torch.tensor([0, 2, 4, 6], dtype=torch.uint8)
@@ -42,27 +43,6 @@ def check_tq_operands(trits: torch.Tensor, d: torch.Tensor, fmt: str) -> tuple[i
     if trits.is_floating_point() or bool((trits.abs() > 1).any()):
         raise QuantError(f"{fmt}: trits must be integers in {{-1, 0, 1}}")
     return n, nb
-
-
-def d_to_bytes(d: torch.Tensor) -> torch.Tensor:
-    """fp16 scales ``[N, B]`` → their little-endian bytes ``[N, B, 2]``."""
-    n, nb = d.shape
-    return d.to(torch.float16).contiguous().view(torch.uint8).reshape(n, nb, 2)
-
-
-def d_from_bytes(b: torch.Tensor) -> torch.Tensor:
-    """Bytes ``[N, B, 2]`` → fp16 ``[N, B]``."""
-    n, nb, _ = b.shape
-    return b.contiguous().reshape(n, nb * 2).view(torch.float16)
-
-
-def row_blocks(data: torch.Tensor, block_bytes: int, fmt: str) -> torch.Tensor:
-    """Bytes ``[N, B * block_bytes]`` → ``[N, B, block_bytes]``, with a clear error otherwise."""
-    if data.dtype != torch.uint8 or data.dim() != 2 or data.shape[1] % block_bytes:
-        raise QuantError(f"{fmt}: packed data {tuple(data.shape)} {data.dtype} is not uint8 "
-                         f"[N, blocks * {block_bytes}]; was it written by another format?")
-    n, nbytes = data.shape
-    return data.reshape(n, nbytes // block_bytes, block_bytes)
 
 
 def pack_tq2_0(trits: torch.Tensor, d: torch.Tensor) -> torch.Tensor:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import torch
 
 from edgecpm.errors import QuantError
+from edgecpm.quant.blocks import check_2d, expand_groups
 from edgecpm.quant.formats import TERNARY_GROUP_SIZES
 
 # The TQ layouts' block: each 256-block carries its own fp16 scale, so the bytes are plain
@@ -60,14 +61,6 @@ class TernaryWeight:
         return self.group_size == self.trits.shape[1]
 
 
-def check_2d(w: torch.Tensor, what: str = "weight") -> tuple[int, int]:
-    if w.dim() != 2:
-        raise QuantError(
-            f"{what} has shape {tuple(w.shape)}: quantizers take a 2-D [out, in] linear weight; "
-            "reshape it to 2-D first (or leave this tensor unquantized)")
-    return tuple(w.shape)
-
-
 def resolve_group_size(shape: tuple[int, int], group_size: int | None,
                        allowed: tuple[int, ...] = TERNARY_GROUP_SIZES) -> int:
     """``None`` means per-channel (the whole input row); otherwise it must divide K."""
@@ -82,11 +75,6 @@ def resolve_group_size(shape: tuple[int, int], group_size: int | None,
             f"weight {tuple(shape)}: the input dim K={k} is not a multiple of group size "
             f"{group_size}; use a group size that divides {k}, or per-channel")
     return group_size
-
-
-def expand_groups(per_group: torch.Tensor, group_size: int) -> torch.Tensor:
-    """``[N, G]`` → ``[N, G * group_size]``, each group's value repeated over its columns."""
-    return per_group.repeat_interleave(group_size, dim=1)
 
 
 def quantize_ternary(w: torch.Tensor, group_size: int | None = DEFAULT_GROUP_SIZE,

@@ -33,7 +33,8 @@ from edgecpm.errors import QuantError
 from edgecpm.quant.formats import TQ_BLOCK, PackFormat
 from edgecpm.quant.pack_tq1 import pack_tq1_0, unpack_tq1_0
 from edgecpm.quant.pack_tq2 import check_tq_k, pack_tq2_0, unpack_tq2_0
-from edgecpm.quant.ternary import TernaryWeight, expand_groups
+from edgecpm.quant.blocks import expand_groups
+from edgecpm.quant.ternary import TernaryWeight
 
 _CODECS = {
     PackFormat.TQ2_0: (pack_tq2_0, unpack_tq2_0),
