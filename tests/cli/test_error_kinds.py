@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 import edgecpm.generate
-from edgecpm.checkpoint.locate import EMBEDDED
+from edgecpm.embedded import MODELS as EMBEDDED
 from edgecpm.cli.app import app
 from edgecpm.errors import CheckpointError, OutputPathError, UsageError
 

@@ -7,7 +7,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from edgecpm.checkpoint.locate import EMBEDDED
+from edgecpm.embedded import MODELS as EMBEDDED
 from edgecpm.cli.app import app
 from edgecpm.tokenizer.tokenizer import HOW_TO_ADD
 

@@ -26,9 +26,9 @@ def report() -> str:
     for name, got, want in rows:
         ok = got is not None and (want == "any" or got.split("+")[0].startswith(want))
         lines.append(f"| {name} | {got or 'missing'} | {want} | {'yes' if ok else 'NO'} |")
-    from edgecpm.checkpoint.locate import EMBEDDED
+    from edgecpm.embedded import MODELS
 
-    for name, path in EMBEDDED.items():
+    for name, path in MODELS.items():
         ok = (path / "model.safetensors").is_file()
         lines.append(f"| embedded model {name} | {path} | present | {'yes' if ok else 'NO'} |")
     lines.append(f"| cpu threads | {os.cpu_count()} | | |")

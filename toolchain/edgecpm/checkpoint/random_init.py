@@ -17,7 +17,6 @@ from typing import Iterator
 import torch
 
 from edgecpm.checkpoint.loader import expected_shapes
-from edgecpm.checkpoint.locate import EMBEDDED
 from edgecpm.checkpoint.writer import write_checkpoint
 from edgecpm.errors import TokenizerError
 from edgecpm.model.config import MiniCPMConfig
@@ -25,8 +24,6 @@ from edgecpm.model.config import MiniCPMConfig
 # What load_tokenizer reads: tokenizer.json, or tokenizer.model with its added tokens (MiniCPM4).
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "added_tokens.json",
                    "special_tokens_map.json")
-# Presets whose tokenizer ships with edgecpm; the MiniCPM4 ones need the release's files.
-EMBEDDED_TOKENIZERS = {"tiny": EMBEDDED["tiny"]}
 
 
 def random_tensors(cfg: MiniCPMConfig, dtype: torch.dtype, seed: int) -> Iterator[tuple[str, torch.Tensor]]:

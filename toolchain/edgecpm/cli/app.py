@@ -192,12 +192,13 @@ def init(
     import torch
 
     from edgecpm.checkpoint.loader import expected_shapes
-    from edgecpm.checkpoint.random_init import EMBEDDED_TOKENIZERS, tokenizer_files, write_random_checkpoint
+    from edgecpm.checkpoint.random_init import tokenizer_files, write_random_checkpoint
+    from edgecpm.embedded import PRESET_TOKENIZERS
     from edgecpm.model.presets import preset as get_preset
     from edgecpm.tokenizer.tokenizer import HOW_TO_ADD
 
     cfg = get_preset(preset)
-    source = tokenizer if tokenizer is not None else EMBEDDED_TOKENIZERS.get(preset)
+    source = tokenizer if tokenizer is not None else PRESET_TOKENIZERS.get(preset)
     extra = None if source is None else tokenizer_files(source, cfg.vocab_size)
     if layers is not None:
         cfg.num_hidden_layers = layers

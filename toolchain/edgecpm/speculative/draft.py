@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edgecpm.embedded import DRAFTS
 from edgecpm.errors import CheckpointError
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.minicpm import DecoderLayer, KVCache, RMSNorm, cache_mask
@@ -188,8 +189,6 @@ class EagleDraft(nn.Module):
 
 
 # ---- files ----
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EMBEDDED = {"tiny-draft": ASSETS / "tiny-draft"}
 
 
 def resolve_draft(arg: str | Path) -> Path:
@@ -197,9 +196,9 @@ def resolve_draft(arg: str | Path) -> Path:
     path = Path(arg)
     if path.exists():
         return path
-    if str(arg) in EMBEDDED:
-        return EMBEDDED[str(arg)]
-    raise CheckpointError(f"{arg}: no such draft head (or embedded one: {', '.join(EMBEDDED)}); {_HINT}")
+    if str(arg) in DRAFTS:
+        return DRAFTS[str(arg)]
+    raise CheckpointError(f"{arg}: no such draft head (or embedded one: {', '.join(DRAFTS)}); {_HINT}")
 
 
 def _base_shapes(cfg: MiniCPMConfig) -> dict:
