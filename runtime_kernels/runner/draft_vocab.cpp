@@ -8,20 +8,31 @@
 #include "runner_error.h"
 
 namespace edgecpm {
+namespace {
+
+constexpr char kMagic[8] = {'E', 'C', 'P', 'M', 'D', 'V', 'B', '1'};  // the digit is the format version
+constexpr uint64_t kHeaderBytes = sizeof kMagic + sizeof(uint32_t);
+
+}  // namespace
 
 DraftVocab DraftVocab::load(const std::string& path, int64_t vocab_size) {
-  // At most one int64 per vocabulary id: the subset is never larger than the vocabulary.
-  const std::string bytes = read_bounded_file(path, static_cast<uint64_t>(vocab_size) * sizeof(int64_t),
+  // Header + at most one int64 per vocabulary id: the subset is never larger than the vocabulary.
+  const std::string bytes = read_bounded_file(path, kHeaderBytes + static_cast<uint64_t>(vocab_size) * sizeof(int64_t),
                                               "the draft vocabulary", "pass the draft_vocab.bin of an `edgecpm "
                                               "export --draft --frspec` bundle");
-  if (bytes.empty() || bytes.size() % sizeof(int64_t) != 0) {
-    throw RunnerError(path + ": " + std::to_string(bytes.size()) + " bytes is not a list of int64 ids; "
-                      "re-run `edgecpm export`");
+  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    throw RunnerError(path + ": not a draft_vocab.bin of this edgecpm (no ECPMDVB1 header); re-run "
+                      "`edgecpm export --draft --frspec`");
+  }
+  uint32_t count = 0;
+  std::memcpy(&count, bytes.data() + sizeof kMagic, sizeof count);  // little-endian, as both targets
+  if (count == 0 || bytes.size() - kHeaderBytes != static_cast<uint64_t>(count) * sizeof(int64_t)) {
+    throw RunnerError(path + ": its header counts " + std::to_string(count) + " ids but it holds " +
+                      std::to_string(bytes.size() - kHeaderBytes) + " bytes of them; re-run `edgecpm export`");
   }
   DraftVocab vocab;
-  vocab.ids_.resize(bytes.size() / sizeof(int64_t));
-  // Little-endian on disk; both targets (x86-64, aarch64) are little-endian.
-  std::memcpy(vocab.ids_.data(), bytes.data(), bytes.size());
+  vocab.ids_.resize(count);
+  std::memcpy(vocab.ids_.data(), bytes.data() + kHeaderBytes, bytes.size() - kHeaderBytes);
   for (int64_t id : vocab.ids_) {
     if (id < 0 || id >= vocab_size) {
       throw RunnerError(path + ": id " + std::to_string(id) + " is outside the model's vocabulary (" +

@@ -1,7 +1,8 @@
 // draft_vocab.bin: the FR-Spec subset a draft head's LM head was restricted to at export
-// (`edgecpm export MODEL --draft DRAFT_DIR --frspec FILE`), as int64 little-endian full-vocabulary
-// ids. Draft logit column i proposes token ids[i]. Without a subset the draft's columns are the
-// vocabulary itself.
+// (`edgecpm export MODEL --draft DRAFT_DIR --frspec FILE`): the magic "ECPMDVB1", a u32 count,
+// then that many int64 full-vocabulary ids, little-endian (toolchain/edgecpm/export/
+// draft_vocab_bin.py writes it). Draft logit column i proposes token ids[i]. Without a subset the
+// draft's columns are the vocabulary itself.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +15,8 @@ class DraftVocab {
  public:
   DraftVocab() = default;  // identity: the draft scores the whole vocabulary
 
-  // Throws RunnerError naming the file when it is unreadable, not a whole number of int64 ids,
-  // or holds an id outside [0, vocab_size).
+  // Throws RunnerError naming the file when it is unreadable, lacks the header, holds another
+  // number of ids than its header counts, or an id outside [0, vocab_size).
   static DraftVocab load(const std::string& path, int64_t vocab_size);
 
   // The mapping for a program's draft of `draft_width` logit columns: identity when it scores the

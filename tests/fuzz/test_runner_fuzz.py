@@ -20,9 +20,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from edgecpm.export.draft_vocab_bin import draft_vocab_bin_bytes
 from tests.fuzz.mutations import mutations
 from tests.runner.test_runner import HOST_RUNNER, require
 
@@ -60,7 +60,7 @@ PLANS = [
 def draft_vocab_bytes(bundle: Path) -> bytes:
     """An identity FR-Spec list over the whole vocabulary: valid for any draft of full width."""
     vocab = json.loads((bundle / "manifest.json").read_text())["config"]["vocab_size"]
-    return np.arange(vocab, dtype="<i8").tobytes()
+    return draft_vocab_bin_bytes(list(range(vocab)))
 
 
 def case_dir(bundle: Path, work: Path) -> Path:

@@ -123,19 +123,24 @@ def test_draft_vocab_file_maps_draft_columns(spec_bundle, tmp_path, plain_tokens
     one of the wrong size is refused, naming the file."""
     import json
 
-    import numpy as np
+    from edgecpm.export.draft_vocab_bin import write_draft_vocab_bin
 
     vocab = json.loads((spec_bundle / "manifest.json").read_text())["config"]["vocab_size"]
     ids = tmp_path / "draft_vocab.bin"
-    ids.write_bytes(np.arange(vocab, dtype="<i8").tobytes())
+    write_draft_vocab_bin(ids, list(range(vocab)))
     runner = [str(require(HOST_RUNNER, "kernels"))]
     stats = runner_stats(runner, spec_bundle, prompts[0], "--spec", "chain", "--draft-vocab", str(ids))
     assert stats["tokens"] == plain_tokens[0]
     short = tmp_path / "short.bin"
-    short.write_bytes(np.arange(10, dtype="<i8").tobytes())
+    write_draft_vocab_bin(short, list(range(10)))
     err = runner_error("--model", str(spec_bundle / "model.pte"), "--stats-only", "--prompt-ids", "1,2",
                        "--spec", "chain", "--draft-vocab", str(short))
     assert f"{short}: has 10 ids" in err
+    headerless = tmp_path / "headerless.bin"
+    headerless.write_bytes(b"".join(i.to_bytes(8, "little") for i in range(vocab)))  # the pre-header format
+    err = runner_error("--model", str(spec_bundle / "model.pte"), "--stats-only", "--prompt-ids", "1,2",
+                       "--spec", "chain", "--draft-vocab", str(headerless))
+    assert f"{headerless}: not a draft_vocab.bin of this edgecpm (no ECPMDVB1 header)" in err
 
 
 @pytest.mark.slow

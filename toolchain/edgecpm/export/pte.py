@@ -30,6 +30,7 @@ from edgecpm.atomic import atomic_dir, check_output_dir
 from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
+from edgecpm.export.draft_vocab_bin import write_draft_vocab_bin
 from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators, install_abort_handler
 from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, manifest_config, read_manifest
 from edgecpm.export.targets import Target, load_target
@@ -38,7 +39,7 @@ from edgecpm.model.minicpm import fuse_projections
 from edgecpm.torch_env import program_errors
 
 VOCAB_BIN = "vocab.bin"
-DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids (int64 little-endian) for the C++ runner's --draft-vocab
+DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids for the C++ runner's --draft-vocab (draft_vocab_bin.py)
 # Tokens per forward call at most. ExecuTorch plans activation memory for the largest call (the
 # logits alone are chunk x vocab floats: 37 MB at 128 x 73448, 1.2 GB at 4096), and 128 rows
 # already make a prefill GEMM reuse each weight block enough. Longer prompts go in chunks.
@@ -184,9 +185,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
         shutil.copy(kernels, tmp / LIBRARY_NAME)
         if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
-            # The draft's logits index this subset; the C++ runner reads it raw (no JSON parser).
-            (tmp / DRAFT_VOCAB_BIN).write_bytes(
-                torch.tensor(spec_info["draft_vocab_ids"], dtype=torch.int64).numpy().astype("<i8").tobytes())
+            # The draft's logits index this subset; the C++ runner reads it as binary.
+            write_draft_vocab_bin(tmp / DRAFT_VOCAB_BIN, spec_info["draft_vocab_ids"])
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
         manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
