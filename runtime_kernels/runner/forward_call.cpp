@@ -7,6 +7,7 @@
 
 #include "argmax.h"
 #include "runner_error.h"
+#include "tensor_view.h"
 
 namespace edgecpm {
 
@@ -48,21 +49,13 @@ int64_t ForwardCall::run_chunk(const int64_t* tokens, int64_t n, int64_t start_p
   for (int64_t i = 0; i < n; ++i) {
     positions_[i] = start_pos + i;
   }
-  // Non-owning views; set_input copies them into the method's planned input buffers.
-  TensorImpl::SizesType token_sizes[2] = {1, count};
-  TensorImpl::DimOrderType token_order[2] = {0, 1};
-  TensorImpl::StridesType token_strides[2] = {count, 1};
-  TensorImpl token_impl(ScalarType::Long, 2, token_sizes, const_cast<int64_t*>(tokens), token_order,
-                        token_strides);
-  TensorImpl::SizesType pos_sizes[1] = {count};
-  TensorImpl::DimOrderType pos_order[1] = {0};
-  TensorImpl::StridesType pos_strides[1] = {1};
-  TensorImpl pos_impl(ScalarType::Long, 1, pos_sizes, positions_.data(), pos_order, pos_strides);
+  const TensorView token_view(ScalarType::Long, {1, count}, tokens);
+  const TensorView pos_view(ScalarType::Long, {count}, positions_.data());
 
   const std::string where = program_path_ + ": forward";
-  Error status = method.set_input(EValue(Tensor(&token_impl)), 0);
+  Error status = method.set_input(token_view.value(), 0);
   if (status == Error::Ok) {
-    status = method.set_input(EValue(Tensor(&pos_impl)), 1);
+    status = method.set_input(pos_view.value(), 1);
   }
   if (status != Error::Ok) {
     throw RunnerError(where + " rejected a " + std::to_string(n) + "-token input (" +

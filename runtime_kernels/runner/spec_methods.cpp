@@ -6,6 +6,7 @@
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
 
 #include "runner_error.h"
+#include "tensor_view.h"
 
 namespace edgecpm {
 
@@ -16,31 +17,6 @@ using executorch::runtime::Error;
 using executorch::runtime::EValue;
 
 namespace {
-
-// A non-owning contiguous tensor over caller memory; set_input copies it into the method.
-class View {
- public:
-  View(ScalarType type, std::vector<TensorImpl::SizesType> sizes, const void* data) : sizes_(std::move(sizes)) {
-    const size_t dim = sizes_.size();
-    order_.resize(dim);
-    strides_.resize(dim);
-    TensorImpl::StridesType stride = 1;
-    for (size_t i = dim; i-- > 0;) {
-      order_[i] = static_cast<TensorImpl::DimOrderType>(i);
-      strides_[i] = stride;
-      stride *= sizes_[i];
-    }
-    impl_ = std::make_unique<TensorImpl>(type, static_cast<ssize_t>(dim), sizes_.data(), const_cast<void*>(data),
-                                         order_.data(), strides_.data());
-  }
-  EValue value() const { return EValue(Tensor(impl_.get())); }
-
- private:
-  std::vector<TensorImpl::SizesType> sizes_;
-  std::vector<TensorImpl::DimOrderType> order_;
-  std::vector<TensorImpl::StridesType> strides_;
-  std::unique_ptr<TensorImpl> impl_;
-};
 
 int64_t planned_size(LoadedMethod& method, bool output, size_t index, size_t dim, const std::string& where) {
   auto meta = method.method().method_meta();
@@ -110,20 +86,20 @@ SpecOutput SpecMethods::run(LoadedMethod& loaded, const char* name, const SpecRo
     const int64_t t = std::min(total, a + chunk_) - a;
     const auto n = static_cast<TensorImpl::SizesType>(t);
     const auto s = static_cast<TensorImpl::SizesType>(max_seq_len_);
-    std::vector<View> inputs;
-    inputs.emplace_back(ScalarType::Long, std::vector<TensorImpl::SizesType>{1, n}, rows.tokens.data() + a);
+    std::vector<TensorView> inputs;
+    inputs.emplace_back(ScalarType::Long, TensorView::Sizes{1, n}, rows.tokens.data() + a);
     if (hidden != nullptr) {
       const auto h = static_cast<TensorImpl::SizesType>(hidden_size_);
-      inputs.emplace_back(ScalarType::Float, std::vector<TensorImpl::SizesType>{1, n, h}, hidden->data() + a * h);
+      inputs.emplace_back(ScalarType::Float, TensorView::Sizes{1, n, h}, hidden->data() + a * h);
     }
-    inputs.emplace_back(ScalarType::Long, std::vector<TensorImpl::SizesType>{n}, rows.input_pos.data() + a);
-    inputs.emplace_back(ScalarType::Long, std::vector<TensorImpl::SizesType>{n}, rows.cache_pos.data() + a);
-    inputs.emplace_back(ScalarType::Bool, std::vector<TensorImpl::SizesType>{n, s}, rows.mask.data() + a * s);
+    inputs.emplace_back(ScalarType::Long, TensorView::Sizes{n}, rows.input_pos.data() + a);
+    inputs.emplace_back(ScalarType::Long, TensorView::Sizes{n}, rows.cache_pos.data() + a);
+    inputs.emplace_back(ScalarType::Bool, TensorView::Sizes{n, s}, rows.mask.data() + a * s);
     if (hidden == nullptr) {
       // A pending move goes with the first call only: later chunks see the compacted cache.
       const auto m = static_cast<TensorImpl::SizesType>(move_src_.size());
-      inputs.emplace_back(ScalarType::Long, std::vector<TensorImpl::SizesType>{m}, move_src_.data());
-      inputs.emplace_back(ScalarType::Long, std::vector<TensorImpl::SizesType>{m}, move_dst_.data());
+      inputs.emplace_back(ScalarType::Long, TensorView::Sizes{m}, move_src_.data());
+      inputs.emplace_back(ScalarType::Long, TensorView::Sizes{m}, move_dst_.data());
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
       Error status = method.set_input(inputs[i].value(), i);
