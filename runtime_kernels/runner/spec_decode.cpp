@@ -57,6 +57,55 @@ std::vector<int> accept_greedy(const SpecTree& tree, const SpecOutput& verified,
   }
 }
 
+// Verify every node of a drafted tree in one base call: slots committed.., rope positions
+// committed + depth, each node seeing the committed slots and its ancestors.
+SpecOutput verify_tree(SpecMethods& methods, const SpecTree& tree, int64_t committed, int64_t max_seq_len,
+                       SpecRows& rows) {
+  const size_t nodes = tree.size();
+  const std::vector<uint8_t> anc = ancestor_rows(tree.parents);
+  rows.clear();
+  for (size_t i = 0; i < nodes; ++i) {
+    rows.add(tree.tokens[i], committed + tree.depths[i], committed + static_cast<int64_t>(i), max_seq_len,
+             /*causal=*/false);
+    uint8_t* mask = rows.mask.data() + i * max_seq_len;
+    std::fill(mask, mask + committed, 1);
+    std::copy(anc.begin() + i * nodes, anc.begin() + (i + 1) * nodes, mask + committed);
+  }
+  return methods.verify(rows);
+}
+
+// What a verify step keeps: the accepted path of tree nodes (root first) and the tokens it
+// commits (the path's drafted tokens, then the base's own next token).
+struct Accepted {
+  std::vector<int> path;
+  std::vector<int64_t> tokens;
+};
+
+// Greedy acceptance, and the accepted path's K/V scheduled to move to contiguous slots (inside
+// the next verify call) when the path is not already in place.
+Accepted accept(SpecMethods& methods, const SpecTree& tree, const SpecOutput& verified, int64_t committed) {
+  Accepted kept;
+  int64_t bonus = 0;
+  kept.path = accept_greedy(tree, verified, bonus);
+  bool in_place = true;
+  for (size_t i = 0; i < kept.path.size(); ++i) {
+    in_place = in_place && kept.path[i] == static_cast<int>(i);
+  }
+  if (!in_place) {
+    std::vector<int64_t> src, dst;
+    for (size_t i = 0; i < kept.path.size(); ++i) {
+      src.push_back(committed + kept.path[i]);
+      dst.push_back(committed + static_cast<int64_t>(i));
+    }
+    methods.move_on_next_verify(std::move(src), std::move(dst));
+  }
+  for (size_t i = 1; i < kept.path.size(); ++i) {
+    kept.tokens.push_back(tree.tokens[kept.path[i]]);
+  }
+  kept.tokens.push_back(bonus);
+  return kept;
+}
+
 }  // namespace
 
 void check_spec_headroom(const SpecSettings& settings, size_t prompt_len, int max_new_tokens, int64_t max_seq_len,
@@ -118,56 +167,25 @@ void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t
                         : draft_chain(methods, vocab, max_seq_len, committed, state, root, settings.chain_len);
     const auto verify_start = Clock::now();
     spec.draft_s += std::chrono::duration<double>(verify_start - start).count();
-    // Verify every node in one base call: slots committed.., rope positions committed + depth,
-    // each node seeing the committed slots and its ancestors.
-    const size_t nodes = tree.size();
-    const std::vector<uint8_t> anc = ancestor_rows(tree.parents);
-    rows.clear();
-    for (size_t i = 0; i < nodes; ++i) {
-      rows.add(tree.tokens[i], committed + tree.depths[i], committed + static_cast<int64_t>(i), max_seq_len,
-               /*causal=*/false);
-      uint8_t* mask = rows.mask.data() + i * max_seq_len;
-      std::fill(mask, mask + committed, 1);
-      std::copy(anc.begin() + i * nodes, anc.begin() + (i + 1) * nodes, mask + committed);
-    }
-    verified = methods.verify(rows);
-    int64_t bonus = 0;
-    const std::vector<int> path = accept_greedy(tree, verified, bonus);
-    bool in_place = true;
-    for (size_t i = 0; i < path.size(); ++i) {
-      in_place = in_place && path[i] == static_cast<int>(i);
-    }
-    if (!in_place) {
-      // The accepted path's K/V move to contiguous slots, inside the next verify call.
-      std::vector<int64_t> src, dst;
-      for (size_t i = 0; i < path.size(); ++i) {
-        src.push_back(committed + path[i]);
-        dst.push_back(committed + static_cast<int64_t>(i));
-      }
-      methods.move_on_next_verify(std::move(src), std::move(dst));
-    }
+    verified = verify_tree(methods, tree, committed, max_seq_len, rows);
+    const Accepted kept = accept(methods, tree, verified, committed);
     spec.verify_s += seconds_since(verify_start);
     spec.verify_steps += 1;
-    std::vector<int64_t> new_tokens;
-    for (size_t i = 1; i < path.size(); ++i) {
-      new_tokens.push_back(tree.tokens[path[i]]);
-    }
-    new_tokens.push_back(bonus);
-    spec.accepted_tokens += new_tokens.size();
-    done = emit(new_tokens);
+    spec.accepted_tokens += kept.tokens.size();
+    done = emit(kept.tokens);
     if (done) {
       break;
     }
     // Draft catch-up over the committed pairs (the base's hidden at each path node, next token).
     start = Clock::now();
     std::vector<float> path_hidden;
-    for (int node : path) {
+    for (int node : kept.path) {
       path_hidden.insert(path_hidden.end(), verified.hidden_row(node), verified.hidden_row(node) + verified.hidden_size);
     }
-    state = catch_up(methods, max_seq_len, new_tokens, std::move(path_hidden), committed);
+    state = catch_up(methods, max_seq_len, kept.tokens, std::move(path_hidden), committed);
     spec.draft_s += seconds_since(start);
-    committed += static_cast<int64_t>(path.size());
-    root = bonus;
+    committed += static_cast<int64_t>(kept.path.size());
+    root = kept.tokens.back();
   }
   stats.decode_s = seconds_since(decode_start);
 }
