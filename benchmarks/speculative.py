@@ -32,7 +32,8 @@ from pathlib import Path
 import torch
 
 from edgecpm.bench import runner_spec_flags, runner_stats
-from edgecpm.checkpoint.loader import load_config, load_model
+from edgecpm.checkpoint.contents import load_config
+from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.generate import generate
 from edgecpm.speculative.decode import speculative_generate

@@ -136,7 +136,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     from edgecpm.torch_env import require_executorch
 
     require_executorch()
-    from edgecpm.checkpoint.loader import load_config, load_model
+    from edgecpm.checkpoint.contents import load_config
+    from edgecpm.checkpoint.loader import load_model
     from edgecpm.eval.compare import describe_scheme, weight_bytes
 
     model_dir = Path(model_dir)

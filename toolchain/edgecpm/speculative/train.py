@@ -179,7 +179,8 @@ def main(argv=None) -> None:
 
 
 def run(model_arg, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force, log=print):
-    from edgecpm.checkpoint.loader import load_config, load_model
+    from edgecpm.checkpoint.contents import load_config
+    from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.speculative.tree import SpecConfig
     from edgecpm.tiny.corpus import split_text, stdlib_documents
