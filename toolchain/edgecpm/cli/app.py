@@ -309,10 +309,11 @@ def export(
         typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     elif fmt == "pte":
         from edgecpm.export.pte import PROGRAM, export_pte
+        from edgecpm.speculative.export_methods import draft_methods
 
         path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
                           progress=lambda msg: typer.echo(f"[export] {msg}", err=True), sparse=sparse,
-                          draft=draft, frspec=frspec)
+                          speculative=draft_methods(draft, frspec))
         typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
     elif fmt == "onnx":
         from edgecpm.export.onnx import export_onnx

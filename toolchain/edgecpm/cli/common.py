@@ -96,7 +96,7 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
 
     model_dir = resolve_model(model_arg)
     if is_program_dir(model_dir):
-        from edgecpm.export.pte import PteModel
+        from edgecpm.runtime.pte import PteModel
 
         refuse_unless(False, {"--dtype": dtype}, f"{model_dir} is an exported program, whose dtype was fixed at "
                                                  "export; drop it (or pass the checkpoint it came from)")

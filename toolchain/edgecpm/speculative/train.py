@@ -149,11 +149,12 @@ def held_out_prompts(ids: list[int], count: int, length: int, bos: int | None = 
 
 
 def mean_acceptance(model, draft, prompts: list[list[int]], n: int, spec) -> float:
+    from edgecpm.runtime.eager import EagerBase
     from edgecpm.speculative.decode import speculative_generate
 
     steps = tokens = 0
     for prompt in prompts:
-        r = speculative_generate(model, draft, prompt, n, spec=spec)
+        r = speculative_generate(EagerBase(model), draft, prompt, n, spec=spec)
         steps += r.verify_steps
         tokens += sum(r.accepted_per_step)
     return tokens / steps if steps else 0.0
