@@ -47,7 +47,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
 
 from edgecpm.attention.infllm_v2 import SparseParams  # noqa: E402
-from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
+from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
 
 HQ, HKV, D = 32, 2, 128
 I64 = ctypes.c_int64

@@ -34,14 +34,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
 
+from edgecpm.attention.sparse_config import SparseConfig  # noqa: E402
 from edgecpm.checkpoint.random_init import random_tensors  # noqa: E402
-from edgecpm.export.kernel_library import kernel_isa, load_library  # noqa: E402
 from edgecpm.export.pte import lower_model  # noqa: E402
-from edgecpm.model.config import SparseConfig  # noqa: E402
 from edgecpm.model.minicpm import MiniCPMForCausalLM  # noqa: E402
 from edgecpm.model.presets import preset  # noqa: E402
 from edgecpm.quant.api import quantize_  # noqa: E402
 from edgecpm.quant.config import Int4Config  # noqa: E402
+from edgecpm.runtime.kernel_library import kernel_isa, load_library  # noqa: E402
 
 
 def eight_b_shape(layers: int, vocab: int, max_seq_len: int, sparse: SparseConfig | None) -> MiniCPMForCausalLM:

@@ -30,9 +30,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
 
-from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
 from edgecpm.quant.config import Int4Config, TernaryConfig  # noqa: E402
 from edgecpm.quant.linear import Int4Linear, TernaryLinear  # noqa: E402
+from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
 
 
 def copy_bandwidth_gbs(nbytes: int = 256 * 2**20, reps: int = 7) -> float:

@@ -32,9 +32,11 @@ from pathlib import Path
 import torch
 
 from edgecpm.bench import runner_spec_flags, runner_stats
-from edgecpm.checkpoint.loader import load_config, load_model
+from edgecpm.checkpoint.contents import load_config
+from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.generate import generate
+from edgecpm.runtime.eager import EagerBase
 from edgecpm.speculative.decode import speculative_generate
 from edgecpm.speculative.draft import load_draft, resolve_draft
 from edgecpm.speculative.frspec import FrequencyList, head_cost, load_frspec, save_frspec, top_ids
@@ -108,13 +110,14 @@ def runner(bundle: Path, prompts, n, flags: list[str]) -> Totals:
 def exported(model_dir: Path, draft: str, fr_path: Path | None, out: Path, max_seq_len: int) -> Path:
     """A bundle with the speculative methods, exported once and reused while its inputs match."""
     from edgecpm.export.pte import export_pte
+    from edgecpm.speculative.export_methods import draft_methods
 
     want = {"model": str(model_dir), "draft": draft, "frspec": str(fr_path), "max_seq_len": max_seq_len}
     stamp = out / "bench-inputs.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return out
     print(f"exporting {out} (about 2.5 minutes)", flush=True)
-    export_pte(model_dir, out, max_seq_len=max_seq_len, draft=draft, frspec=fr_path, overwrite=True)
+    export_pte(model_dir, out, max_seq_len=max_seq_len, speculative=draft_methods(draft, fr_path), overwrite=True)
     stamp.write_text(json.dumps(want))
     return out
 
@@ -151,7 +154,7 @@ def head_table(draft, cfg, fr: FrequencyList, reps: int) -> None:
 def call_costs(bundles: dict, hidden_size: int, max_seq_len: int, reps: int) -> None:
     """What one call of each method costs in the Python runtime, relative to a plain decode step:
     speculation wins when a verify of T tokens costs little more than one plain step."""
-    from edgecpm.export.pte import PteModel
+    from edgecpm.runtime.pte import PteModel
     from edgecpm.torch_env import execute_single_threaded
 
     def per_call(method: str, t: int, with_fr: bool = False) -> float:
@@ -236,12 +239,12 @@ def main():
         rows.append((name, "plain", "-", plain, plain))
         for label, spec, with_fr in configs:
             draft.set_vocab(fr.ids if with_fr else None)
-            t = python_spec(model, draft, prompts, args.n, eos, spec)
+            t = python_spec(EagerBase(model), draft, prompts, args.n, eos, spec)
             rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
         draft.set_vocab(None)
     if "pte" in backends or "runner" in backends:
-        from edgecpm.export.pte import PteModel
-        from edgecpm.speculative.pte import load_pte_spec
+        from edgecpm.runtime.pte import PteModel
+        from edgecpm.runtime.spec_program import load_pte_spec
 
         max_seq_len = 32 + 1 + args.n + 32   # + draft headroom: tree 2/10/12 needs 21 slots
         bundles = {False: exported(model_dir, args.draft, None, args.bundles / "full", max_seq_len),

@@ -78,6 +78,7 @@ class TinyBundles:
             from edgecpm.checkpoint.quantized import quantize_checkpoint
             from edgecpm.export.pte import export_pte
             from edgecpm.quant.config import Int4Config, TernaryConfig
+            from edgecpm.speculative.export_methods import draft_methods
 
             draft = None
             if name in ("float", "float-spec"):
@@ -90,14 +91,15 @@ class TinyBundles:
                             "ternary": ("tiny-ternary", TernaryConfig(group_size=256, layout="tq2_0"))}[name]
                 ckpt = self.root / f"{name}-ckpt"
                 quantize_checkpoint(resolve_model(src), ckpt, cfg)
-            self._made[name] = (ckpt, export_pte(ckpt, self.root / name, max_seq_len=self.MAX_SEQ_LEN, draft=draft))
+            self._made[name] = (ckpt, export_pte(ckpt, self.root / name, max_seq_len=self.MAX_SEQ_LEN,
+                                                  speculative=draft_methods(draft)))
         return self._made[name]
 
 
 @pytest.fixture(scope="module")
 def lib():
     """The host kernel library, loaded once; tests may force an ISA, the best one is restored after."""
-    from edgecpm.export.kernel_library import kernel_isa, load_library, set_kernel_isa
+    from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa
 
     lib = load_library()  # fails naming `make kernels` when the library is not built
     best = kernel_isa(lib)

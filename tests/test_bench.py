@@ -8,10 +8,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from edgecpm.bench import BenchRow, OnDevice, _agreement, run_bench
+from edgecpm.bench import BenchRow, _agreement, run_bench
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.cli.app import app
+from edgecpm.runtime.cuda import OnDevice
 
 
 def invoke(*args):

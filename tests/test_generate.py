@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from edgecpm.checkpoint.loader import load_model
-from edgecpm.generate import SamplingConfig, TextStream, generate, sample
+from edgecpm.generate import TextStream, generate
+from edgecpm.runtime.sampling import SamplingConfig, sample
 
 
 @pytest.fixture(scope="module")

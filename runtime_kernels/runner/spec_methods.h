@@ -1,5 +1,5 @@
 // The two speculative-decoding methods of a program exported with `edgecpm export MODEL --draft
-// DRAFT_DIR` (contract: toolchain/edgecpm/speculative/pte.py):
+// DRAFT_DIR` (contract: toolchain/edgecpm/export/spec_methods.py):
 //
 //   verify(tokens [1,T], input_pos [T], cache_pos [T], attn_mask bool [T,S], move_src [M],
 //          move_dst [M]) -> (hidden f32 [1,T,h], logits f32 [1,T,vocab])

@@ -15,9 +15,9 @@ from torch import nn
 
 import edgecpm.attention.cached_attention  # noqa: F401  registers the op
 from edgecpm.attention.cached_attention import cached_attention_reference
-from edgecpm.export.kernel_library import set_kernel_isa
 from edgecpm.model.minicpm import MiniCPMForCausalLM
 from edgecpm.model.presets import PRESETS
+from edgecpm.runtime.kernel_library import set_kernel_isa
 
 B, HQ, HKV, S = 1, 8, 2, 160  # S past two 64-slot segments
 

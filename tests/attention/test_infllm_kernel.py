@@ -14,7 +14,7 @@ from torch import nn
 
 import edgecpm.attention.ops  # noqa: F401  registers the op
 from edgecpm.attention.infllm_v2 import SparseParams, compress_keys, infllm_attention_reference, select_blocks
-from edgecpm.export.kernel_library import set_kernel_isa
+from edgecpm.runtime.kernel_library import set_kernel_isa
 
 S, HQ, HKV = 1024, 8, 2
 # MiniCPM4's geometry (window 32, stride 16, block 64) with a budget of 6 of up to 16 blocks.

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from edgecpm.errors import ConfigError
-from edgecpm.model.config import MiniCPMConfig, SparseConfig
+from edgecpm.attention.sparse_config import SparseConfig
+from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.presets import preset
 from tests.conftest import MINICPM4_05B, small_config
 

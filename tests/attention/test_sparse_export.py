@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from edgecpm.model.config import SparseConfig
+from edgecpm.attention.sparse_config import SparseConfig
 from tests.attention.test_sparse_model import sparse_model, tokens
 from tests.model.test_export import Step
 

@@ -12,7 +12,7 @@ import torch
 
 from edgecpm.attention.infllm_v2 import compress_keys
 from edgecpm.checkpoint.loader import load_model
-from edgecpm.model.config import SparseConfig
+from edgecpm.attention.sparse_config import SparseConfig
 from tests.conftest import make_checkpoint, small_config
 
 # Small InfLLM-v2: kernel 4 / stride 2 / block 8, 1 init + 1 local + own block forced, budget 4.

@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from edgecpm.checkpoint.locate import resolve_model
-from edgecpm.export.pte import LIBRARY_NAME, PteModel, export_pte
+from edgecpm.export.pte import export_pte
+from edgecpm.export.pte_manifest import LIBRARY_NAME
+from edgecpm.runtime.pte import PteModel
 from tests.attention.test_sparse_model import REAL, set_dense, sparse_model, tokens
 
 MAX_SEQ_LEN = 320

@@ -98,7 +98,8 @@ def test_chat_prints_the_reply_alone():
 def test_library_refuses_no_tokens():
     import torch
 
-    from edgecpm.generate import SamplingConfig, generate
+    from edgecpm.generate import generate
+    from edgecpm.runtime.sampling import SamplingConfig
 
     with pytest.raises(ValueError, match="max_new_tokens must be at least 1"):
         generate(torch.nn.Identity(), [1, 2], 0)

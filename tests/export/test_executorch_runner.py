@@ -68,7 +68,7 @@ def float_bundle(tiny_bundles):
 
 @pytest.mark.slow
 def test_the_program_carries_the_runner_metadata(float_bundle):
-    from edgecpm.export.pte import PteModel
+    from edgecpm.runtime.pte import PteModel
 
     program = PteModel(float_bundle).program
     value = {name: program.load_method(name).execute([]) for name in
@@ -83,8 +83,8 @@ def test_the_program_carries_the_runner_metadata(float_bundle):
 @pytest.mark.slow
 def test_executorch_text_llm_runner_gives_the_tokens_of_edgecpm_generate(float_bundle):
     runner_api = pytest.importorskip("executorch.extension.llm.runner")
-    from edgecpm.export.pte import PteModel
     from edgecpm.generate import generate
+    from edgecpm.runtime.pte import PteModel
 
     ours = PteModel(float_bundle)  # also registers the edgecpm kernels ExecuTorch's runner needs
     tok = load_tokenizer(float_bundle, 1, [2])

@@ -13,9 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from edgecpm.export.kernel_library import set_kernel_isa
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.linear import Int4Linear, Int8Linear, QuantizedEmbedding, TernaryLinear, quantize_table
+from edgecpm.runtime.kernel_library import set_kernel_isa
 
 
 def run_program(module: nn.Module, example: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:

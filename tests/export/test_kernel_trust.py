@@ -20,8 +20,9 @@ import pytest
 
 from edgecpm.checksum import file_sha256
 from edgecpm.errors import KernelLibraryError
-from edgecpm.export.kernel_library import LIBRARY_NAME, TRUST_BUNDLED_ENV, choose_library
+from edgecpm.export.pte_manifest import LIBRARY_NAME
 from edgecpm.export.targets import load_target
+from edgecpm.runtime.kernel_library import TRUST_BUNDLED_ENV, choose_library
 
 BUILT = load_target("host").kernel_dir / LIBRARY_NAME
 needs_built = pytest.mark.skipif(not BUILT.is_file(), reason=f"{BUILT} not built (make kernels)")
@@ -103,7 +104,7 @@ def test_a_library_that_is_not_ours_is_one_line(foreign_library, tmp_path):
     text = tmp_path / "text" / LIBRARY_NAME
     text.parent.mkdir()
     text.write_text("not a shared library")
-    code = ("from edgecpm.export.kernel_library import load_library\n"
+    code = ("from edgecpm.runtime.kernel_library import load_library\n"
             "from edgecpm.errors import KernelLibraryError\n"
             "import sys\n"
             "for path in sys.argv[1:]:\n"
@@ -127,7 +128,7 @@ def test_a_swapped_library_in_a_bundle_does_not_run(tiny_bundles, foreign_librar
     manifest["sha256"][LIBRARY_NAME] = file_sha256(bundle / LIBRARY_NAME)
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     marker = tmp_path / "constructor-ran"
-    code = ("import torch, sys\nfrom edgecpm.export.pte import PteModel\n"
+    code = ("import torch, sys\nfrom edgecpm.runtime.pte import PteModel\n"
             "trust = sys.argv[2] == 'trust'\n"
             "try:\n    m = PteModel(sys.argv[1], trust_bundled_kernels=trust or None)\n"
             "    print('logits', tuple(m(torch.tensor([[1, 2]]), torch.arange(2)).shape))\n"

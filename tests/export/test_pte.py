@@ -13,11 +13,12 @@ from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
 from edgecpm.errors import CheckpointError, EdgecpmError, KernelLibraryError
-from edgecpm.export.kernel_library import LIBRARY_NAME
-from edgecpm.export.pte import MANIFEST, PROGRAM, VOCAB_BIN, PteModel, export_pte
+from edgecpm.export.pte import MANIFEST, PROGRAM, VOCAB_BIN, export_pte
+from edgecpm.export.pte_manifest import LIBRARY_NAME
 from edgecpm.generate import generate
-from tests.conftest import GREEDY_PROMPT, greedy_reference
 from edgecpm.quant.config import Int4Config
+from edgecpm.runtime.pte import PteModel
+from tests.conftest import GREEDY_PROMPT, greedy_reference
 
 
 @pytest.fixture(scope="module")

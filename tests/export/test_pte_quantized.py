@@ -28,9 +28,10 @@ import torch
 
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.errors import KernelLibraryError
-from edgecpm.export.kernel_library import LIBRARY_NAME
-from edgecpm.export.pte import MANIFEST, PROGRAM, VOCAB_BIN, PteModel
+from edgecpm.export.pte import MANIFEST, PROGRAM, VOCAB_BIN
+from edgecpm.export.pte_manifest import LIBRARY_NAME
 from edgecpm.generate import generate
+from edgecpm.runtime.pte import PteModel
 from tests.conftest import GREEDY_PROMPT, greedy_reference
 
 SCHEMES = ("int4", "ternary")
@@ -71,7 +72,7 @@ def test_missing_kernel_library_is_named_before_loading(bundles, tmp_path):
     bundle = shutil.copytree(bundles["int4"][1], tmp_path / "b")
     (bundle / LIBRARY_NAME).unlink()
     # A fresh process: in this one the kernels are registered already.
-    code = ("from edgecpm.export.pte import PteModel\n"
+    code = ("from edgecpm.runtime.pte import PteModel\n"
             "try:\n    PteModel(%r, verify=False)\nexcept Exception as e:\n    print(type(e).__name__, e)\n") % str(bundle)
     env = {**os.environ, "EDGECPM_KERNELS_LIB": str(tmp_path / "nowhere" / LIBRARY_NAME)}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

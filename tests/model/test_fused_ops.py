@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edgecpm.export.kernel_library import set_kernel_isa
 from edgecpm.model import fused_ops
+from edgecpm.runtime.kernel_library import set_kernel_isa
 
 
 class Norm(nn.Module):

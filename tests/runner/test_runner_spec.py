@@ -66,8 +66,8 @@ def plain_tokens(spec_bundle, prompts):
 
 @pytest.mark.slow
 def test_plain_runner_matches_python_runtime(spec_bundle, prompts, plain_tokens):
-    from edgecpm.export.pte import PteModel
     from edgecpm.generate import generate
+    from edgecpm.runtime.pte import PteModel
 
     model = PteModel(spec_bundle)
     for prompt, tokens in zip(prompts, plain_tokens):
@@ -92,9 +92,9 @@ def test_spec_runner_gives_plain_tokens(spec_bundle, prompts, plain_tokens, mode
 @pytest.mark.slow
 def test_spec_runner_matches_python_speculative_steps(spec_bundle, prompts):
     """Same trees as the Python reference: same number of verify steps (EAGLE-2 selection order)."""
-    from edgecpm.export.pte import PteModel
+    from edgecpm.runtime.pte import PteModel
+    from edgecpm.runtime.spec_program import load_pte_spec
     from edgecpm.speculative.decode import speculative_generate
-    from edgecpm.speculative.pte import load_pte_spec
     from edgecpm.speculative.tree import SpecConfig
 
     model = PteModel(spec_bundle)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from edgecpm.generate import generate
+from edgecpm.runtime.eager import EagerBase
 from edgecpm.speculative.decode import speculative_generate
 from edgecpm.speculative.tree import SpecConfig, ancestor_matrix, tree_mask
 from tests.speculative.helpers import oracle_pair, random_base, random_draft
@@ -56,7 +57,7 @@ def check_greedy(base, draft, mode: str, frspec: bool, count: int) -> float:
     steps = tokens = 0
     try:
         for prompt in prompts(count):
-            out = speculative_generate(base, draft, prompt, NEW, spec=SPECS[mode], eos_ids=[2])
+            out = speculative_generate(EagerBase(base), draft, prompt, NEW, spec=SPECS[mode], eos_ids=[2])
             assert out.tokens == plain(base, prompt), f"prompt {prompt}"
             steps += out.verify_steps
             tokens += sum(out.accepted_per_step)
@@ -89,9 +90,9 @@ def test_eos_and_length_stop_like_plain(oracle):
     ref = generate(base, prompt, 30).tokens
     eos = ref[7]   # stop on a token that occurs mid-way: speculative must cut there too
     want = generate(base, prompt, 30, eos_ids=[eos])
-    got = speculative_generate(base, draft, prompt, 30, spec=SPECS["tree"], eos_ids=[eos])
+    got = speculative_generate(EagerBase(base), draft, prompt, 30, spec=SPECS["tree"], eos_ids=[eos])
     assert got.tokens == want.tokens and got.stopped_on_eos
-    assert len(speculative_generate(base, draft, prompt, 5, spec=SPECS["chain"]).tokens) == 5
+    assert len(speculative_generate(EagerBase(base), draft, prompt, 5, spec=SPECS["chain"]).tokens) == 5
 
 
 def test_tree_mask_shows_ancestors_only():
@@ -107,7 +108,7 @@ def test_tree_mask_shows_ancestors_only():
 def test_cache_too_short_is_refused():
     base = random_base(max_seq_len=32)
     with pytest.raises(ValueError, match="exceeds the KV cache"):
-        speculative_generate(base, random_draft(base), [1, 2, 3], 25, spec=SPECS["tree"])
+        speculative_generate(EagerBase(base), random_draft(base), [1, 2, 3], 25, spec=SPECS["tree"])
 
 
 def test_plain_path_unchanged_by_new_arguments():

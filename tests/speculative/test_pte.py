@@ -40,7 +40,8 @@ def lower_spec_program(path, frspec: bool):
     from executorch.runtime import Runtime
 
     from edgecpm.export.pte import lower_model
-    from edgecpm.speculative.pte import PteSpecBase, PteSpecDraft, SPEC_CHUNK, spec_programs
+    from edgecpm.export.spec_methods import SPEC_CHUNK, spec_programs
+    from edgecpm.runtime.spec_program import PteSpecBase, PteSpecDraft
 
     base, draft = oracle_pair(max_seq_len=MAX_SEQ_LEN)
     draft.set_vocab(FRSPEC_IDS if frspec else None)

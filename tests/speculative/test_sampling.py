@@ -18,7 +18,8 @@ import math
 import pytest
 import torch
 
-from edgecpm.generate import SamplingConfig
+from edgecpm.runtime.eager import EagerBase
+from edgecpm.runtime.sampling import SamplingConfig
 from edgecpm.speculative.decode import speculative_generate, target_probs
 from edgecpm.speculative.tree import SpecConfig
 from tests.speculative.helpers import oracle_pair, random_base, random_draft
@@ -67,7 +68,7 @@ def test_sampled_output_matches_base_distribution(mode, drafter):
     accepted = 0
     gen = torch.Generator().manual_seed(1234)   # one generator: n independent runs
     for _ in range(n):
-        out = speculative_generate(base, draft, PROMPT, 2, SAMPLING, spec, generator=gen)
+        out = speculative_generate(EagerBase(base), draft, PROMPT, 2, SAMPLING, spec, generator=gen)
         counts[out.tokens[0], out.tokens[1]] += 1
         accepted += out.accepted_per_step[0] > 1
     p = chi_square_p(counts, exact_joint(base), n)

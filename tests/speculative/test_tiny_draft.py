@@ -8,6 +8,7 @@ import torch
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.generate import generate
+from edgecpm.runtime.eager import EagerBase
 from edgecpm.speculative.decode import speculative_generate
 from edgecpm.speculative.draft import load_draft, resolve_draft
 from edgecpm.speculative.tree import SpecConfig
@@ -32,7 +33,7 @@ def test_tiny_draft_is_lossless_and_accepts(tiny, spec):
     steps = emitted = 0
     for prompt in prompts:
         ref = generate(model, prompt, 32, eos_ids=[2]).tokens
-        out = speculative_generate(model, draft, prompt, 32, spec=spec, eos_ids=[2])
+        out = speculative_generate(EagerBase(model), draft, prompt, 32, spec=spec, eos_ids=[2])
         assert out.tokens == ref
         steps += out.verify_steps
         emitted += sum(out.accepted_per_step)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import statistics
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import torch
 
 from edgecpm.errors import EdgecpmError
 from edgecpm.quiet import native_stderr_filtered
+from edgecpm.runtime.transport import LocalTransport, Transport
 
 DEVICES = ("host", "cuda")
 
@@ -157,16 +157,16 @@ def runner_spec_flags(spec) -> list[str]:
 
 
 def runner_stats(runner: Path, bundle: Path, prompt: list[int], n_gen: int, flags: list[str] = (),
-                 threads: int | None = None) -> dict:
+                 threads: int | None = None, transport: Transport | None = None) -> dict:
     """One run of the native runner: its JSON stats line (``threads``: its ``-t``; None, its
-    default of one per core)."""
+    default of one per core). ``transport``: where it runs (default: this machine)."""
     from edgecpm.export.pte import PROGRAM, VOCAB_BIN
 
+    transport = transport or LocalTransport()
     thread_flags = [] if threads is None else ["-t", str(threads)]
-    out = subprocess.run([str(runner), "--model", str(bundle / PROGRAM), "--vocab", str(bundle / VOCAB_BIN),
-                          "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_gen), "--stats-only",
-                          *thread_flags, *flags],
-                         capture_output=True, text=True)
+    out = transport.run([transport.push(runner), "--model", transport.push(bundle / PROGRAM),
+                         "--vocab", transport.push(bundle / VOCAB_BIN), "--prompt-ids", ",".join(map(str, prompt)),
+                         "-n", str(n_gen), "--stats-only", *thread_flags, *flags])
     if out.returncode != 0:
         raise EdgecpmError(f"{runner} failed on {bundle} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -194,22 +194,6 @@ def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: in
         "draft_share": draft_s / (draft_s + verify_s), "tokens": runs[-1]["tokens"]}
 
 
-class OnDevice:
-    """A model on ``device`` behind the CPU-tensor call interface ``generate`` uses."""
-
-    def __init__(self, model, device: str):
-        self.model = model.to(device)
-        self.device = device
-        self.max_seq_len = model.max_seq_len
-        self.config = model.config
-
-    def reset_caches(self):
-        self.model.reset_caches()
-
-    def __call__(self, tokens: torch.Tensor, input_pos: torch.Tensor) -> torch.Tensor:
-        return self.model(tokens.to(self.device), input_pos.to(self.device)).cpu()
-
-
 def _agreement(reference, candidate, prompt: list[int]) -> dict:
     reference.reset_caches()
     candidate.reset_caches()
@@ -217,20 +201,6 @@ def _agreement(reference, candidate, prompt: list[int]) -> dict:
     ref, got = reference(tokens, pos)[0].float(), candidate(tokens, pos)[0].float()
     return {"top1_match": float((ref.argmax(-1) == got.argmax(-1)).float().mean()),
             "max_abs_logit_diff": float((ref - got).abs().max())}
-
-
-def _cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
-    if not torch.cuda.is_available():
-        raise EdgecpmError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False); "
-                           "run on a machine with an NVIDIA GPU and a CUDA build of torch")
-    from edgecpm.checkpoint.loader import load_model
-    from edgecpm.kernels import register_cuda_kernels
-
-    try:
-        register_cuda_kernels()
-    except ImportError as e:
-        raise EdgecpmError(f"--device cuda needs Triton ({e}); pip install 'edgecpm[gpu]'") from None
-    return OnDevice(load_model(model_dir, dtype=dtype, max_seq_len=max_seq_len), "cuda")
 
 
 def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: list[int], n_gen: int, reps: int,
@@ -297,7 +267,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     ``seed``: of the random prompt ids (not used with ``spec_arg``: that prompt is text)."""
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
-    from edgecpm.eval.compare import describe_scheme, weight_bytes
+    from edgecpm.runtime.footprint import describe_scheme, weight_bytes
 
     device = check_device(device)
     path = resolve_model(artifact)
@@ -315,7 +285,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     # Speculation needs cache slots for a step's draft nodes beyond the last token.
     max_seq_len = n_prompt + n_gen + 2 + (max(spec.max_nodes, spec.max_draft_slots + 1) if spec_arg else 0)
     if is_program:
-        from edgecpm.export.pte import PteModel
+        from edgecpm.runtime.pte import PteModel
 
         model = PteModel(path)
         if model.max_seq_len < max_seq_len:
@@ -335,13 +305,15 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     runs, runner = [], None
     with thread_count(threads, executorch=is_program):
         if device == "cuda":
-            gpu = _cuda_model(path, max_seq_len, dtype)
+            from edgecpm.runtime.cuda import cuda_model
+
+            gpu = cuda_model(path, max_seq_len, dtype)
             report.agreement = _agreement(model, gpu, prompt)
             runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", torch.get_num_threads(),
                          generate_samples(gpu, prompt, n_gen, reps)))
         elif is_program:
-            from edgecpm.export.kernel_library import kernel_isa
             from edgecpm.export.targets import load_target
+            from edgecpm.runtime.kernel_library import kernel_isa
 
             isa = kernel_isa()
             runs.append((f"executorch (python) + {isa}", executorch_threads(),

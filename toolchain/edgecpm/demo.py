@@ -18,12 +18,15 @@ from edgecpm.bench import generate_samples, runner_samples
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.checkpoint.quantized import quantize_checkpoint
-from edgecpm.eval.compare import compare_quality, describe_scheme, render_quality, weight_bytes
-from edgecpm.export.kernel_library import kernel_isa
-from edgecpm.export.pte import PROGRAM, PteModel, export_pte
+from edgecpm.eval.compare import compare_quality, render_quality
+from edgecpm.export.pte import PROGRAM, export_pte
 from edgecpm.export.targets import load_target
-from edgecpm.generate import SamplingConfig, TextStream, generate
+from edgecpm.generate import TextStream, generate
 from edgecpm.quant.config import Int4Config, TernaryConfig
+from edgecpm.runtime.footprint import describe_scheme, weight_bytes
+from edgecpm.runtime.kernel_library import kernel_isa
+from edgecpm.runtime.pte import PteModel
+from edgecpm.runtime.sampling import SamplingConfig
 from edgecpm.tiny.corpus import held_out_text
 from edgecpm.tokenizer.tokenizer import load_tokenizer
 

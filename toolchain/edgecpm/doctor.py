@@ -40,7 +40,7 @@ def _kernel_rows() -> list[str]:
     """The C++ kernel libraries per target (built or not) and the ISA the host one runs with."""
     import shutil
 
-    from edgecpm.export.kernel_library import LIBRARY_NAME
+    from edgecpm.export.pte_manifest import LIBRARY_NAME
     from edgecpm.export.targets import load_target, target_names
 
     rows = []
@@ -52,7 +52,7 @@ def _kernel_rows() -> list[str]:
     host = load_target("host").kernel_dir / LIBRARY_NAME
     if host.is_file() and _version("executorch"):
         try:
-            from edgecpm.export.kernel_library import kernel_isa, load_library
+            from edgecpm.runtime.kernel_library import kernel_isa, load_library
 
             lib = load_library(host)
             isa = f"{kernel_isa(lib)} (available: {lib.edgecpm_kernels_available().decode()})"

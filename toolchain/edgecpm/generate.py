@@ -1,80 +1,22 @@
-"""Eager generation with the static KV cache: prefill the prompt in one call, decode token by token.
-
-Sampling: greedy at temperature 0, else temperature → top-k → top-p (nucleus) → multinomial with
-a seeded generator, so ``--seed`` reproduces a run exactly.
+"""Generation with the static KV cache, on any backend (``runtime.protocols.CausalLM``: the eager
+model, a program, the CUDA reference): prefill the prompt in one call, decode token by token,
+sampling with ``runtime.sampling``.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
-
-@dataclass
-class SamplingConfig:
-    temperature: float = 0.0
-    top_p: float = 1.0
-    top_k: int = 0
-    seed: int | None = None
-
-    def __post_init__(self):
-        if not math.isfinite(self.temperature) or self.temperature < 0:
-            raise ValueError(f"temperature must be a finite number >= 0, got {self.temperature}")
-        if self.top_k < 0:
-            raise ValueError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-
-
-def sampling_weights(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
-    """The unnormalised [vocab] weights ``sample`` draws from (temperature > 0): temperature, then
-    top-k, then top-p. Speculative rejection sampling uses the same distribution."""
-    logits = logits / cfg.temperature
-    if cfg.top_k > 0:
-        kth = torch.topk(logits, min(cfg.top_k, logits.numel())).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    if cfg.top_p < 1.0:
-        sorted_p, order = torch.sort(probs, descending=True)
-        # Keep the smallest prefix whose mass reaches top_p (always at least one token).
-        drop = sorted_p.cumsum(0) - sorted_p >= cfg.top_p
-        sorted_p[drop] = 0.0
-        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
-    return probs
-
-
-def sample(logits: torch.Tensor, cfg: SamplingConfig, gen: torch.Generator | None) -> int:
-    """One token id from a [vocab] fp32 logit vector."""
-    if cfg.temperature == 0:
-        return int(torch.argmax(logits))
-    return int(torch.multinomial(sampling_weights(logits, cfg), 1, generator=gen))
-
-
-@dataclass
-class GenerationResult:
-    prompt_tokens: list[int]
-    tokens: list[int] = field(default_factory=list)
-    prefill_s: float = 0.0
-    decode_s: float = 0.0
-    stopped_on_eos: bool = False
-
-    @property
-    def prefill_tok_s(self) -> float:
-        return len(self.prompt_tokens) / self.prefill_s if self.prefill_s else 0.0
-
-    @property
-    def decode_tok_s(self) -> float:
-        # The first new token comes out of prefill; decode steps made the rest.
-        steps = max(len(self.tokens) - 1, 0)
-        return steps / self.decode_s if self.decode_s else 0.0
+from edgecpm.runtime.protocols import CausalLM
+from edgecpm.runtime.result import GenerationResult
+from edgecpm.runtime.sampling import SamplingConfig, sample
 
 
 @torch.no_grad()
-def generate(model, prompt: list[int], max_new_tokens: int, sampling: SamplingConfig | None = None,
+def generate(model: CausalLM, prompt: list[int], max_new_tokens: int, sampling: SamplingConfig | None = None,
              eos_ids: list[int] | None = None, on_token: Callable[[int], None] | None = None) -> GenerationResult:
     sampling = sampling or SamplingConfig()
     if not prompt:

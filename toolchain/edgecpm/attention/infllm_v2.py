@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
-from edgecpm.model.config import SparseConfig
+from edgecpm.attention.sparse_config import SparseConfig
 
 # Query rows are processed this many at a time, bounding stage-1/2 memory on long prefills.
 _ROW_CHUNK = 256

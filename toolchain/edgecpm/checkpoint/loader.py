@@ -8,14 +8,13 @@ checkpoint directory is ever run (``auto_map`` is ignored).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
-from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors, read_header
-from edgecpm.checkpoint.writer import INDEX_NAME
+from edgecpm.checkpoint.contents import expected_shapes, load_config, read_index
+from edgecpm.checkpoint.quantized import load_quantized_model
+from edgecpm.checkpoint.safetensors_file import iter_tensors
 from edgecpm.errors import CheckpointError
-from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.minicpm import MiniCPMForCausalLM
 
 _FLOAT_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
@@ -24,56 +23,6 @@ _IGNORED_SUFFIXES = (".rotary_emb.inv_freq",)
 # KV cache length when the caller names none: the full 32K window would cost ~0.8 GB of fp32
 # cache for the 0.5B, which a quick generate does not need.
 DEFAULT_MAX_SEQ_LEN = 4096
-
-
-def checkpoint_files(model_dir: Path) -> list[Path]:
-    """The safetensors files of a checkpoint, from its index when sharded."""
-    index = model_dir / INDEX_NAME
-    if index.is_file():
-        try:
-            weight_map = json.loads(index.read_text())["weight_map"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise CheckpointError(f"{index}: not a valid safetensors index (no weight_map)") from None
-        files = [model_dir / f for f in sorted(set(weight_map.values()))]
-        missing = [f.name for f in files if not f.is_file()]
-        if missing:
-            raise CheckpointError(f"{index}: lists shard(s) that are not in {model_dir}: "
-                                  f"{', '.join(missing)}; the download is incomplete")
-        return files
-    files = sorted(model_dir.glob("*.safetensors"))
-    if files:
-        return files
-    if any(model_dir.glob("*.bin")) or any(model_dir.glob("*.pt")):
-        raise CheckpointError(
-            f"{model_dir}: has only pickled weights (*.bin / *.pt); edgecpm never unpickles. "
-            "Convert them to safetensors first (e.g. with the `safetensors` convert script).")
-    raise CheckpointError(f"{model_dir}: no *.safetensors files found")
-
-
-def read_index(model_dir: Path) -> dict[str, TensorEntry]:
-    entries: dict[str, TensorEntry] = {}
-    for f in checkpoint_files(model_dir):
-        for name, entry in read_header(f).items():
-            if name in entries:
-                raise CheckpointError(f"{f}: tensor {name!r} is also in {entries[name].file}")
-            entries[name] = entry
-    return entries
-
-
-def load_config(model_dir: str | Path) -> MiniCPMConfig:
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise CheckpointError(f"{model_dir}: not a directory (expected a Hugging Face model directory)")
-    return MiniCPMConfig.from_json_file(model_dir / "config.json")
-
-
-def expected_shapes(cfg: MiniCPMConfig) -> dict[str, tuple[int, ...]]:
-    with torch.device("meta"):
-        model = MiniCPMForCausalLM(cfg)
-    shapes = {n: tuple(p.shape) for n, p in model.state_dict().items()}
-    if cfg.tie_word_embeddings:
-        shapes.pop("lm_head.weight")
-    return shapes
 
 
 def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
@@ -86,8 +35,6 @@ def load_model(model_dir: str | Path, dtype: torch.dtype | None = None,
     cfg = load_config(model_dir)
     max_seq_len = max_seq_len or min(cfg.max_position_embeddings, DEFAULT_MAX_SEQ_LEN)
     if (model_dir / "quant_config.json").is_file():
-        from edgecpm.checkpoint.quantized import load_quantized_model
-
         return load_quantized_model(model_dir, max_seq_len, dtype, progress=progress)
     entries = read_index(model_dir)
     shapes = expected_shapes(cfg)

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import torch
 from edgecpm.atomic import check_output_dir
-from edgecpm.checkpoint.loader import expected_shapes, load_config, read_index
+from edgecpm.checkpoint.contents import expected_shapes, load_config, read_index
 from edgecpm.checkpoint.safetensors_file import TensorEntry, iter_tensors
 from edgecpm.checkpoint.writer import write_checkpoint
 from edgecpm.checksum import file_sha256

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import torch
 
-from edgecpm.checkpoint.loader import expected_shapes
+from edgecpm.checkpoint.contents import expected_shapes
 from edgecpm.checkpoint.writer import write_checkpoint
 from edgecpm.errors import TokenizerError
 from edgecpm.model.config import MiniCPMConfig

@@ -191,7 +191,7 @@ def init(
                                  "pass --random for a random-weight checkpoint at the real shape")
     import torch
 
-    from edgecpm.checkpoint.loader import expected_shapes
+    from edgecpm.checkpoint.contents import expected_shapes
     from edgecpm.checkpoint.random_init import tokenizer_files, write_random_checkpoint
     from edgecpm.embedded import PRESET_TOKENIZERS
     from edgecpm.model.presets import preset as get_preset
@@ -248,7 +248,7 @@ def quantize(
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """Quantize the decoder-block linears to packed ternary or int4 (streams tensor by tensor)."""
-    from edgecpm.checkpoint.loader import expected_shapes, load_config
+    from edgecpm.checkpoint.contents import expected_shapes, load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.checkpoint.quantized import quantize_checkpoint
     from edgecpm.quant.config import Int4Config
@@ -309,7 +309,7 @@ def export(
     pte_only = {"--max-seq-len": max_seq_len, "--sparse/--no-sparse": None if sparse is None else True}
     refuse_unless(fmt == "pte", pte_only, f"only for --format pte (a {fmt} file has no KV cache of its own)")
     if fmt == "pte" and max_seq_len is not None:
-        from edgecpm.checkpoint.loader import load_config
+        from edgecpm.checkpoint.contents import load_config
         from edgecpm.cli.seq_len import check_seq_len
 
         check_seq_len("--max-seq-len", max_seq_len, load_config(src))
@@ -320,10 +320,11 @@ def export(
         typer.echo(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MiB)")
     elif fmt == "pte":
         from edgecpm.export.pte import PROGRAM, export_pte
+        from edgecpm.speculative.export_methods import draft_methods
 
         path = export_pte(src, out, target=target, max_seq_len=max_seq_len, overwrite=force,
                           progress=lambda msg: typer.echo(f"[export] {msg}", err=True), sparse=sparse,
-                          draft=draft, frspec=frspec)
+                          speculative=draft_methods(draft, frspec))
         typer.echo(f"wrote {path} ({(path / PROGRAM).stat().st_size / 2**20:.2f} MiB program)")
     elif fmt == "onnx":
         from edgecpm.export.onnx import export_onnx
@@ -367,7 +368,7 @@ def bench(
     """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
     speculative decoding beside plain, on held-out text)."""
     from edgecpm.bench import run_bench
-    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.contents import load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.bounds import check_threads, refuse_unless
     from edgecpm.cli.common import is_program_dir
@@ -424,7 +425,7 @@ def frspec(
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
 ):
     """FR-Spec: the SIZE most frequent token ids of CORPUS (EOS always kept) for the draft LM head."""
-    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.contents import load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.output_file import check_output_file
     from edgecpm.speculative.frspec import count_tokens, save_frspec, top_ids
@@ -463,7 +464,7 @@ def train_draft(
     import json
 
     from edgecpm.atomic import check_output_dir
-    from edgecpm.checkpoint.loader import load_config
+    from edgecpm.checkpoint.contents import load_config
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.bounds import check_threads
     from edgecpm.speculative.train import run as run_training

@@ -92,7 +92,8 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
     """(directory, model, tokenizer). ``max_seq_len`` (named ``seq_option`` in errors) is checked
     against the model and this machine's memory before the cache is allocated; a program has
     its own, fixed at export, which must hold it."""
-    from edgecpm.checkpoint.loader import expected_shapes, load_config, load_model
+    from edgecpm.checkpoint.contents import expected_shapes, load_config
+    from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.bounds import refuse_unless
     from edgecpm.cli.seq_len import check_seq_len
@@ -100,7 +101,7 @@ def load_model_and_tokenizer(model_arg: str, max_seq_len: int | None = None, dty
 
     model_dir = resolve_model(model_arg)
     if is_program_dir(model_dir):
-        from edgecpm.export.pte import PteModel
+        from edgecpm.runtime.pte import PteModel
 
         refuse_unless(False, {"--dtype": dtype}, f"{model_dir} is an exported program, whose dtype was fixed at "
                                                  "export; drop it (or pass the checkpoint it came from)")

@@ -7,7 +7,9 @@ import typer
 
 
 def is_program(model) -> bool:
-    return hasattr(model, "manifest")  # export.pte.PteModel
+    from edgecpm.runtime.pte import PteModel
+
+    return isinstance(model, PteModel)
 
 
 def check_fits(model, prompt_tokens: int, new_tokens: int, headroom: int = 0) -> None:

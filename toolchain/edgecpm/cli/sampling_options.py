@@ -9,7 +9,7 @@ from edgecpm.cli.bounds import check_range, refuse_unless
 
 
 def sampling_config(temperature: float, top_p: float | None, top_k: int | None, seed: int | None):
-    from edgecpm.generate import SamplingConfig
+    from edgecpm.runtime.sampling import SamplingConfig
 
     check_range("--temperature", temperature, 0.0)
     refuse_unless(temperature > 0, {"--top-p": top_p, "--top-k": top_k},

@@ -19,7 +19,7 @@ TreeSizeOption = typer.Option(None, "--tree-size", help="--tree: tokens verified
 ChainLenOption = typer.Option(None, "--chain-len", help="--chain: draft tokens per step, 1..63 (default 3)")
 
 # Tokens one verify step may hold: an exported program's verify method is planned for at most
-# speculative/pte.py's SPEC_CHUNK (64) tokens per call; eager decoding keeps the same bound so a
+# export/spec_methods.py's SPEC_CHUNK (64) tokens per call; eager decoding keeps the same bound so a
 # setting that works eagerly also works on a program.
 MAX_VERIFY_TOKENS = 64
 MAX_NUM_ITER = 16  # EAGLE-2 uses 2..6; each round is a draft call per step

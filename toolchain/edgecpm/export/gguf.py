@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from edgecpm.atomic import atomic_path, check_output_file
-from edgecpm.checkpoint.loader import load_config, read_index
+from edgecpm.checkpoint.contents import load_config, read_index
 from edgecpm.checkpoint.safetensors_file import iter_tensors
 from edgecpm.errors import QuantError
 from edgecpm.model.minicpm import is_block_linear

@@ -1,4 +1,4 @@
-"""A MiniCPM4 checkpoint as an ExecuTorch program (``.pte``), and running one from Python.
+"""A MiniCPM4 checkpoint as an ExecuTorch program (``.pte``) in a bundle directory.
 
 The program has ``forward(tokens [1, T], input_pos [T]) -> logits [1, T, vocab]`` with a dynamic T
 up to ``PREFILL_CHUNK`` (prefill a chunk, or decode one token), ``forward_last`` (the same with the
@@ -8,13 +8,13 @@ shared by both, and the metadata methods ExecuTorch's LLM runner reads (``get_bo
 ``use_kv_cache``, ``enable_dynamic_shape``, ``get_n_bos``, ``get_n_eos``). Beside it: the tokenizer
 (``bundle_tokenizer.py``), ``vocab.bin`` (token bytes for the C++ runner),
 ``manifest.json`` (model, scheme, target, the program's operators, the kernel library it needs,
-sha256 of every file) and the target's kernel library.
+sha256 of every file) and the target's kernel library. Running a bundle is ``edgecpm.runtime.pte``.
 
 Every program calls ``edgecpm::`` ops (``runtime_kernels/``): attention over the KV cache, the
 norms and gating, and for quantized checkpoints the packed linears, whose tensors stay program
 constants; XNNPACK takes only float matmuls. The kernel library is copied into the bundle, so the
 directory is everything a device needs; on this machine a program runs on this installation's
-build instead (``kernel_library.choose_library``). Targets are recipes in ``export/targets/``
+build instead (``edgecpm.runtime.kernel_library.choose_library``). Targets are recipes in ``export/targets/``
 (``targets.py``).
 """
 
@@ -31,12 +31,11 @@ from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
 from edgecpm.export.draft_vocab_bin import write_draft_vocab_bin
-from edgecpm.export.kernel_library import LIBRARY_NAME, ensure_operators, install_abort_handler
-from edgecpm.export.pte_manifest import MANIFEST, MANIFEST_VERSION, PROGRAM, manifest_config, read_manifest
+from edgecpm.export.pte_manifest import LIBRARY_NAME, MANIFEST, MANIFEST_VERSION, PROGRAM
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
+from edgecpm.model.footprint import describe_scheme, weight_bytes
 from edgecpm.model.minicpm import fuse_projections
-from edgecpm.torch_env import program_errors
 
 VOCAB_BIN = "vocab.bin"
 DRAFT_VOCAB_BIN = "draft_vocab.bin"   # FR-Spec ids for the C++ runner's --draft-vocab (draft_vocab_bin.py)
@@ -129,16 +128,17 @@ def program_operators(program) -> list[str]:
 
 def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host", max_seq_len: int | None = None,
                overwrite: bool = False, progress=None, sparse: bool | None = None,
-               draft: str | Path | None = None, frspec: str | Path | None = None) -> Path:
+               speculative=None) -> Path:
     """``sparse``: None follows config.json's sparse_config (InfLLM-v2 when present), False exports
     dense attention, True insists on sparse (an error for a model without sparse_config).
-    ``draft``: an EAGLE draft head (DRAFT_DIR or 'tiny-draft') exported as the speculative-decoding
-    methods of the same program (``edgecpm.speculative.pte``), with the ``frspec`` id list if given."""
+    ``speculative``: the speculative-decoding methods to add to the same program, as
+    ``edgecpm.speculative.export_methods.draft_methods(DRAFT, FRSPEC)`` gives them: a function
+    ``(model, max_seq_len, say) -> (programs by method name, manifest entry)``."""
     from edgecpm.torch_env import require_executorch
 
     require_executorch()
-    from edgecpm.checkpoint.loader import load_config, load_model
-    from edgecpm.eval.compare import describe_scheme, weight_bytes
+    from edgecpm.checkpoint.contents import load_config
+    from edgecpm.checkpoint.loader import load_model
     from edgecpm.tokenizer.tokenizer import load_tokenizer
 
     model_dir = Path(model_dir)
@@ -156,11 +156,9 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
                           "InfLLM-v2 attention (MiniCPM4-8B); MiniCPM4-0.5B has none")
     sparse = has_sparse if sparse is None else sparse
-    if draft is not None and sparse:
+    if speculative is not None and sparse:
         raise ConfigError(f"{model_dir / 'config.json'}: --draft needs dense attention (InfLLM-v2 sparse "
                           "attention has no tree mask): add --no-sparse")
-    if frspec is not None and draft is None:
-        raise ConfigError("--frspec restricts a draft head's LM head: pass --draft DRAFT_DIR with it")
     kernels = _kernel_library_for(recipe)
     say = progress or (lambda _msg: None)
     say(f"loading {model_dir}")
@@ -170,10 +168,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     fuse_projections(model.model.layers)
     cfg = model.config
     extra, spec_info = None, None
-    if draft is not None:
-        from edgecpm.speculative.pte import draft_methods
-
-        extra, spec_info = draft_methods(model, draft, frspec, max_seq_len, say)
+    if speculative is not None:
+        extra, spec_info = speculative(model, max_seq_len, say)
     chunk = min(PREFILL_CHUNK, max_seq_len)
     program, metadata = lower_model(model, max_seq_len, say, max_chunk=chunk, extra_methods=extra,
                                     last_logits_method=True)
@@ -208,51 +204,3 @@ def _kernel_library_for(recipe: Target) -> Path:
             f"a program for --target {recipe.name} runs on edgecpm's kernels (attention, packed weights), "
             f"and {path} is not built: run {recipe.kernel_build}")
     return path
-
-
-class PteModel:
-    """An exported program behind the eager model's call interface, so ``generate`` runs it.
-
-    ``trust_bundled_kernels``: load the bundle's own kernel library even when it is not a build of
-    this installation (default: EDGECPM_TRUST_BUNDLED_KERNELS; see ``kernel_library``)."""
-
-    def __init__(self, out_dir: str | Path, verify: bool = True, trust_bundled_kernels: bool | None = None):
-        from edgecpm.torch_env import require_executorch
-
-        require_executorch()
-        self.dir = Path(out_dir)
-        self.manifest = read_manifest(self.dir, verify=verify)
-        self.config = manifest_config(self.dir, self.manifest)
-        self.max_seq_len = self.manifest["max_seq_len"]
-        self.chunk = self.manifest.get("prefill_chunk", self.max_seq_len)
-        self._load(trust_bundled_kernels)
-
-    def _load(self, trust_bundled_kernels: bool | None):
-        import platform
-
-        from executorch.runtime import Runtime
-
-        program = self.dir / PROGRAM
-        if self.manifest["arch"] != platform.machine():
-            raise KernelLibraryError(f"{self.dir}: exported for {self.manifest['arch']} "
-                                     f"(--target {self.manifest['target']}); this machine is {platform.machine()}")
-        bundled = self.dir / LIBRARY_NAME if self.manifest.get("kernel_library") else None
-        ensure_operators(self.manifest["operators"], program, bundled, trust_bundled_kernels)
-        install_abort_handler(program)
-        with program_errors(program):
-            self.program = Runtime.get().load_program(str(program))
-            self._method = self.program.load_method("forward")
-
-    def reset_caches(self):
-        # Stale cache slots are masked by position, so reuse is safe; nothing to clear.
-        pass
-
-    def __call__(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
-        from edgecpm.torch_env import execute_single_threaded
-
-        if input_pos is None:
-            input_pos = torch.arange(tokens.shape[1])
-        with program_errors(self.dir / PROGRAM):
-            chunks = [execute_single_threaded(self._method, [tokens[:, a:a + self.chunk], input_pos[a:a + self.chunk]])[0]
-                      for a in range(0, tokens.shape[1], self.chunk)]
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)

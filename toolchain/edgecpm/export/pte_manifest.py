@@ -16,6 +16,7 @@ from edgecpm.errors import CheckpointError
 
 MANIFEST = "manifest.json"
 PROGRAM = "model.pte"
+LIBRARY_NAME = "libedgecpm_kernels.so"   # the kernel library a bundle carries for its device
 MANIFEST_VERSION = 1
 
 # field -> (type it must have, what it is, for the message)

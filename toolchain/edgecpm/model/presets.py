@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 
 from edgecpm.errors import ConfigError
-from edgecpm.model.config import MiniCPMConfig, RopeScaling, SparseConfig
+from edgecpm.attention.sparse_config import SparseConfig
+from edgecpm.model.config import MiniCPMConfig, RopeScaling
 
 # Released MiniCPM4-0.5B LongRoPE factors (head_dim 64 → 32 factors; short == long).
 MINICPM4_05B_FACTORS = [

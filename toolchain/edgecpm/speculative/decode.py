@@ -3,7 +3,7 @@ accept the longest valid path, keep both KV caches consistent.
 
 Greedy: a child is accepted when its token is the base model's argmax at its parent, so the
 output is plain greedy decoding token for token. Sampling: at each node the base distribution
-``p`` (temperature → top-k → top-p, exactly as ``edgecpm.generate.sample``) is tested against the
+``p`` (temperature → top-k → top-p, exactly as ``edgecpm.runtime.sampling.sample``) is tested against the
 node's children in turn by recursive rejection sampling: a child drawn from a draft distribution
 ``q`` is accepted with probability min(1, p(x)/q(x)), a deterministic (top-k) child — a point
 mass — with probability p(x); on rejection ``p`` becomes norm(max(p - q, 0)). When no child is
@@ -24,44 +24,16 @@ from typing import Callable
 
 import torch
 
-from edgecpm.errors import UsageError
-from edgecpm.generate import GenerationResult, SamplingConfig, sampling_weights
+from edgecpm.runtime.protocols import SpeculativeBase, SpeculativeDraft
+from edgecpm.runtime.result import GenerationResult
+from edgecpm.runtime.sampling import SamplingConfig, sampling_weights
 from edgecpm.speculative.tree import SpecConfig, Tree, draft_chain, draft_tree, tree_mask
 
 
 def target_probs(logits: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
-    """The distribution ``edgecpm.generate.sample`` draws from, as a normalised [vocab] tensor."""
+    """The distribution ``edgecpm.runtime.sampling.sample`` draws from, as a normalised [vocab] tensor."""
     probs = sampling_weights(logits, cfg)
     return probs / probs.sum()
-
-
-class EagerBase:
-    """The base side of speculative decoding for an eager model. The contract (shared with the
-    exported program's ``verify`` method, ``edgecpm.speculative.pte``): ``verify(tokens [T],
-    input_pos [T], cache_pos, attn_mask) -> (hidden [T, h], logits [T, vocab])``,
-    ``compact_caches(src, dst)``, ``reset_caches()``, ``max_seq_len``."""
-
-    def __init__(self, model):
-        if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
-            raise UsageError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
-                             "no tree mask; load the model without sparse attention")
-        self.model = model
-        self.max_seq_len = model.max_seq_len
-
-    def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
-        hidden = self.model.hidden_states(tokens.view(1, -1), input_pos, cache_pos, attn_mask)[0]
-        return hidden, self.model.logits(hidden)
-
-    def compact_caches(self, src, dst):
-        self.model.compact_caches(src, dst)
-
-    def reset_caches(self):
-        self.model.reset_caches()
-
-
-def as_spec_base(model):
-    """An eager model wrapped in ``EagerBase``; anything with ``verify`` (a program) as it is."""
-    return model if hasattr(model, "verify") else EagerBase(model)
 
 
 @dataclass
@@ -123,20 +95,19 @@ def _accept_sampling(tree: Tree, logits: torch.Tensor, cfg: SamplingConfig,
 
 
 @torch.no_grad()
-def speculative_generate(model, draft, prompt: list[int], max_new_tokens: int,
+def speculative_generate(model: SpeculativeBase, draft: SpeculativeDraft, prompt: list[int], max_new_tokens: int,
                          sampling: SamplingConfig | None = None, spec: SpecConfig | None = None,
                          eos_ids: list[int] | None = None,
                          on_token: Callable[[int], None] | None = None,
                          generator: torch.Generator | None = None) -> SpecResult:
     """Generate like ``edgecpm.generate.generate``, drafting with ``draft`` and verifying with
-    ``model`` (an eager model, or the verify side of an exported program). ``draft`` has
-    ``step`` (``EagleDraft.step``'s contract). ``generator`` (sampling) overrides
+    ``model``: an eager model in ``runtime.eager.EagerBase``, or a program's ``verify`` side
+    (``PteModel.speculative()``). ``generator`` (sampling) overrides
     ``sampling.seed``: many runs can share one."""
     sampling = sampling or SamplingConfig()
     spec = spec or SpecConfig()
     if not prompt:
         raise ValueError("the prompt is empty (no tokens)")
-    model = as_spec_base(model)
     headroom = max(spec.max_nodes, spec.max_draft_slots + 1)
     need = len(prompt) + max_new_tokens + headroom
     if need > model.max_seq_len:

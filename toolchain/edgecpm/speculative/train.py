@@ -150,11 +150,12 @@ def held_out_prompts(ids: list[int], count: int, length: int, bos: int | None = 
 
 
 def mean_acceptance(model, draft, prompts: list[list[int]], n: int, spec) -> float:
+    from edgecpm.runtime.eager import EagerBase
     from edgecpm.speculative.decode import speculative_generate
 
     steps = tokens = 0
     for prompt in prompts:
-        r = speculative_generate(model, draft, prompt, n, spec=spec)
+        r = speculative_generate(EagerBase(model), draft, prompt, n, spec=spec)
         steps += r.verify_steps
         tokens += sum(r.accepted_per_step)
     return tokens / steps if steps else 0.0
@@ -180,7 +181,8 @@ def main(argv=None) -> None:
 
 
 def run(model_arg, out, corpus, steps, batch, seq, lr, unroll, seed, threads, force, log=print):
-    from edgecpm.checkpoint.loader import load_config, load_model
+    from edgecpm.checkpoint.contents import load_config
+    from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.speculative.tree import SpecConfig
     from edgecpm.tiny.corpus import split_text, stdlib_documents

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from edgecpm.checksum import file_sha256
 from edgecpm.errors import KernelLibraryError
+from edgecpm.export.pte_manifest import LIBRARY_NAME
 
-LIBRARY_NAME = "libedgecpm_kernels.so"
 TRUST_BUNDLED_ENV = "EDGECPM_TRUST_BUNDLED_KERNELS"
 _loaded: dict[str, ctypes.CDLL] = {}  # resolved path -> handle (a library is registered once)
 

@@ -1,0 +1,108 @@
+"""Running the speculative-decoding methods of a loaded program (``verify``, ``draft``; their
+signatures are in ``edgecpm.export.spec_methods``).
+
+``PteSpecBase`` / ``PteSpecDraft`` put the loaded methods behind the contracts
+``speculative_generate`` uses (``protocols.SpeculativeBase`` / ``protocols.SpeculativeDraft``), as
+``eager.EagerBase`` and ``EagleDraft.step`` do for an eager model.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from edgecpm.errors import UsageError
+from edgecpm.export.pte_manifest import PROGRAM
+from edgecpm.torch_env import execute_single_threaded, program_errors
+
+
+def _defaults(input_pos, cache_pos, attn_mask, positions):
+    """The methods take slots and mask explicitly; absent, they are the eager model's defaults:
+    slots = positions, causal by position (stale slots beyond are masked)."""
+    cache_pos = input_pos if cache_pos is None else cache_pos
+    if attn_mask is None:
+        attn_mask = input_pos.unsqueeze(1) >= positions.unsqueeze(0)
+    return cache_pos, attn_mask
+
+
+def _run_chunked(method, n: int, chunk: int, args_for, source) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``method`` over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
+    inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped.
+    ``source``: the program file, named if ExecuTorch fails."""
+    first, second = [], []
+    for a in range(0, n, chunk):
+        with program_errors(source):
+            x, y = execute_single_threaded(method, [t.contiguous() for t in args_for(a, min(n, a + chunk))])
+        first.append(x[0])
+        second.append(y[0])
+    return torch.cat(first), torch.cat(second)
+
+
+class PteSpecBase:
+    """The base side (``verify``) of a loaded program, with ``EagerBase``'s contract."""
+
+    def __init__(self, program, config, max_seq_len: int, chunk: int, source="the program"):
+        self._verify = program.load_method("verify")
+        self.source = source
+        self.config = config
+        self.max_seq_len = max_seq_len
+        self.chunk = chunk
+        self.positions = torch.arange(max_seq_len)
+        self.reset_caches()
+
+    def reset_caches(self):
+        # Stale slots are masked by position; only a pending move is forgotten.
+        self._moves = (torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long))
+
+    def compact_caches(self, src, dst):
+        # Deferred: the next verify call moves the slots before its forward.
+        self._moves = (src.long(), dst.long())
+
+    def _take_moves(self):
+        moves = self._moves
+        self.reset_caches()
+        return moves
+
+    def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
+        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
+        return _run_chunked(self._verify, tokens.numel(), self.chunk, lambda a, b: [
+            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()],
+            self.source)
+
+
+class PteSpecDraft:
+    """The ``draft`` method of a loaded program, with ``EagleDraft.step``'s contract."""
+
+    def __init__(self, program, config, max_seq_len: int, chunk: int, vocab_ids: list[int] | None,
+                 source="the program"):
+        self._draft = program.load_method("draft")
+        self.source = source
+        self.config = config
+        self.max_seq_len = max_seq_len
+        self.chunk = chunk
+        self.positions = torch.arange(max_seq_len)
+        self.vocab_ids = None if vocab_ids is None else torch.tensor(vocab_ids, dtype=torch.long)
+
+    def reset_cache(self):
+        pass   # stale draft slots are masked by position, as in the base cache
+
+    def step(self, tokens, hidden, input_pos, cache_pos=None, attn_mask=None):
+        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
+        return _run_chunked(self._draft, tokens.numel(), self.chunk, lambda a, b: [
+            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]],
+            self.source)
+
+    def to_full_ids(self, ids):
+        return ids if self.vocab_ids is None else self.vocab_ids[ids]
+
+
+def load_pte_spec(bundle):
+    """(base, draft) for ``speculative_generate`` from a loaded ``PteModel`` bundle."""
+    info = bundle.manifest.get("speculative")
+    if info is None:
+        raise UsageError(f"{bundle.dir}: this program has no speculative-decoding methods; re-export "
+                         "it with `edgecpm export MODEL --draft DRAFT_DIR`")
+    program, path = bundle.program, bundle.dir / PROGRAM
+    with program_errors(path):
+        base = PteSpecBase(program, bundle.config, bundle.max_seq_len, info["chunk"], source=path)
+        return base, PteSpecDraft(program, bundle.config, bundle.max_seq_len, info["chunk"],
+                                  info.get("draft_vocab_ids"), source=path)
