@@ -39,7 +39,7 @@ LAYERS = {
     "edgecpm.attention": 1, "edgecpm.quant": 1, "edgecpm.tokenizer": 1, "edgecpm.kernels": 1,
     "edgecpm.tiny.corpus": 1,
     "edgecpm": 0, "edgecpm.errors": 0, "edgecpm.atomic": 0, "edgecpm.checksum": 0, "edgecpm.quiet": 0,
-    "edgecpm.torch_env": 0,
+    "edgecpm.torch_env": 0, "edgecpm.embedded": 0,
 }
 
 
