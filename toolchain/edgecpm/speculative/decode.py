@@ -94,6 +94,30 @@ def _accept_sampling(tree: Tree, logits: torch.Tensor, cfg: SamplingConfig,
             return path, int(torch.multinomial(p, 1, generator=gen))
 
 
+def verify_tree(model: SpeculativeBase, tree: Tree, committed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every drafted node in one base call: slots committed.., positions committed + depth; a
+    chain is causal, a tree sees the committed slots and each node's ancestors."""
+    depths = torch.tensor(tree.depths)
+    tokens = torch.tensor(tree.tokens)
+    if tree.is_chain:
+        return model.verify(tokens, committed + depths)
+    return model.verify(tokens, committed + depths, committed + torch.arange(len(tree)),
+                        tree_mask(tree.parents, committed, model.max_seq_len))
+
+
+def accept(model: SpeculativeBase, tree: Tree, logits: torch.Tensor, committed: int, sampling: SamplingConfig,
+           gen: torch.Generator | None) -> tuple[list[int], list[int]]:
+    """(accepted path of tree nodes, root first; the tokens it commits: the path's drafted tokens
+    and the base's own next one). The path's K/V move to contiguous slots when not in place."""
+    if sampling.temperature == 0:
+        path, bonus = _accept_greedy(tree, logits)
+    else:
+        path, bonus = _accept_sampling(tree, logits, sampling, gen)
+    if path != list(range(len(path))):
+        model.compact_caches(committed + torch.tensor(path), committed + torch.arange(len(path)))
+    return path, [tree.tokens[i] for i in path[1:]] + [bonus]
+
+
 @torch.no_grad()
 def speculative_generate(model: SpeculativeBase, draft: SpeculativeDraft, prompt: list[int], max_new_tokens: int,
                          sampling: SamplingConfig | None = None, spec: SpecConfig | None = None,
@@ -157,24 +181,10 @@ def speculative_generate(model: SpeculativeBase, draft: SpeculativeDraft, prompt
             tree = draft_tree(draft, committed, d_out, d_logits, root, spec)
         t1 = time.perf_counter()
         res.draft_s += t1 - t0
-        # Verify every node in one forward of the base model.
-        depths = torch.tensor(tree.depths)
-        tokens = torch.tensor(tree.tokens)
-        if tree.is_chain:
-            hidden, logits = model.verify(tokens, committed + depths)
-        else:
-            hidden, logits = model.verify(tokens, committed + depths, committed + torch.arange(len(tree)),
-                                          tree_mask(tree.parents, committed, model.max_seq_len))
-        if greedy:
-            path, bonus = _accept_greedy(tree, logits)
-        else:
-            path, bonus = _accept_sampling(tree, logits, sampling, gen)
-        if path != list(range(len(path))):
-            src = committed + torch.tensor(path)
-            model.compact_caches(src, committed + torch.arange(len(path)))
+        hidden, logits = verify_tree(model, tree, committed)
+        path, new_tokens = accept(model, tree, logits, committed, sampling, gen)
         res.verify_s += time.perf_counter() - t1
         res.verify_steps += 1
-        new_tokens = [tree.tokens[i] for i in path[1:]] + [bonus]
         res.accepted_per_step.append(len(new_tokens))
         done = emit(new_tokens)
         if done:
@@ -185,6 +195,6 @@ def speculative_generate(model: SpeculativeBase, draft: SpeculativeDraft, prompt
         d_out, d_logits = d_out[-1], d_logits[-1]
         res.draft_s += time.perf_counter() - t0
         committed += len(path)
-        root = bonus
+        root = new_tokens[-1]
     res.decode_s = time.perf_counter() - t_start
     return res
