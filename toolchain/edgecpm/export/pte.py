@@ -198,7 +198,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
 
 
 def _kernel_library_for(recipe: Target) -> Path:
-    path = recipe.kernel_dir / LIBRARY_NAME
+    path = recipe.kernel_library
     if not path.is_file():
         raise KernelLibraryError(
             f"a program for --target {recipe.name} runs on edgecpm's kernels (attention, packed weights), "

@@ -1,20 +1,26 @@
-"""Export targets as data: ``export/targets/<name>.toml`` in the repository (host, jetson, android).
+"""Export targets as data: ``targets/<name>.toml`` beside this file (host, jetson, android), package
+data of the installed edgecpm (``export/targets`` at the top of the checkout links here).
 
 A target is a recipe, not code: the CPU architecture the program runs on, where the edgecpm
-kernel library for that architecture is built, and the command that builds it.
+kernel library for that architecture is built, and the command that builds it. Build folders are
+relative to the checkout; an installed edgecpm, which has none, names its host library with
+EDGECPM_KERNELS_LIB.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgecpm.errors import EdgecpmError
+from edgecpm.export.pte_manifest import LIBRARY_NAME
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-TARGETS_DIR = REPO_ROOT / "export" / "targets"
+REPO_ROOT = Path(__file__).resolve().parents[3]   # the checkout, where `make kernels` builds
+TARGETS_DIR = Path(__file__).resolve().parent / "targets"
+KERNELS_LIB_ENV = "EDGECPM_KERNELS_LIB"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,15 @@ class Target:
     @property
     def runs_here(self) -> bool:
         return self.machine == platform.machine()
+
+    @property
+    def kernel_library(self) -> Path:
+        """The library a program for this target runs on (and its bundle carries): for the host,
+        EDGECPM_KERNELS_LIB when set; else the one the build folder holds."""
+        env = os.environ.get(KERNELS_LIB_ENV)
+        if env and self.name == "host":
+            return Path(env)
+        return self.kernel_dir / LIBRARY_NAME
 
 
 def target_names() -> list[str]:

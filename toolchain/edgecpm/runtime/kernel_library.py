@@ -41,8 +41,7 @@ def host_library() -> Path:
     """Where ``make kernels`` puts the library, unless EDGECPM_KERNELS_LIB names another."""
     from edgecpm.export.targets import load_target
 
-    env = os.environ.get("EDGECPM_KERNELS_LIB")
-    return Path(env) if env else load_target("host").kernel_dir / LIBRARY_NAME
+    return load_target("host").kernel_library
 
 
 def load_library(path: Path | None = None) -> ctypes.CDLL:
