@@ -9,6 +9,11 @@ import typer
 
 from edgecpm.errors import EdgecpmError
 
+ModelArg = typer.Argument(..., help="A Hugging Face model directory (float or edgecpm-quantized), an "
+                                        "exported .pte directory (generate, eval), or an embedded model: "
+                                        "'tiny', 'tiny-ternary'")
+DTYPE_HELP = "Compute dtype: fp32, bf16 or fp16 (default: the checkpoint's)"
+
 # What a user can fix: bad input (EdgecpmError), a bad flag (typer.BadParameter), an output that
 # exists. A ValueError or anything else is a bug in edgecpm: it keeps its traceback, so the
 # report that comes back says where.
