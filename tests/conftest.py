@@ -135,3 +135,21 @@ def greedy_reference(model, prompt: list[int], n: int) -> list[int]:
     margin = (top2[:, 0] - top2[:, 1]).min().item()
     assert margin >= MIN_MARGIN, f"prompt {prompt} has a near-tie (margin {margin:.4f}): pick another"
     return tokens
+
+
+@pytest.fixture(scope="session", autouse=True)
+def triton_interpreter_without_cuda():
+    """Without a GPU, Triton kernels run in Triton's interpreter (TRITON_INTERPRET=1). Triton reads
+    the variable when a function is decorated, its own library's included, and torch may import
+    triton in any test, so it is set before the first test and held for the session; with CUDA it
+    is never set, and every kernel runs for real."""
+    if torch.cuda.is_available():
+        yield
+        return
+    saved = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    yield
+    if saved is None:
+        os.environ.pop("TRITON_INTERPRET", None)
+    else:
+        os.environ["TRITON_INTERPRET"] = saved

@@ -78,12 +78,3 @@ def test_pte_bench_runs_python_runtime_and_native_runner(tiny_bundles):
     assert too_long.exit_code == 2 and "max_seq_len 96" in too_long.output
     assert "--dtype: " in (r := invoke("bench", bundle, "--dtype", "fp32").output) and "exported program" in r
     assert "runs on the CPU" in invoke("bench", bundle, "--device", "cuda").output
-
-
-def test_cuda_kernels_register_for_every_triton_op():
-    pytest.importorskip("triton")
-    from edgecpm.kernels import register_cuda_kernels
-
-    register_cuda_kernels()  # registration needs no GPU; a missing op or kernel would raise
-    for op in ("int4_linear", "ternary_linear", "infllm_attention"):
-        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"edgecpm::{op}", "CUDA")
