@@ -93,7 +93,7 @@ def build(shape: str, ctx: int, fresh: bool, make_8da4w: bool) -> Artifacts:
     for q in (ternary, int4):
         t = time.perf_counter()
         paths[q.name, "pte"] = export_pte(q, cache / f"{q.name}-pte", max_seq_len=ctx, overwrite=True)
-        paths[q.name, "gguf"] = export_gguf(q, cache / f"{q.name}.gguf")
+        paths[q.name, "gguf"] = export_gguf(q, cache / f"{q.name}.gguf", overwrite=True)
         _say(f"exported {q.name}: .pte bundle + GGUF in {time.perf_counter() - t:.0f} s")
     et = cache / f"et-8da4w-ctx{ctx}.pte"
     missing = ""
