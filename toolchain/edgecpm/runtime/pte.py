@@ -15,7 +15,7 @@ import torch
 from edgecpm.errors import KernelLibraryError
 from edgecpm.export.pte_manifest import LIBRARY_NAME, PROGRAM, manifest_config, read_manifest
 from edgecpm.runtime.kernel_library import ensure_operators, install_abort_handler
-from edgecpm.torch_env import program_errors
+from edgecpm.torch_env import execute_single_threaded, program_errors, require_executorch
 
 
 class PteModel:
@@ -25,8 +25,6 @@ class PteModel:
     this installation (default: EDGECPM_TRUST_BUNDLED_KERNELS; see ``kernel_library``)."""
 
     def __init__(self, out_dir: str | Path, verify: bool = True, trust_bundled_kernels: bool | None = None):
-        from edgecpm.torch_env import require_executorch
-
         require_executorch()
         self.dir = Path(out_dir)
         self.manifest = read_manifest(self.dir, verify=verify)
@@ -70,8 +68,6 @@ class PteModel:
         pass
 
     def __call__(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
-        from edgecpm.torch_env import execute_single_threaded
-
         if input_pos is None:
             input_pos = torch.arange(tokens.shape[1])
         with program_errors(self.dir / PROGRAM):

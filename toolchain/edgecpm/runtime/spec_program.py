@@ -15,38 +15,44 @@ from edgecpm.export.pte_manifest import PROGRAM
 from edgecpm.torch_env import execute_single_threaded, program_errors
 
 
-def _defaults(input_pos, cache_pos, attn_mask, positions):
-    """The methods take slots and mask explicitly; absent, they are the eager model's defaults:
-    slots = positions, causal by position (stale slots beyond are masked)."""
-    cache_pos = input_pos if cache_pos is None else cache_pos
-    if attn_mask is None:
-        attn_mask = input_pos.unsqueeze(1) >= positions.unsqueeze(0)
-    return cache_pos, attn_mask
+class _ProgramMethod:
+    """One loaded method of a program and what both sides keep: the model's config, the cache
+    length, the rows per call, the program file (named if ExecuTorch fails)."""
 
-
-def _run_chunked(method, n: int, chunk: int, args_for, source) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run ``method`` over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
-    inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped.
-    ``source``: the program file, named if ExecuTorch fails."""
-    first, second = [], []
-    for a in range(0, n, chunk):
-        with program_errors(source):
-            x, y = execute_single_threaded(method, [t.contiguous() for t in args_for(a, min(n, a + chunk))])
-        first.append(x[0])
-        second.append(y[0])
-    return torch.cat(first), torch.cat(second)
-
-
-class PteSpecBase:
-    """The base side (``verify``) of a loaded program, with ``EagerBase``'s contract."""
-
-    def __init__(self, program, config, max_seq_len: int, chunk: int, source="the program"):
-        self._verify = program.load_method("verify")
-        self.source = source
+    def __init__(self, program, name: str, config, max_seq_len: int, chunk: int, source):
+        self._method = program.load_method(name)
         self.config = config
         self.max_seq_len = max_seq_len
         self.chunk = chunk
+        self.source = source
         self.positions = torch.arange(max_seq_len)
+
+    def _defaults(self, input_pos, cache_pos, attn_mask):
+        """The methods take slots and mask explicitly; absent, they are the eager model's defaults:
+        slots = positions, causal by position (stale slots beyond are masked)."""
+        cache_pos = input_pos if cache_pos is None else cache_pos
+        if attn_mask is None:
+            attn_mask = input_pos.unsqueeze(1) >= self.positions.unsqueeze(0)
+        return cache_pos, attn_mask
+
+    def _run_chunked(self, n: int, args_for) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the method over rows [a, b) of at most ``chunk`` rows (``args_for(a, b)`` gives the
+        inputs); its two outputs [1, rows, ...] concatenated over the chunks, batch dim dropped."""
+        first, second = [], []
+        for a in range(0, n, self.chunk):
+            with program_errors(self.source):
+                x, y = execute_single_threaded(self._method,
+                                               [t.contiguous() for t in args_for(a, min(n, a + self.chunk))])
+            first.append(x[0])
+            second.append(y[0])
+        return torch.cat(first), torch.cat(second)
+
+
+class PteSpecBase(_ProgramMethod):
+    """The base side (``verify``) of a loaded program, with ``EagerBase``'s contract."""
+
+    def __init__(self, program, config, max_seq_len: int, chunk: int, source="the program"):
+        super().__init__(program, "verify", config, max_seq_len, chunk, source)
         self.reset_caches()
 
     def reset_caches(self):
@@ -63,33 +69,26 @@ class PteSpecBase:
         return moves
 
     def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
-        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
-        return _run_chunked(self._verify, tokens.numel(), self.chunk, lambda a, b: [
-            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()],
-            self.source)
+        cache_pos, attn_mask = self._defaults(input_pos, cache_pos, attn_mask)
+        return self._run_chunked(tokens.numel(), lambda a, b: [
+            tokens[a:b].view(1, -1), input_pos[a:b], cache_pos[a:b], attn_mask[a:b], *self._take_moves()])
 
 
-class PteSpecDraft:
+class PteSpecDraft(_ProgramMethod):
     """The ``draft`` method of a loaded program, with ``EagleDraft.step``'s contract."""
 
     def __init__(self, program, config, max_seq_len: int, chunk: int, vocab_ids: list[int] | None,
                  source="the program"):
-        self._draft = program.load_method("draft")
-        self.source = source
-        self.config = config
-        self.max_seq_len = max_seq_len
-        self.chunk = chunk
-        self.positions = torch.arange(max_seq_len)
+        super().__init__(program, "draft", config, max_seq_len, chunk, source)
         self.vocab_ids = None if vocab_ids is None else torch.tensor(vocab_ids, dtype=torch.long)
 
     def reset_cache(self):
         pass   # stale draft slots are masked by position, as in the base cache
 
     def step(self, tokens, hidden, input_pos, cache_pos=None, attn_mask=None):
-        cache_pos, attn_mask = _defaults(input_pos, cache_pos, attn_mask, self.positions)
-        return _run_chunked(self._draft, tokens.numel(), self.chunk, lambda a, b: [
-            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]],
-            self.source)
+        cache_pos, attn_mask = self._defaults(input_pos, cache_pos, attn_mask)
+        return self._run_chunked(tokens.numel(), lambda a, b: [
+            tokens[a:b].view(1, -1), hidden[a:b].unsqueeze(0), input_pos[a:b], cache_pos[a:b], attn_mask[a:b]])
 
     def to_full_ids(self, ids):
         return ids if self.vocab_ids is None else self.vocab_ids[ids]
