@@ -36,7 +36,7 @@ LAYERS = {
     "edgecpm.demo": 4, "edgecpm.doctor": 4, "edgecpm.tiny": 4,
     "edgecpm.speculative": 3, "edgecpm.runtime": 3,
     "edgecpm.model": 2, "edgecpm.export": 2, "edgecpm.checkpoint": 2,
-    "edgecpm.attention": 1, "edgecpm.quant": 1, "edgecpm.tokenizer": 1, "edgecpm.kernels": 1,
+    "edgecpm.attention": 1, "edgecpm.quant": 1, "edgecpm.tokenizer": 1,
     "edgecpm.tiny.corpus": 1,
     "edgecpm": 0, "edgecpm.errors": 0, "edgecpm.atomic": 0, "edgecpm.checksum": 0, "edgecpm.quiet": 0,
     "edgecpm.torch_env": 0, "edgecpm.embedded": 0,

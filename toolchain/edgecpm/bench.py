@@ -4,7 +4,7 @@ Devices:
 - ``host``: a checkpoint runs in eager PyTorch; an exported ``.pte`` directory runs through the
   ExecuTorch Python runtime *and* the native ``edgecpm-runner`` (its JSON stats line), side by side.
 - ``cuda``: the GPU reference path (ARCHITECTURE.md principle 4): the checkpoint on the GPU with the
-  quantized linears and InfLLM-v2 attention dispatched to the Triton kernels (``edgecpm.kernels``), plus
+  quantized linears and InfLLM-v2 attention dispatched to the Triton kernels (beside their ops), plus
   its agreement with the eager CPU model (top-1 match, max logit difference) on the prompt.
 - ``ssh://`` and ``adb://`` are on the roadmap and refused with a message.
 

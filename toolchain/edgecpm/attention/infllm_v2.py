@@ -102,10 +102,16 @@ def visible_windows(input_pos: torch.Tensor, kernel_size: int, kernel_stride: in
     return ((input_pos + 1 - kernel_size).div(kernel_stride, rounding_mode="floor") + 1).clamp(min=0)
 
 
+def accumulation_dtype(q: torch.Tensor) -> torch.dtype:
+    """fp32 for the model's dtypes; float64 for float64 inputs (the tests' exact definition)."""
+    return torch.promote_types(q.dtype, torch.float32)
+
+
 def stage1_scores(q: torch.Tensor, ck_cache: torch.Tensor, input_pos: torch.Tensor,
                   params: SparseParams) -> torch.Tensor:
-    """[B, Hkv, T, W] fp32: S[j] = sum over the group's heads of softmax_j(q_h·ck[j] / sqrt(D)),
-    over the visible windows; -inf where j is not visible. W = the most windows any row sees."""
+    """[B, Hkv, T, W] fp32 (float64 for float64 q): S[j] = sum over the group's heads of
+    softmax_j(q_h·ck[j] / sqrt(D)), over the visible windows; -inf where j is not visible. W = the
+    most windows any row sees."""
     b, hq, t, d = q.shape
     hkv = ck_cache.shape[1]
     nw = visible_windows(input_pos, params.kernel_size, params.kernel_stride)
@@ -113,8 +119,9 @@ def stage1_scores(q: torch.Tensor, ck_cache: torch.Tensor, input_pos: torch.Tens
     if w > ck_cache.shape[2]:
         raise ValueError(f"ck_cache has {ck_cache.shape[2]} windows; position {int(input_pos.max())} "
                          f"needs {w}")
-    qg = q.float().view(b, hkv, hq // hkv, t, d)
-    logits = torch.einsum("bhgtd,bhwd->bhgtw", qg, ck_cache[:, :, :w].float()) / math.sqrt(d)
+    acc = accumulation_dtype(q)
+    qg = q.to(acc).view(b, hkv, hq // hkv, t, d)
+    logits = torch.einsum("bhgtd,bhwd->bhgtw", qg, ck_cache[:, :, :w].to(acc)) / math.sqrt(d)
     visible = torch.arange(w, device=q.device)[None, :] < nw[:, None]  # [T, W]
     p = torch.softmax(logits.masked_fill(~visible, float("-inf")), dim=-1)
     # A row with no visible window is softmax of all -inf (NaN): it contributes nothing.
@@ -190,10 +197,11 @@ def _attend_rows(q, k_cache, v_cache, ck_cache, input_pos, params: SparseParams,
     else:
         blocks = select_blocks(q, ck_cache, input_pos, params)  # [B, Hkv, T, qb_max + 1]
         allowed = blocks.repeat_interleave(bs, dim=-1)[..., :length] & causal
-    qg = q.float().view(b, hkv, hq // hkv, t, d)
-    logits = torch.einsum("bhgtd,bhld->bhgtl", qg, k_cache[:, :, :length].float()) / math.sqrt(d)
+    acc = accumulation_dtype(q)
+    qg = q.to(acc).view(b, hkv, hq // hkv, t, d)
+    logits = torch.einsum("bhgtd,bhld->bhgtl", qg, k_cache[:, :, :length].to(acc)) / math.sqrt(d)
     attn = torch.softmax(logits.masked_fill(~allowed[:, :, None], float("-inf")), dim=-1)
-    y = torch.einsum("bhgtl,bhld->bhgtd", attn, v_cache[:, :, :length].float())
+    y = torch.einsum("bhgtl,bhld->bhgtd", attn, v_cache[:, :, :length].to(acc))
     return y.reshape(b, hq, t, d).to(q.dtype)
 
 

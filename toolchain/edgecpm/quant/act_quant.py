@@ -18,11 +18,17 @@ import torch
 ACT_BLOCK = 32
 
 
-def fake_quantize_activations(x: torch.Tensor) -> torch.Tensor:
-    """``x̂`` in x's dtype (computed in fp32). The last dimension must be a multiple of 32."""
+def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(q, scale)``: fp32 ``[..., K/32, 32]`` integer values and ``[..., K/32, 1]`` steps, x = q * scale
+    up to rounding. The last dimension must be a multiple of 32."""
     k = x.shape[-1]
     blocks = x.float().reshape(*x.shape[:-1], k // ACT_BLOCK, ACT_BLOCK)
     scale = blocks.abs().amax(-1, keepdim=True) / 127
     inv = torch.where(scale > 0, 1 / scale, torch.zeros_like(scale))
-    q = torch.round(blocks * inv).clamp(-127, 127)
+    return torch.round(blocks * inv).clamp(-127, 127), scale
+
+
+def fake_quantize_activations(x: torch.Tensor) -> torch.Tensor:
+    """``x̂`` in x's dtype (computed in fp32). The last dimension must be a multiple of 32."""
+    q, scale = quantize_activations(x)
     return (q * scale).reshape(x.shape).to(x.dtype)

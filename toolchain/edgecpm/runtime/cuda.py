@@ -10,7 +10,18 @@ import torch
 
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.errors import EdgecpmError
-from edgecpm.kernels import register_cuda_kernels
+
+
+def register_cuda_kernels() -> None:
+    """Make every edgecpm:: op with a Triton kernel run it on CUDA tensors: the quantized linears
+    (``quant/triton_linear.py``) and InfLLM-v2 attention (``attention/triton_infllm.py``); the
+    others (the int8 head and embeddings, rms_norm, silu_mul) run their torch reference there.
+    Imports Triton."""
+    from edgecpm.attention import triton_infllm
+    from edgecpm.quant import triton_linear
+
+    triton_linear.register_cuda_kernels()
+    triton_infllm.register_cuda_kernels()
 
 
 class OnDevice:
@@ -30,7 +41,7 @@ class OnDevice:
 
 
 def cuda_model(model_dir: Path, max_seq_len: int, dtype: torch.dtype | None):
-    """The checkpoint on the GPU, its edgecpm:: ops on the Triton kernels (``edgecpm.kernels``)."""
+    """The checkpoint on the GPU, its edgecpm:: ops on the Triton kernels."""
     if not torch.cuda.is_available():
         raise EdgecpmError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False); "
                            "run on a machine with an NVIDIA GPU and a CUDA build of torch")
