@@ -50,9 +50,9 @@ def test_report_file_is_checked_before_the_run(tmp_path):
     assert r.exit_code == 2 and "already exists; remove it or pass --force" in r.output
     assert (tmp_path / "old.md").read_text() == "keep me\n"
     r = invoke("bench", "tiny", *QUICK, "-o", tmp_path)
-    assert r.exit_code == 2 and "a directory; name a file" in r.output
-    r = invoke("bench", "tiny", *QUICK, "-o", tmp_path / "no" / "such" / "r.md")
-    assert r.exit_code == 2 and "does not exist; create it first" in r.output
+    assert r.exit_code == 2 and f"-o takes a file path here, e.g. {tmp_path / 'bench.md'}" in r.output
+    r = invoke("bench", "tiny", *QUICK, "-o", tmp_path / "old.md" / "r.md")
+    assert r.exit_code == 2 and "old.md is a file, not a directory" in r.output
 
 
 def test_report_file_format_threads_and_seed(tmp_path):

@@ -40,7 +40,8 @@ def lower_spec_program(path, frspec: bool):
     from executorch.runtime import Runtime
 
     from edgecpm.export.pte import lower_model
-    from edgecpm.export.spec_methods import SPEC_CHUNK, spec_programs
+    from edgecpm.export.spec_chunk import SPEC_CHUNK
+    from edgecpm.export.spec_methods import spec_programs
     from edgecpm.runtime.spec_program import PteSpecBase, PteSpecDraft
 
     base, draft = oracle_pair(max_seq_len=MAX_SEQ_LEN)

@@ -223,7 +223,7 @@ def bench(
     refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if out is not None:
-        check_output_file(out, force)  # before minutes of benchmarking
+        check_output_file(out, force, f"bench.{fmt}")  # before minutes of benchmarking
     path = resolve_model(model)
     if is_program_dir(path):
         refuse_unless(False, {"--dtype": dtype}, f"{model} is an exported program, whose dtype was fixed at export")

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from edgecpm.export.spec_chunk import SPEC_CHUNK
+
 SpecOption = typer.Option(None, "--spec", help="Speculative decoding with this EAGLE draft head (DRAFT_DIR, "
                                                "or 'tiny-draft'; 'program' for a .pte exported with --draft)")
 TreeOption = typer.Option(None, "--tree/--chain", help="--spec: EAGLE-2 tree (default) or chain drafting")
@@ -18,10 +20,6 @@ TreeSizeOption = typer.Option(None, "--tree-size", help="--tree: tokens verified
                                                         "2..64 (default 12)")
 ChainLenOption = typer.Option(None, "--chain-len", help="--chain: draft tokens per step, 1..63 (default 3)")
 
-# Tokens one verify step may hold: an exported program's verify method is planned for at most
-# export/spec_methods.py's SPEC_CHUNK (64) tokens per call; eager decoding keeps the same bound so a
-# setting that works eagerly also works on a program.
-MAX_VERIFY_TOKENS = 64
 MAX_NUM_ITER = 16  # EAGLE-2 uses 2..6; each round is a draft call per step
 
 
@@ -46,10 +44,10 @@ def spec_config(spec: Optional[str], tree: Optional[bool], num_iter: Optional[in
                                                       "for a tree")
     if frspec is not None and not frspec.is_file():
         raise typer.BadParameter(f"--frspec {frspec}: no such file (write one with `edgecpm frspec`)")
-    check_range("--chain-len", chain_len, 1, MAX_VERIFY_TOKENS - 1, " (draft tokens per verify step)")
+    check_range("--chain-len", chain_len, 1, SPEC_CHUNK - 1, " (draft tokens per verify step)")
     check_range("--num-iter", num_iter, 0, MAX_NUM_ITER)
-    check_range("--topk-per-iter", topk_per_iter, 1, MAX_VERIFY_TOKENS)
-    check_range("--tree-size", tree_size, 2, MAX_VERIFY_TOKENS, " (tokens per verify step, the root included)")
+    check_range("--topk-per-iter", topk_per_iter, 1, SPEC_CHUNK)
+    check_range("--tree-size", tree_size, 2, SPEC_CHUNK, " (tokens per verify step, the root included)")
     d = SpecConfig()
     cfg = SpecConfig(mode="chain" if chain else "tree", num_iter=d.num_iter if num_iter is None else num_iter,
                      topk_per_iter=d.topk_per_iter if topk_per_iter is None else topk_per_iter,

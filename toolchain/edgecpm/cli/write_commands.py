@@ -194,7 +194,7 @@ def frspec(
     model_dir = resolve_model(model)
     cfg = load_config(model_dir)
     check_range("--size", size, 1, cfg.vocab_size, f" (the vocabulary has {cfg.vocab_size} ids)")
-    check_output_file(out, force)  # before counting a corpus
+    check_output_file(out, force, "frspec.safetensors")  # before counting a corpus
     tok = load_tokenizer(model_dir, cfg.bos_token_id, cfg.eos_token_id)
     lines = read_text_file(corpus, "--corpus").splitlines(keepends=True)
     with progress_bar(len(lines), "counting", "line") as bar:

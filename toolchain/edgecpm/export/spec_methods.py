@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import torch
 
-SPEC_CHUNK = 64
+from edgecpm.export.spec_chunk import SPEC_CHUNK
+
 METHODS = ("verify", "draft")
 
 

@@ -15,7 +15,8 @@ import torch
 
 from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError
-from edgecpm.export.spec_methods import METHODS, SPEC_CHUNK, spec_programs
+from edgecpm.export.spec_chunk import SPEC_CHUNK
+from edgecpm.export.spec_methods import METHODS, spec_programs
 from edgecpm.speculative.draft import WEIGHTS, load_draft, resolve_draft
 from edgecpm.speculative.frspec import load_frspec
 
