@@ -16,6 +16,7 @@ constexpr uint64_t kMaxLinesBytes = 64u << 20;
 void tokenize_lines(const TextTokenizer& tokenizer, const std::string& path) {
   const std::string data = read_bounded_file(path, kMaxLinesBytes, "the --tokenize file",
                                              "pass a file of JSON strings, one per line");
+  std::string out;  // printed only when every line encoded: a refusal leaves no partial output
   size_t start = 0;
   for (size_t line = 1; start < data.size(); ++line) {
     size_t end = data.find('\n', start);
@@ -32,14 +33,16 @@ void tokenize_lines(const TextTokenizer& tokenizer, const std::string& path) {
     if (value.kind != JsonValue::Kind::String) {
       throw RunnerError(where + ": not a JSON string; write each string with json.dumps");
     }
-    std::string out = "[";
+    out += "[";
+    bool first = true;
     for (int64_t id : tokenizer.encode(value.text, where)) {
-      if (out.size() > 1) out += ", ";
+      if (!first) out += ", ";
       out += std::to_string(id);
+      first = false;
     }
     out += "]\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
   }
+  std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
 }
 
