@@ -35,6 +35,7 @@ def refusal(*args: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_the_prompt_text_is_the_greedy_prompt(tiny_bundles):
     _, bundle = tiny_bundles["float"]
     assert load_tokenizer(bundle).encode(PROMPT_TEXT, bos=True) == GREEDY_PROMPT
@@ -75,6 +76,7 @@ def test_aarch64_runner_under_qemu_encodes_the_prompt(tiny_bundles, expected_tok
     assert stats["tokens"] == expected_tokens("float", ckpt)
 
 
+@pytest.mark.slow
 def test_prompt_errors_are_one_line(tiny_bundles, tmp_path):
     _, bundle = tiny_bundles["float"]
     assert "--chat wraps a text prompt" in refusal(str(bundle), "--prompt-ids", "1", "--chat")

@@ -3,11 +3,13 @@
 bundle can carry: the embedded model's byte-level BPE tokenizer.json and MiniCPM4's SentencePiece
 tokenizer.model with its added tokens. ``--tokenize`` encodes every string in one process.
 Variants of both files (other pre-tokenizer and normalizer flags) check the code paths the two
-real files leave unused; files the runner cannot encode exactly are refused naming the file."""
+real files leave unused; files the runner cannot encode exactly are refused naming the file.
+``EDGECPM_RUNNER`` names another runner binary (`make kernels-sanitize`: the ASan/UBSan build)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,12 +21,13 @@ from tests.runner.test_runner import HOST_RUNNER, require
 from tests.runner.tokenizer_strings import EDGE_CASES, all_strings
 
 ERROR_PREFIX = "edgecpm-runner: error: "
+RUNNER = Path(os.environ.get("EDGECPM_RUNNER", HOST_RUNNER))
 
 
 def runner_ids(tokenizer_dir: Path, strings: list[str], tmp_path: Path) -> list[list[int]]:
     lines = tmp_path / "strings.jsonl"
     lines.write_text("".join(json.dumps(s) + "\n" for s in strings), encoding="utf-8")
-    res = subprocess.run([str(require(HOST_RUNNER, "kernels")), "--tokenizer", str(tokenizer_dir), "--tokenize",
+    res = subprocess.run([str(require(RUNNER, "kernels")), "--tokenizer", str(tokenizer_dir), "--tokenize",
                           str(lines)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return [json.loads(line) for line in res.stdout.splitlines()]
@@ -55,6 +58,7 @@ def test_sentencepiece_bpe_matches_python(minicpm4_tokenizer_dir, tmp_path):
     assert_same_ids(minicpm4_tokenizer_dir, all_strings(), tmp_path)
 
 
+@pytest.mark.slow
 def test_the_bundled_tokenizer_json_encodes_as_the_original(tiny_bundles, tmp_path):
     """Export adds a BOS post-processor to the bundle's copy; encoding (no special tokens) is unchanged."""
     _, bundle = tiny_bundles["float"]
@@ -117,7 +121,7 @@ def test_sentencepiece_normalizer_flags_match_python(minicpm4_tokenizer_dir, tmp
 
 
 def refusal(args: list[str]) -> str:
-    res = subprocess.run([str(require(HOST_RUNNER, "kernels")), *args], capture_output=True, text=True, timeout=60)
+    res = subprocess.run([str(require(RUNNER, "kernels")), *args], capture_output=True, text=True, timeout=60)
     assert res.returncode == 1 and res.stdout == "", (res.returncode, res.stdout, res.stderr)
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), res.stderr
