@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "bounded_file.h"
 #include "hf_bpe_tokenizer.h"
@@ -47,11 +49,10 @@ AddedTokens sentencepiece_added_tokens(const std::string& dir) {
     if (decoder != nullptr) {
       if (decoder->kind != JsonValue::Kind::Object) throw bad("added_tokens_decoder is not an object");
       for (const auto& [key, info] : decoder->members) {
-        JsonValue number;
-        number.kind = JsonValue::Kind::Number;
-        number.text = key;
-        int64_t id = -1;
-        if (!number.to_int64(&id)) throw bad("key '" + key + "' is not an id");
+        char* end = nullptr;
+        errno = 0;
+        const long long id = std::strtoll(key.c_str(), &end, 10);
+        if (key.empty() || *end != '\0' || errno != 0) throw bad("key '" + key + "' is not an id");
         const JsonValue* content = info.find("content");
         if (content == nullptr || content->kind != JsonValue::Kind::String) throw bad("id " + key + " has no content");
         if (id > 2) added.add(content->text, id);
