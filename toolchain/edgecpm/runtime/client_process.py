@@ -1,0 +1,80 @@
+"""A local process whose output is read as it comes: the program itself (``LocalTransport``) or
+the client that reaches a device (``ssh``, ``adb``).
+
+stdout goes to a callback chunk by chunk (``generate --device`` streams the runner's text) and is
+kept; stderr is kept too, read on a thread of its own so that neither pipe can fill up and stall
+the other. A remote command started through ``remote_shell.background_script`` announces its
+process id on stderr first (``PID_MARKER``): that line is taken out of stderr and kept as
+``remote_pid``, so the command can be stopped on the device after a timeout, a Ctrl-C or a
+dropped connection (killing the local client alone would leave it running there).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Callable, Mapping
+
+PID_MARKER = "edgecpm-remote-pid "
+
+
+class ClientProcess:
+    def __init__(self, argv: list[str], on_stdout: Callable[[bytes], None] | None = None,
+                 env: Mapping[str, str] | None = None, stdin_file: Path | None = None):
+        self.remote_pid: int | None = None
+        self._stdout, self._stderr = bytearray(), bytearray()
+        self._on_stdout = on_stdout
+        stdin = open(stdin_file, "rb") if stdin_file is not None else subprocess.DEVNULL
+        try:
+            self._proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          env=None if env is None else {**os.environ, **env})
+        finally:
+            if stdin_file is not None:
+                stdin.close()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for t in self._readers:
+            t.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _read_stdout(self) -> None:
+        # read1 returns what the pipe holds now (up to 64 KiB), so tokens stream as written.
+        for chunk in iter(lambda: self._proc.stdout.read1(1 << 16), b""):
+            self._stdout += chunk
+            if self._on_stdout is not None:
+                self._on_stdout(chunk)
+
+    def _read_stderr(self) -> None:
+        for line in iter(self._proc.stderr.readline, b""):
+            text = line.decode(errors="replace")
+            if self.remote_pid is None and text.startswith(PID_MARKER):
+                self.remote_pid = int(text[len(PID_MARKER):].strip())
+            else:
+                self._stderr += line
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The exit status; ``subprocess.TimeoutExpired`` when ``timeout`` seconds pass first."""
+        status = self._proc.wait(timeout)
+        for t in self._readers:
+            t.join()
+        return status
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        for t in self._readers:
+            t.join(timeout=5)
+
+    @property
+    def stdout(self) -> str:
+        return self._stdout.decode(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self._stderr.decode(errors="replace")
