@@ -46,17 +46,17 @@ class RunnerOutput:
         self._emit_safe(self._pending + self._decoder.decode(chunk))
 
     def _emit_safe(self, s: str) -> None:
-        cut = s.rfind("\n")
-        last = s[cut + 1:]
-        at_line_start = cut >= 0 or not self._started
-        if at_line_start and (last == "" or last.startswith("{")):
+        # Trailing newlines are held: the runner's own newline before the JSON line is not text.
+        body = s.rstrip("\n")
+        cut = body.rfind("\n")
+        if (cut >= 0 or not self._started) and body[cut + 1:].startswith("{"):
             # The last line may be (the start of) the JSON line: keep it and the newline before it.
-            keep = cut if cut >= 0 else 0
-            self._pass(s[:keep])
+            keep = max(cut, 0)
+            self._pass(body[:keep])
             self._pending = s[keep:]
         else:
-            self._pass(s)
-            self._pending = ""
+            self._pass(body)
+            self._pending = s[len(body):]
 
     def _pass(self, text: str) -> None:
         if text:

@@ -42,9 +42,14 @@ ls -A | while IFS= read -r f; do echo "file $f"; done
 for f in "$@"; do [ -f "./$f" ] && sha256sum "./$f"; done
 exit 0
 """
-# $1 = folder, then (part, name) pairs to rename, then "--", then names to delete.
+# $1 = folder, then (part, name, mode) triples to rename (mode x: executable, as it was here),
+# then "--", then names to delete.
 _COMMIT = """cd "$1" || exit 3; shift
-while [ "$1" != "--" ]; do mv -f "./$1" "./$2" || exit 4; shift 2; done
+while [ "$1" != "--" ]; do
+  if [ "$3" = x ]; then chmod 755 "./$1" || exit 4; else chmod 644 "./$1" || exit 4; fi
+  mv -f "./$1" "./$2" || exit 4
+  shift 3
+done
 shift
 for f in "$@"; do rm -rf "./$f"; done
 """
@@ -153,7 +158,7 @@ class RemoteTransport:
         except BaseException:
             self._discard(folder)
             raise
-        renames = [w for n in copied for w in (parts[n], n)]
+        renames = [w for n in copied for w in (parts[n], n, _mode(files[n]))]
         stale = sorted(present - set(names))
         done = self.shell(_COMMIT, [folder, *renames, "--", *stale], timeout)
         if done.returncode != 0:
@@ -181,7 +186,7 @@ class RemoteTransport:
         if sums.get(name) == file_sha256(local):
             return SyncResult(folder, [], [name], 0)
         self._upload(local, join_path(folder, PART + "0"), DEFAULT_TIMEOUT)
-        done = self.shell(_COMMIT, [folder, PART + "0", name, "--"])
+        done = self.shell(_COMMIT, [folder, PART + "0", name, _mode(local), "--"])
         if done.returncode != 0:
             self._discard(folder)
             raise DeviceError(f"{self.name}: could not put {name} in place in {folder} ({_last_line(done.stderr)})")
@@ -213,6 +218,10 @@ def _parse_probe(stdout: str) -> tuple[int | None, set[str], dict[str, str]]:
         elif len(line) > 68 and line[64:68] == "  ./":
             sums[line[68:]] = line[:64]
     return free_kib, present, sums
+
+
+def _mode(local: Path) -> str:
+    return "x" if os.access(local, os.X_OK) else "-"
 
 
 def _mib(n: int) -> str:

@@ -5,7 +5,8 @@ keys and the agent, known_hosts. ``EDGECPM_SSH_CONFIG`` names another config fil
 edgecpm adds ``BatchMode=yes`` (never a password prompt: a missing key is an error, not a hang),
 a connect timeout and keep-alives (a dead link is noticed in ~15 s). Files travel through the
 same ``ssh`` (``cat`` into a temporary name), so there is no second tool whose path quoting
-differs. The folder defaults to ``.edgecpm`` in the login's home.
+differs. The URL's path is the device folder (``ssh://host/opt/edgecpm``; ``ssh://host/~/dir``
+inside the home); without one it is ``~/.edgecpm``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class SshTransport(RemoteTransport):
         except ValueError:
             raise DeviceError(f"--device {url}: the port is not a number from 1 to 65535") from None
         self.name = f"ssh://{parts.netloc}"
-        self.root = unquote(parts.path[1:]) if len(parts.path) > 1 else ".edgecpm"
+        self.root = _folder(unquote(parts.path))
         self._ssh = shutil.which("ssh")
         if self._ssh is None:
             raise DeviceError(f"--device {url}: the ssh client is not installed (apt-get install openssh-client)")
@@ -104,6 +105,14 @@ class SshTransport(RemoteTransport):
                               "on the device or choose another folder (ssh://host/PATH); nothing was kept")
         reason = self._explain(done.returncode, stderr) or _last_line(stderr)
         raise DeviceError(f"{self.name}: could not {what}: {reason}")
+
+
+def _folder(path: str) -> str:
+    """The URL's path as the device folder: absolute as written (``ssh://host/data/edgecpm``), in
+    the login's home after ``/~/`` (``ssh://host/~/models``), ``~/.edgecpm`` when there is none."""
+    if path in ("", "/", "/~", "/~/"):
+        return ".edgecpm"
+    return path[3:] if path.startswith("/~/") else path
 
 
 def _last_line(text: str) -> str:
