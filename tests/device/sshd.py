@@ -31,6 +31,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children(pid: int, command: str | None = None) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(pid)], capture_output=True, text=True)
+    rows = [line.split(None, 1) for line in out.stdout.splitlines() if line.strip()]
+    return [int(p) for p, comm in rows if command is None or comm.strip() == command]
+
+
 class LoopbackSshd:
     def __init__(self, root: Path):
         if not SSHD.is_file():
@@ -98,9 +104,10 @@ Match LocalPort {self.jetson_port}
         raise RuntimeError("sshd did not start listening within 10 s")
 
     def session_pids(self) -> list[int]:
-        """The per-connection sshd processes (children of this server), to drop a connection."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self._proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+        """The per-connection sshd processes (this server's children, and their sshd children that
+        hold the connection), to drop a connection."""
+        monitors = _children(self._proc.pid)
+        return monitors + [pid for m in monitors for pid in _children(m, "sshd")]
 
     def stop(self) -> None:
         for pid in self.session_pids():

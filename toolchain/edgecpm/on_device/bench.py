@@ -15,7 +15,7 @@ import torch
 from edgecpm.bench import BenchReport, BenchRow
 from edgecpm.on_device.bundle_info import BundleInfo, check_fits
 from edgecpm.runtime.deploy import deploy
-from edgecpm.runtime.device_info import read_thermal_status, warnings
+from edgecpm.runtime.device_info import read_thermal_status
 from edgecpm.runtime.device_runner import run_runner
 from edgecpm.runtime.devices import open_device
 
@@ -31,7 +31,7 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
                 *([] if threads is None else ["-t", str(threads)])]
 
     d = deploy(open_device(url), bundle.path, timeout)
-    info = dict(d.info)
+    info = {**d.info, "warnings": list(d.info["warnings"])}
     sample_power = bool((info.get("jetson") or {}).get("tegrastats"))
     android = "android" in info
     if android:
@@ -42,7 +42,9 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
         info["thermal_after"] = read_thermal_status(d.transport)
         info["throttling"] = max(s or 0 for s in (info["thermal_before"], info["thermal_after"])) > 0
     power = [r.power.watts for r in runs] if sample_power and all(r.power for r in runs) else None
-    info["warnings"] = warnings(info)
+    if info.get("throttling"):
+        info["warnings"].append(f"{info['device']}: thermal status {info['thermal_before']} -> "
+                                f"{info['thermal_after']}: the phone throttled, so these rates are below its best")
     if sample_power:
         info["power_method"] = runs[0].power.method if power else None
         info["power_rails_w"] = runs[-1].power.rails_w if power else None

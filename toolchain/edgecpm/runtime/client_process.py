@@ -60,16 +60,20 @@ class ClientProcess:
     def wait(self, timeout: float | None = None) -> int:
         """The exit status; ``subprocess.TimeoutExpired`` when ``timeout`` seconds pass first."""
         status = self._proc.wait(timeout)
-        for t in self._readers:
-            t.join()
+        self._finish_reading(None)
         return status
 
     def kill(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        self._finish_reading(5)
+
+    def _finish_reading(self, timeout: float | None) -> None:
         for t in self._readers:
-            t.join(timeout=5)
+            t.join(timeout)
+        for pipe in (self._proc.stdout, self._proc.stderr):
+            pipe.close()
 
     @property
     def stdout(self) -> str:

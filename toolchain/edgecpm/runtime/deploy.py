@@ -62,8 +62,7 @@ def deploy(transport: RemoteTransport, bundle: Path, timeout: float = DEFAULT_TI
     # starting the runner below instead.
     if arch != want and "runner_prefix" not in info:
         raise DeviceError(f"{transport.name} is a {arch} device, but {bundle} was exported for {want} "
-                          f"(--target {manifest['target']}); export it for the device "
-                          f"({'--target android' if android else '--target jetson'} for aarch64) and deploy that")
+                          f"(--target {manifest['target']}); {_export_hint(arch, android)}")
     files = runtime_files(want, android, platform.machine())
     runtime_dir = join_path(transport.root, f"runtime/{want}")
     bundle_dir = join_path(transport.root, f"bundles/{bundle.name}")
@@ -75,6 +74,14 @@ def deploy(transport: RemoteTransport, bundle: Path, timeout: float = DEFAULT_TI
     return deployment
 
 
+def _export_hint(arch: str | None, android: bool) -> str:
+    if arch == "aarch64":
+        return f"export it for the device (--target {'android' if android else 'jetson'}) and deploy that"
+    if arch == platform.machine():
+        return "export it for the device (--target host) and deploy that"
+    return f"edgecpm builds no runner for {arch} devices (only aarch64 and {platform.machine()})"
+
+
 def _check_runner_starts(d: Deployment, want: str, timeout: float) -> None:
     done = d.transport.run([*d.launch, "--help"], timeout=timeout, env=d.env)
     if done.returncode == 0 and "usage: edgecpm-runner" in done.stdout:
@@ -82,5 +89,5 @@ def _check_runner_starts(d: Deployment, want: str, timeout: float) -> None:
     said = (done.stderr.strip().splitlines() or ["no message"])[-1]
     if done.returncode in (126, 127) or any(s in done.stderr for s in _EXEC_FAILED):
         raise DeviceError(f"{d.transport.name} cannot execute the {want} runner ({said}); it reports "
-                          f"{device_arch(d.info)}: export the bundle for the device's architecture")
+                          f"{device_arch(d.info)}: {_export_hint(device_arch(d.info), 'android' in d.info)}")
     raise DeviceError(f"{d.transport.name}: the runner does not start there (exit {done.returncode}: {said})")

@@ -57,6 +57,7 @@ def fingerprint(transport: RemoteTransport) -> dict:
     if raw.get("runner_prefix"):
         # Set on the device (EDGECPM_RUNNER_PREFIX): the runner runs through it, e.g. under qemu.
         info["runner_prefix"] = raw["runner_prefix"]
+    info["warnings"] = warnings(info)
     return info
 
 

@@ -44,7 +44,7 @@ _FAILURES = [
 
 
 class SshTransport(RemoteTransport):
-    def __init__(self, url: str):
+    def __init__(self, url: str, connect_timeout: float = CONNECT_TIMEOUT_S):
         parts = urlsplit(url)
         if parts.scheme != "ssh" or not parts.hostname:
             raise DeviceError(f"--device {url}: expected ssh://[user@]host[:port][/folder]")
@@ -57,7 +57,7 @@ class SshTransport(RemoteTransport):
         self._ssh = shutil.which("ssh")
         if self._ssh is None:
             raise DeviceError(f"--device {url}: the ssh client is not installed (apt-get install openssh-client)")
-        options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
+        options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, round(connect_timeout))}",
                    "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "-o", "LogLevel=ERROR"]
         config = os.environ.get(SSH_CONFIG_ENV)
         if config:
@@ -76,6 +76,8 @@ class SshTransport(RemoteTransport):
     def _explain(self, status: int, stderr: str) -> str | None:
         if status != 255:
             return None
+        if not stderr.strip():
+            return "the connection ended (ssh exit 255 without a message)"
         msg = _last_line(stderr)
         for needle, meaning in _FAILURES:
             if needle in stderr:
