@@ -46,16 +46,21 @@ def test_deploy_copies_once_then_only_what_changed(jetson, ssh_config, aarch64_b
     assert "Jetson clocks are not locked" in again.stdout and "nvpmodel MAXN (0)" in again.stdout
 
 
-def test_generate_streams_the_eager_models_text(jetson, ssh_config, aarch64_bundle):
-    tok = load_tokenizer(aarch64_bundle)
+def eager_continuation(bundle, n: int) -> tuple[str, int]:
+    """The eager tiny model's greedy continuation of PROMPT_TEXT (text, token count)."""
+    tok = load_tokenizer(bundle)
     assert tok.encode(PROMPT_TEXT, bos=True) == GREEDY_PROMPT
-    expected = greedy_reference(load_model(resolve_model("tiny"), dtype=torch.float32, max_seq_len=96),
-                                GREEDY_PROMPT, N)
+    tokens = greedy_reference(load_model(resolve_model("tiny"), dtype=torch.float32, max_seq_len=96),
+                              GREEDY_PROMPT, n)
+    return tok.decode([t for t in tokens if t not in tok.eos_ids]), len(tokens)
+
+
+def test_generate_streams_the_eager_models_text(jetson, ssh_config, aarch64_bundle):
+    text, count = eager_continuation(aarch64_bundle, N)
     r = invoke("generate", aarch64_bundle, "--device", jetson, "-p", PROMPT_TEXT, "-n", N, "--stats")
     assert r.exit_code == 0, r.output
-    text = tok.decode([t for t in expected if t not in tok.eos_ids])
     assert r.stdout == PROMPT_TEXT + text + "\n"
-    assert f"generated {len(expected)} tok" in r.output
+    assert f"generated {count} tok" in r.output
 
 
 def test_bench_records_the_device_and_its_power(jetson, ssh_config, aarch64_bundle, tmp_path):

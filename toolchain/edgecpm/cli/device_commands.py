@@ -50,8 +50,8 @@ def deploy(
     if not is_remote(device):
         raise typer.BadParameter(f"--device {device}: deploy copies to a remote device: ssh://... or adb://...")
     seconds = check_timeout(device, timeout)
-    info = bundle_info(model)
-    d = run_deploy(open_device(device), info.path, seconds)
+    transport = open_device(device)   # a malformed URL is named before the bundle is read
+    d = run_deploy(transport, bundle_info(model).path, seconds)
     typer.echo(describe(d.info))
     for s in d.synced:
         typer.echo(f"{s.folder}: {len(s.copied)} file(s) copied ({s.bytes_sent / 2**20:.1f} MiB), "
