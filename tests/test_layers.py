@@ -15,6 +15,8 @@ Where the modules that ARCHITECTURE.md does not name sit, and why:
   is placed beside ``tokenizer``; it imports nothing of edgecpm.
 - ``demo`` (the whole pipeline on the embedded model) and ``doctor`` (versions, kernels built)
   are commands' bodies that use every layer below: tools, like ``bench``.
+- ``on_device`` (generate and bench on a remote device, through ``runtime.deploy``) is the
+  device side of ``generate``/``bench``: a tool at their level.
 - The package's own ``__init__`` is a utility (it holds the version).
 
 A new top-level module or package must be given a layer here (``test_every_module_has_a_layer``).
