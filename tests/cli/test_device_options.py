@@ -16,7 +16,8 @@ def invoke(*args):
 @pytest.mark.parametrize("args, message", [
     (["generate", "tiny", "-p", "x", "--device", "ssh://h", "--temperature", 0.7],
      "--temperature: not with --device ssh://h: the device's runner decodes greedily"),
-    (["generate", "tiny", "-p", "x", "--device", "adb://S", "--spec", "tiny-draft"], "--spec: not with --device adb://S"),
+    (["generate", "tiny", "-p", "x", "--device", "adb://S", "--spec", "tiny-draft"],
+     "--spec: not with --device adb://S"),
     (["generate", "tiny", "-p", "x", "--device", "ssh://h", "--max-seq-len", 64], "--max-seq-len: not with --device"),
     (["generate", "tiny", "-p", "x", "--device", "ssh://h"], "tiny: --device runs an exported bundle"),
     (["generate", "tiny", "-p", "x", "--device", "cuda"], "--device cuda: expected host, ssh://"),

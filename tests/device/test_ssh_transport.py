@@ -4,6 +4,7 @@ checksum, and each fault as one line with nothing half-written here or left runn
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -112,6 +113,22 @@ def test_a_command_past_its_timeout_is_stopped_on_the_device(sshd, ssh_config):
     with pytest.raises(DeviceError, match=r"sleep timed out after 1 s; stopped it on the device"):
         t.run(["sleep", "31.25"], timeout=1)
     assert gone("sleep 31.25")
+
+
+def test_ctrl_c_stops_the_command_on_the_device(sshd, ssh_config):
+    t = SshTransport(sshd.url(sshd.plain_port))
+
+    def interrupt():
+        deadline = time.monotonic() + 20
+        while not processes_with("sleep 33.75") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt).start()
+    with pytest.raises(KeyboardInterrupt):
+        t.run(["sleep", "33.75"], timeout=60)
+    assert gone("sleep 33.75")
 
 
 def test_a_dropped_connection_is_one_line_and_the_command_is_stopped(sshd, ssh_config):

@@ -82,7 +82,8 @@ class BenchReport:
     def markdown(self) -> str:
         power = any(r.power_w for r in self.rows)
         lines = [] if self.device is None else [describe(self.device), ""]
-        lines += ["| model | size | params | backend | threads | test | t/s | GB/s |" + (" W | tok/J |" if power else ""),
+        lines += ["| model | size | params | backend | threads | test | t/s | GB/s |"
+                  + (" W | tok/J |" if power else ""),
                   "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if power else "")]
         for r in self.rows:
             gbs = f"{r.weight_gb_s:.2f}" if r.weight_gb_s is not None else ""

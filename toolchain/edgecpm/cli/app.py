@@ -186,8 +186,8 @@ def bench(
     model: str = ModelArg,
     device: str = typer.Option("host", help="host (eager, or .pte via the ExecuTorch runtime and the native "
                                             "runner), cuda (the checkpoint on the GPU with the Triton kernels), "
-                                            "ssh://user@host:port/folder (user, port, folder optional) or adb://SERIAL (an "
-                                            "exported bundle, run there by the native runner)"),
+                                            "ssh://user@host:port/folder (user, port, folder optional) or "
+                                            "adb://SERIAL (an exported bundle, run there by the native runner)"),
     timeout: Optional[float] = timeout_option(),
     n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
     n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),

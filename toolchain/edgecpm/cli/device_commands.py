@@ -13,9 +13,9 @@ import typer
 from edgecpm.cli.bounds import check_range, refuse_unless
 from edgecpm.cli.common import ModelArg
 
-DEVICE_HELP = ("Where to run: host (this machine), ssh://user@host:port/folder (user, port, folder optional; a Jetson or any Linux "
-               "board; your ssh config and keys apply) or adb://SERIAL (an Android phone); remote devices run an "
-               "exported bundle with the native runner")
+DEVICE_HELP = ("Where to run: host (this machine), ssh://user@host:port/folder (user, port, folder optional; "
+               "a Jetson or any Linux board; your ssh config and keys apply) or adb://SERIAL (an Android phone); "
+               "remote devices run an exported bundle with the native runner")
 TIMEOUT_HELP = "Remote devices: seconds one command or one file copy may take before it is stopped (default 600)"
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -38,7 +38,8 @@ def check_timeout(device: str, timeout: Optional[float]) -> float:
 
 def deploy(
     model: str = ModelArg,
-    device: str = typer.Option(..., "--device", help="ssh://user@host:port/folder or adb://SERIAL/folder (user, port, folder optional)"),
+    device: str = typer.Option(..., "--device", help="ssh://user@host:port/folder or adb://SERIAL/folder "
+                                                     "(user, port, folder optional)"),
     timeout: Optional[float] = timeout_option(),
 ):
     """Copy an exported bundle and the native runner to a device (only files that changed)."""

@@ -28,7 +28,9 @@ p features "$(grep -m1 -E '^(Features|flags)[[:space:]]*:' /proc/cpuinfo 2>/dev/
 if command -v nvpmodel >/dev/null 2>&1; then p nvpmodel "$(nvpmodel -q 2>&1)"; fi
 if command -v tegrastats >/dev/null 2>&1; then p tegrastats yes; fi
 if command -v jetson_clocks >/dev/null 2>&1; then p jetson_clocks "$(jetson_clocks --show 2>&1)"; fi
-if command -v dumpsys >/dev/null 2>&1; then p thermal "$(dumpsys thermalservice 2>/dev/null | grep -m1 'Thermal Status')"; fi
+if command -v dumpsys >/dev/null 2>&1; then
+  p thermal "$(dumpsys thermalservice 2>/dev/null | grep -m1 'Thermal Status')"
+fi
 p runner_prefix "$EDGECPM_RUNNER_PREFIX"
 exit 0
 """

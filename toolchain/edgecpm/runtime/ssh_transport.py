@@ -62,7 +62,8 @@ class SshTransport(RemoteTransport):
         config = os.environ.get(SSH_CONFIG_ENV)
         if config:
             if not Path(config).is_file():
-                raise DeviceError(f"{SSH_CONFIG_ENV}={config}: no such file; point it at an ssh_config file or unset it")
+                raise DeviceError(f"{SSH_CONFIG_ENV}={config}: no such file; point it at an ssh_config file or "
+                                  "unset it")
             options = ["-F", config, *options]
         if port is not None:
             options += ["-p", str(port)]
