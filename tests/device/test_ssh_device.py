@@ -115,7 +115,7 @@ def test_a_runner_killed_by_a_signal_is_one_line(jetson, ssh_config, aarch64_bun
     killer.start()
     r = invoke("generate", aarch64_bundle, "--device", jetson, "-p", PROMPT_TEXT, "-n", 70)
     killer.join()
-    assert r.exit_code == 2
+    assert r.exit_code == 2, r.output
     assert r.output.strip().splitlines()[-1].startswith("error: ssh://") and \
-        "edgecpm-runner was killed by SIGKILL" in r.output
-    assert gone(marker)
+        "edgecpm-runner was killed by SIGKILL" in r.output, r.output
+    assert gone(marker, within=10), [Path(f"/proc/{p}/cmdline").read_bytes() for p in processes_with(marker)]

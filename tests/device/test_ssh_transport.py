@@ -128,7 +128,7 @@ def test_ctrl_c_stops_the_command_on_the_device(sshd, ssh_config):
     threading.Thread(target=interrupt).start()
     with pytest.raises(KeyboardInterrupt):
         t.run(["sleep", "33.75"], timeout=60)
-    assert gone("sleep 33.75")
+    assert gone("sleep 33.75", within=10)
 
 
 def test_a_dropped_connection_is_one_line_and_the_command_is_stopped(sshd, ssh_config):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -24,6 +25,7 @@ class ClientProcess:
     def __init__(self, argv: list[str], on_stdout: Callable[[bytes], None] | None = None,
                  env: Mapping[str, str] | None = None, stdin_file: Path | None = None):
         self.remote_pid: int | None = None
+        self._pid_seen = threading.Event()
         self._stdout, self._stderr = bytearray(), bytearray()
         self._on_stdout = on_stdout
         stdin = open(stdin_file, "rb") if stdin_file is not None else subprocess.DEVNULL
@@ -54,6 +56,7 @@ class ClientProcess:
             text = line.decode(errors="replace")
             if self.remote_pid is None and text.startswith(PID_MARKER):
                 self.remote_pid = int(text[len(PID_MARKER):].strip())
+                self._pid_seen.set()
             else:
                 self._stderr += line
 
@@ -62,6 +65,14 @@ class ClientProcess:
         status = self._proc.wait(timeout)
         self._finish_reading(None)
         return status
+
+    def await_remote_pid(self, seconds: float) -> int | None:
+        """The remote command's id, waiting up to ``seconds`` for it while the client still runs
+        (a command interrupted just after it started may not have reported it yet)."""
+        deadline = time.monotonic() + seconds
+        while not self._pid_seen.is_set() and self._proc.poll() is None and time.monotonic() < deadline:
+            self._pid_seen.wait(0.05)
+        return self.remote_pid
 
     def kill(self) -> None:
         if self._proc.poll() is None:

@@ -111,12 +111,14 @@ class RemoteTransport:
         try:
             status = proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            pid = proc.await_remote_pid(5)
             proc.kill()
             raise DeviceError(f"{self.name}: {program} timed out after {timeout:g} s; "
-                              f"{self._stop(proc.remote_pid)}; pass a longer --timeout or a smaller job") from None
+                              f"{self._stop(pid)}; pass a longer --timeout or a smaller job") from None
         except BaseException:   # Ctrl-C: stop it there too, then let the interrupt through
+            pid = proc.await_remote_pid(5)
             proc.kill()
-            self._stop(proc.remote_pid)
+            self._stop(pid)
             raise
         reason = self._explain(status, proc.stderr)
         if reason is not None:
