@@ -25,6 +25,9 @@ def test_deploy_and_generate_on_the_phone(phone, aarch64_bundle):
     r = invoke("deploy", aarch64_bundle, "--device", url)
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith(f"device {url}: fake-adb phone")
+    assert (f"run it there: env GLIBC_TUNABLES=glibc.pthread.rseq=0 {PHONE_DIR}/runtime/aarch64/{GLIBC_LOADER} "
+            f"--library-path {PHONE_DIR}/runtime/aarch64 {PHONE_DIR}/runtime/aarch64/edgecpm-runner --model "
+            f"'{PHONE_DIR}/bundles/tiny float/model.pte'") in r.stdout
     runtime = phone.root / PHONE_DIR.lstrip("/") / "runtime" / "aarch64"
     assert (runtime / GLIBC_LOADER).is_file() and (runtime / "libc.so.6").is_file()
     assert (phone.root / PHONE_DIR.lstrip("/") / "bundles" / "tiny float" / "model.pte").is_file()

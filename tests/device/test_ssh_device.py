@@ -69,6 +69,7 @@ def test_bench_records_the_device_and_its_power(jetson, ssh_config, aarch64_bund
     r = invoke("bench", aarch64_bundle, "--device", jetson, "--n-prompt", 8, "-n", 8, "-r", 2, "--format", "json",
                "-o", out)
     assert r.exit_code == 0, r.output
+    assert "warning: ssh://" in r.stderr and "Jetson clocks are not locked" in r.stderr
     report = json.loads(out.read_text())
     pp, tg = report["rows"]
     assert (pp["test"], tg["test"]) == ("pp8", "tg8") and tg["backend"].startswith("edgecpm-runner (C++) on ssh://")

@@ -256,6 +256,9 @@ def bench(
     else:
         report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec)
     text = {"md": report.markdown, "csv": report.csv, "json": report.json}[fmt]()
+    if report.device is not None and (out is not None or fmt != "md"):   # md on screen shows them already
+        for warning in report.device["warnings"]:
+            typer.echo(f"warning: {warning}", err=True)
     if out is None:
         typer.echo(text)
     else:

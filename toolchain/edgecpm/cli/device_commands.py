@@ -6,6 +6,7 @@ tokenized here, and options the runner has no counterpart for are refused, not i
 
 from __future__ import annotations
 
+import shlex
 from typing import Optional
 
 import typer
@@ -57,7 +58,8 @@ def deploy(
     for s in d.synced:
         typer.echo(f"{s.folder}: {len(s.copied)} file(s) copied ({s.bytes_sent / 2**20:.1f} MiB), "
                    f"{len(s.unchanged)} unchanged")
-    typer.echo(f"run it there: {' '.join(d.launch)} --model {d.model} --vocab {d.vocab} --prompt-ids 1,2,3")
+    command = ["env", *(f"{k}={v}" for k, v in d.env.items()), *d.launch, "--model", d.model, "--vocab", d.vocab]
+    typer.echo(f"run it there: {shlex.join(command)} --prompt-ids 1,2,3")
 
 
 def refuse_host_only(device: str, options: dict[str, object]) -> None:
