@@ -36,7 +36,7 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
     android = "android" in info
     if android:
         info["thermal_before"] = read_thermal_status(d.transport)
-    run_runner(d, args(2), timeout=timeout)   # warm-up
+    run_runner(d, args(min(2, n_gen)), timeout=timeout)   # warm-up
     runs = [run_runner(d, args(n_gen), sample_power=sample_power, timeout=timeout) for _ in range(reps)]
     if android:
         info["thermal_after"] = read_thermal_status(d.transport)

@@ -15,7 +15,6 @@ import os
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Mapping
 
 PID_MARKER = "edgecpm-remote-pid "
@@ -23,18 +22,13 @@ PID_MARKER = "edgecpm-remote-pid "
 
 class ClientProcess:
     def __init__(self, argv: list[str], on_stdout: Callable[[bytes], None] | None = None,
-                 env: Mapping[str, str] | None = None, stdin_file: Path | None = None):
+                 env: Mapping[str, str] | None = None):
         self.remote_pid: int | None = None
         self._pid_seen = threading.Event()
         self._stdout, self._stderr = bytearray(), bytearray()
         self._on_stdout = on_stdout
-        stdin = open(stdin_file, "rb") if stdin_file is not None else subprocess.DEVNULL
-        try:
-            self._proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          env=None if env is None else {**os.environ, **env})
-        finally:
-            if stdin_file is not None:
-                stdin.close()
+        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      env=None if env is None else {**os.environ, **env})
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
         for t in self._readers:

@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT = 600.0   # seconds for one command or one file copy, unless the
 # $1 = folder, then the names wanted: makes the folder, says its free KiB and its files, and the
 # sha256 of the wanted ones that exist.
 _PROBE = f"""dir=$1; shift
-mkdir -p "$dir" && cd "$dir" || exit 3
+mkdir -p -- "$dir" && cd "$dir" || exit 3
 rm -f ./{PART}*
 echo "df $(df -Pk . 2>/dev/null | tail -n 1)"
 ls -A | while IFS= read -r f; do echo "file $f"; done
