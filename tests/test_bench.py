@@ -55,7 +55,7 @@ def test_agreement_of_a_moved_model_with_its_reference():
 
 @pytest.mark.parametrize("device, message", [
     ("cuda", "no CUDA device"),
-    ("ssh://me@jetson", "not supported yet"),
+    ("ssh://me@jetson", "runs an exported bundle"),
     ("tpu", "choose one of host, cuda"),
 ])
 def test_unavailable_devices_are_refused(device, message):

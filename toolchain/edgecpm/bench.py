@@ -6,7 +6,9 @@ Devices:
 - ``cuda``: the GPU reference path (ARCHITECTURE.md principle 4): the checkpoint on the GPU with the
   quantized linears and InfLLM-v2 attention dispatched to the Triton kernels (beside their ops), plus
   its agreement with the eager CPU model (top-1 match, max logit difference) on the prompt.
-- ``ssh://`` and ``adb://`` are on the roadmap and refused with a message.
+- ``ssh://`` and ``adb://``: an exported bundle deployed to the device and run there by the native
+  runner (``edgecpm.on_device.bench``), with the device's fingerprint in the report and, on a
+  Jetson, the power tegrastats saw during each run on its rows (W, tokens per joule).
 
 Rows use llama-bench's columns; ``t/s`` is mean ± sd over ``reps`` runs after one warm-up, and
 ``GB/s`` on decode rows is the stored weight bytes streamed per second (the roofline measure).
@@ -30,6 +32,7 @@ import torch
 
 from edgecpm.errors import EdgecpmError
 from edgecpm.quiet import native_stderr_filtered
+from edgecpm.runtime.device_info import describe
 from edgecpm.runtime.transport import LocalTransport, Transport
 
 DEVICES = ("host", "cuda")
@@ -44,6 +47,7 @@ class BenchRow:
     threads: int
     test: str
     samples: list[float]  # tokens/s, one per repetition
+    power_w: list[float] | None = None  # a device's mean power during each repetition (tegrastats)
 
     @property
     def mean(self) -> float:
@@ -58,20 +62,34 @@ class BenchRow:
         # Each decoded token reads every stored weight once; prefill amortises it over the chunk.
         return self.size_mib * 2**20 * self.mean / 1e9 if self.test.startswith("tg") else None
 
+    @property
+    def watts(self) -> float | None:
+        return statistics.mean(self.power_w) if self.power_w else None
+
+    @property
+    def tokens_per_j(self) -> float | None:
+        # Each repetition's rate over its own power: a run's tokens per joule.
+        return statistics.mean(t / w for t, w in zip(self.samples, self.power_w)) if self.power_w else None
+
 
 @dataclass
 class BenchReport:
     rows: list[BenchRow] = field(default_factory=list)
     agreement: dict | None = None  # cuda: {"top1_match": fraction, "max_abs_logit_diff": float}
     speculative: list[dict] = field(default_factory=list)  # one summary per backend (--spec)
+    device: dict | None = None  # a remote device's fingerprint (runtime.device_info), warnings included
 
     def markdown(self) -> str:
-        lines = ["| model | size | params | backend | threads | test | t/s | GB/s |",
-                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        power = any(r.power_w for r in self.rows)
+        lines = [] if self.device is None else [describe(self.device), ""]
+        lines += ["| model | size | params | backend | threads | test | t/s | GB/s |"
+                  + (" W | tok/J |" if power else ""),
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if power else "")]
         for r in self.rows:
             gbs = f"{r.weight_gb_s:.2f}" if r.weight_gb_s is not None else ""
+            watts = (f" {r.watts:.2f} | {r.tokens_per_j:.2f} |" if r.power_w else " | |") if power else ""
             lines.append(f"| {r.model} | {r.size_mib:.1f} MiB | {r.params_m:.2f} M | {r.backend} | {r.threads} | "
-                         f"{r.test} | {r.mean:.1f} ± {r.sd:.1f} | {gbs} |")
+                         f"{r.test} | {r.mean:.1f} ± {r.sd:.1f} | {gbs} |{watts}")
         for sp in self.speculative:
             lines.append(f"\nspeculative ({sp['label']}) on {sp['backend']}: {sp['mean_accepted']:.2f} tok per verify "
                          f"step, draft {100 * sp['draft_share']:.0f} % of decode time, {sp['speedup']:.2f}x plain "
@@ -83,23 +101,29 @@ class BenchReport:
         return "\n".join(lines)
 
     def json(self) -> str:
-        rows = [{**asdict(r), "mean_t_s": r.mean, "sd_t_s": r.sd, "weight_gb_s": r.weight_gb_s} for r in self.rows]
-        return json.dumps({"rows": rows, "agreement": self.agreement, "speculative": self.speculative}, indent=2)
+        rows = [{**asdict(r), "mean_t_s": r.mean, "sd_t_s": r.sd, "weight_gb_s": r.weight_gb_s, "watts": r.watts,
+                 "tokens_per_j": r.tokens_per_j} for r in self.rows]
+        return json.dumps({"rows": rows, "agreement": self.agreement, "speculative": self.speculative,
+                           "device": self.device}, indent=2)
 
     def csv(self) -> str:
-        out = ["model,size_mib,params_m,backend,threads,test,mean_t_s,sd_t_s,weight_gb_s"]
+        out = ["model,size_mib,params_m,backend,threads,test,mean_t_s,sd_t_s,weight_gb_s,watts,tokens_per_j"]
         out += [f'"{r.model}",{r.size_mib:.3f},{r.params_m:.3f},"{r.backend}",{r.threads},{r.test},'
-                f"{r.mean:.3f},{r.sd:.3f},{'' if r.weight_gb_s is None else f'{r.weight_gb_s:.3f}'}"
+                f"{r.mean:.3f},{r.sd:.3f},{_num(r.weight_gb_s)},{_num(r.watts)},{_num(r.tokens_per_j)}"
                 for r in self.rows]
         return "\n".join(out)
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
 
 
 def check_device(device: str) -> str:
     if device in DEVICES:
         return device
     if device.startswith(("ssh://", "adb://")):
-        raise EdgecpmError(f"--device {device}: remote devices are not supported yet (roadmap); export with "
-                           "--target jetson, copy the bundle and run build/kernels/aarch64/edgecpm-runner there")
+        raise EdgecpmError(f"--device {device}: a remote device runs an exported bundle through "
+                           "edgecpm.on_device.bench (the CLI's `edgecpm bench BUNDLE --device URL`)")
     raise EdgecpmError(f"--device {device}: choose one of {', '.join(DEVICES)}")
 
 
