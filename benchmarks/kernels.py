@@ -118,9 +118,9 @@ def main() -> None:
     machine = (f"machine: {executorch_threads()} threads, copy bandwidth {copy_gbs:.1f} GB/s (256 MiB memcpy), "
                f"edgecpm kernels: {kernel_isa()}")
     n, k = map(int, args.shape.split("x"))
-    reports = [BenchReport(linear_rows(n, k, m, test, args.reps, copy_gbs), title=f"{n}x{k} linear, {what}",
-                           notes=[machine])
+    reports = [BenchReport(linear_rows(n, k, m, test, args.reps, copy_gbs), title=f"{n}x{k} linear, {what}")
                for m, test, what in ((1, "gemv m1", "decode GEMV, M=1"), (32, "gemm m32", "prefill GEMM, M=32"))]
+    reports[0].notes.append(machine)
     if not args.skip_model:
         from benchmarks.model_bench import model_decode_rows
 

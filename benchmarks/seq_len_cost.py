@@ -12,14 +12,16 @@ relative to the first (ratio of medians). Not a test: timings on a shared machin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from benchmarks.common import ROOT, RUNNER, add_format_option, emit
+from edgecpm.bench import runner_stats
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.checkpoint.contents import load_config
+from edgecpm.checkpoint.locate import resolve_model
 
 
 def export(checkpoint: Path, max_seq_len: int, out: Path) -> Path:
@@ -29,10 +31,7 @@ def export(checkpoint: Path, max_seq_len: int, out: Path) -> Path:
 
 
 def decode_tok_s(bundle: Path, prompt: list[int], threads: int) -> float:
-    out = subprocess.run([str(RUNNER), "--model", str(bundle / "model.pte"), "--prompt-ids",
-                          ",".join(map(str, prompt)), "-n", "32", "-t", str(threads), "--stats-only"],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["decode_tok_s"]
+    return runner_stats(RUNNER, bundle, prompt, 32, threads=threads)["decode_tok_s"]
 
 
 def main() -> None:
@@ -49,7 +48,9 @@ def main() -> None:
         sys.exit(f"{RUNNER} is not built: run `make kernels`")
     lens = [int(x) for x in args.lens.split(",")]
     bundles = {n: export(args.checkpoint, n, args.work / str(n)) for n in lens}
-    prompt = [3 + (i * 7919) % 60000 for i in range(args.prompt)]
+    # Spread-out ids below the vocabulary (and below 60000, so a 0.5B run repeats the recorded one).
+    vocab = load_config(resolve_model(str(args.checkpoint))).vocab_size
+    prompt = [3 + (i * 7919) % min(60000, vocab - 3) for i in range(args.prompt)]
     times: dict[int, list[float]] = {n: [] for n in lens}
     load = os.getloadavg()[0]
     for _ in range(args.rounds):

@@ -42,9 +42,9 @@ def test_markdown_columns_units_and_notes():
     assert md[:2] == ["### T", ""]
     assert md[2] == ("| model | size | params | backend | threads | test | mean ± sd | median | GB/s | device "
                      "| vs fp32 | path |")
-    assert md[5] == ("| tiny (int4 g32) | 3.5 MiB | 9.75 M | torch-eager | 2 | tg4 | 14.00 ± 5.29 t/s | 12.00 t/s "
+    assert md[5] == ("| tiny (int4 g32) | 3.50 MiB | 9.75 M | torch-eager | 2 | tg4 | 14.00 ± 5.29 t/s | 12.00 t/s "
                      f"| {3.5 * 2**20 * 14 / 1e9:.2f} | cpu x |  |  |")
-    assert md[6].startswith("| linear 4096x4096 | 8.0 MiB |  | xnnpack |  | gemv | 0.375 ± 0.177 ms | 0.375 ms |")
+    assert md[6].startswith("| linear 4096x4096 | 8.00 MiB |  | xnnpack |  | gemv | 0.375 ± 0.177 ms | 0.375 ms |")
     assert md[6].endswith("|  | 2.00 | int4, \"quoted\" |")
     assert md[-2:] == ["", "ratio 2x"]
     # One unit for every row: it heads the column and the cells carry none.

@@ -127,7 +127,7 @@ class BenchReport:
             ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         for r in self.rows:
             unit = "" if value_head in UNITS else f" {r.unit}"
-            cells = [r.model, "" if r.size_mib is None else f"{r.size_mib:.1f} MiB",
+            cells = [r.model, "" if r.size_mib is None else f"{num(r.size_mib)} MiB",
                      "" if r.params_m is None else f"{r.params_m:.2f} M", r.backend,
                      "" if r.threads is None else str(r.threads), r.test,
                      f"{num(r.mean)} ± {num(r.sd)}{unit}", f"{num(r.median)}{unit}"]
