@@ -62,7 +62,7 @@ def test_program_with_draft_generates_and_benches(tiny_bundles):
 
     report = run_bench(str(bundle), "host", n_prompt=16, n_gen=16, reps=1, spec_arg="program",
                        spec=SpecConfig(mode="chain"))
-    assert all(s["identical"] for s in report.speculative)
+    assert all(s["identical"] for s in report.summary["speculative"])
     assert "tg16 spec" in [r.test for r in report.rows]
 
 
