@@ -4,6 +4,7 @@ option, and printing reports through ``edgecpm.bench_records``' printers."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from edgecpm.bench_records import FORMATS, BenchReport
@@ -28,3 +29,9 @@ def emit(reports: list[BenchReport], fmt: str) -> None:
     merged = BenchReport([row for r in reports for row in r.rows], notes=[n for r in reports for n in r.notes],
                          summary={k: v for r in reports for k, v in r.summary.items()})
     print(merged.render(fmt), flush=True)
+
+
+def progress(message: str) -> None:
+    """A line about the run (what is being built, each round's rates) on stderr, so that stdout
+    holds only the report and a csv / json / jsonl one stays parseable."""
+    print(message, file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ import math
 
 import torch
 
-from benchmarks.common import add_format_option, emit
+from benchmarks.common import add_format_option, emit, progress
 from edgecpm.attention.infllm_v2 import SparseParams
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import cuda_sync, in_ms, time_calls
@@ -187,14 +187,14 @@ def cpu_report(args) -> BenchReport:
                 note += f", best torch / sparse {min(torch_best) / best:.1f}x"
             diff = (out_s - out_d).abs().max().item()  # sparse really is another answer
             report.notes.append(f"{note}; max |sparse - dense| {diff:.2f}")
-            print(f"[infllm] {note}", flush=True)
+            progress(f"[infllm] {note}")
         del layers
     return report
 
 
 def gpu_report(args) -> BenchReport | None:
     if not torch.cuda.is_available():
-        print("\n--gpu: skipped, no CUDA device here (torch.cuda.is_available() is False)")
+        progress("\n--gpu: skipped, no CUDA device here (torch.cuda.is_available() is False)")
         return None
     import torch.nn.functional as F
 

@@ -32,7 +32,7 @@ import time
 
 import torch
 
-from benchmarks.common import add_format_option, emit
+from benchmarks.common import add_format_option, emit, progress
 from edgecpm.attention.sparse_config import SparseConfig
 from edgecpm.bench import executorch_threads
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
@@ -91,17 +91,16 @@ def main() -> None:
         # Decode only: at most 2 tokens per call (ExecuTorch plans activations for the largest call;
         # a 128K-token call would need tens of GB).
         program, _ = lower_model(model, max_seq_len, max_chunk=2)
-        print(f"  {name}: lowered in {time.perf_counter() - t:.0f} s ({len(program.buffer) / 2**20:.0f} MiB)",
-              flush=True)
+        progress(f"  {name}: lowered in {time.perf_counter() - t:.0f} s ({len(program.buffer) / 2**20:.0f} MiB)")
         loaded = Runtime.get().load_program(program.buffer)  # the method borrows its memory
         method = loaded.load_method("forward")
         probe = [torch.tensor([[5]]), torch.tensor([depths[0]])]
         with torch.no_grad():
             want = model(*probe)
         err = (method.execute(probe)[0] - want).abs().max().item()
-        print(f"    logits vs eager at depth {depths[0]}: max |diff| {err:.2e}", flush=True)
+        progress(f"    logits vs eager at depth {depths[0]}: max |diff| {err:.2e}")
         times[name] = [decode_ms(method, d, args.steps) for d in depths]
-        print("    " + ", ".join(f"{d}: {median(ms):.1f} ms" for d, ms in zip(depths, times[name])), flush=True)
+        progress("    " + ", ".join(f"{d}: {median(ms):.1f} ms" for d, ms in zip(depths, times[name])))
         del model, program, loaded, method
 
     title = (f"decode step at depth, MiniCPM4-8B shapes, {args.layers} layers, int4 block linears, vocab "

@@ -29,7 +29,7 @@ from torch import nn
 from benchmarks.common import add_format_option, emit
 from edgecpm.bench import executorch_threads
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
-from edgecpm.bench_timing import in_ms, median, time_calls
+from edgecpm.bench_timing import in_ms, time_calls
 from edgecpm.quant.config import Int4Config, TernaryConfig
 from edgecpm.quant.linear import Int4Linear, TernaryLinear
 from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa

@@ -15,6 +15,7 @@ import time
 import torch
 from torch import nn
 
+from benchmarks.common import progress
 from edgecpm.bench import executorch_threads
 from edgecpm.bench_records import BenchRow, cpu_name
 from edgecpm.bench_timing import rates, time_calls
@@ -94,7 +95,7 @@ def model_decode_rows(layers: int, n_tokens: int, reps: int = 3) -> list[BenchRo
         tg = BenchRow(*common, f"tg{n_tokens}", decode, device=device)
         base = base or tg.median
         tg.extra["vs fp32"] = f"{tg.median / base:.2f}x"
-        print(f"  {name}: lowered in {lowering:.0f} s, decode {tg.median:.1f} tok/s (median)", flush=True)
+        progress(f"  {name}: lowered in {lowering:.0f} s, decode {tg.median:.1f} tok/s (median)")
         rows += [pp, tg]
         del model, program
     return rows

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from benchmarks import peers_report as rep
-from benchmarks.common import ROOT, RUNNER, add_format_option, emit
+from benchmarks.common import ROOT, RUNNER, add_format_option, emit, progress
 from benchmarks.peers_artifacts import build
 from benchmarks.peers_profile import perf_top
 from edgecpm.bench_records import BenchReport, cpu_name
@@ -65,7 +65,7 @@ def run_once(name: str, cmd: list[str], round_no: int, notes: list[str], env: di
     try:
         return _json_line(cmd, env)
     except RuntimeError as e:
-        print(f"[peers] round {round_no}: {name}: {e}", flush=True)
+        progress(f"[peers] round {round_no}: {name}: {e}")
         if not (name.startswith("llama.cpp") and "(exit -11)" in str(e) and "--no-extra-bufts" not in cmd):
             return None
     # Seen here: llama.cpp's AMX weight buffer (its default on AMX CPUs) segfaults on Q4_0. Plain
@@ -156,8 +156,8 @@ def main() -> None:
                 del got[name]
                 continue
             policy = f" (OMP_WAIT_POLICY={got[name]['omp_wait_policy']})" if "omp_wait_policy" in got[name] else ""
-            print(f"[peers] round {r + 1}: {name}: prefill {got[name]['prefill_tok_s']:.1f} tok/s, "
-                  f"decode {got[name]['decode_tok_s']:.1f} tok/s{policy}", flush=True)
+            progress(f"[peers] round {r + 1}: {name}: prefill {got[name]['prefill_tok_s']:.1f} tok/s, "
+                     f"decode {got[name]['decode_tok_s']:.1f} tok/s{policy}")
         rounds.append(got)
     load_after = os.getloadavg()
 

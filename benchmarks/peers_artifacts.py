@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, progress
 
 REAL_TOKENIZER = ROOT.parent / "shared" / "data" / "minicpm4-0.5b"
 
@@ -35,7 +35,7 @@ class Artifacts:
 
 
 def _say(msg: str) -> None:
-    print(f"[peers] {msg}", flush=True)
+    progress(f"[peers] {msg}")
 
 
 def tokenizer_files(shape: str) -> dict[str, bytes]:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import ROOT, RUNNER, add_format_option, emit
+from benchmarks.common import ROOT, RUNNER, add_format_option, emit, progress
 from edgecpm.bench import executorch_threads, runner_spec_flags, runner_stats
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import in_ms, time_calls
@@ -121,7 +121,7 @@ def exported(model_dir: Path, draft: str, fr_path: Path | None, out: Path, max_s
     stamp = out / "bench-inputs.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return out
-    print(f"exporting {out} (about 2.5 minutes)", flush=True)
+    progress(f"exporting {out} (about 2.5 minutes)")
     export_pte(model_dir, out, max_seq_len=max_seq_len, speculative=draft_methods(draft, fr_path), overwrite=True)
     stamp.write_text(json.dumps(want))
     return out
@@ -239,9 +239,9 @@ def main():
     configs = [(name, spec, False) for name, spec in CONFIGS] + \
               [(f"{name} + {fr_name}", spec, True) for name, spec in CONFIGS]
 
-    print(f"model {args.model} ({cfg.num_parameters / 1e6:.1f}M params, vocab {cfg.vocab_size}), draft "
-          f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, FR-Spec {fr.ids.numel()} ids "
-          f"({100 * fr.coverage:.1f}% of corpus tokens), torch {torch.__version__}\n", flush=True)
+    about = (f"model {args.model} ({cfg.num_parameters / 1e6:.1f}M params, vocab {cfg.vocab_size}), draft "
+             f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, FR-Spec {fr.ids.numel()} ids "
+             f"({100 * fr.coverage:.1f}% of corpus tokens), torch {torch.__version__}")
     rows, reports, threads = [], [], {}
     if "eager" in backends:
         name = "torch-eager"
@@ -283,7 +283,7 @@ def main():
                 rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
     decoding = BenchReport(decode_rows(rows, f"{args.model} + {args.draft}", cfg.num_parameters / 1e6, args.n, threads),
                            title=f"Speculative decoding: {len(prompts)} held-out prompts x {args.n} greedy tokens "
-                                 "(samples: one per prompt)")
+                                 "(samples: one per prompt)", notes=[about])
     emit([decoding, *reports, head_report(draft, cfg, fr, args.reps)], args.format)
 
 
