@@ -198,7 +198,7 @@ def gpu_report(args) -> BenchReport | None:
         return None
     import torch.nn.functional as F
 
-    from edgecpm.kernels import triton_infllm
+    from edgecpm.attention import triton_infllm
 
     sparse = SparseParams(dense_len=-1)
     dev = torch.device("cuda")

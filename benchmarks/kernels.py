@@ -7,7 +7,7 @@ Not a test: it prints tables. Shared machines are noisy, so read the ratios, and
     .venv/bin/python -m benchmarks.kernels --model-layers 4  # a shorter model (lowering 24 layers takes minutes)
     .venv/bin/python -m benchmarks.kernels --skip-model --shape 256x256 --reps 3   # quick
 
-llama.cpp and the whole-model peers are in benchmarks/peers.py (`make bench-peers`): each run
+llama.cpp and the whole-model peers are in benchmarks.peers (`make bench-peers`): each run
 in its own process, interleaved rounds, our native runner beside them.
 
 Rows: fp32 XNNPACK (the float baseline), 8da4w XNNPACK (torchao int4 g32 weights, int8 dynamic

@@ -34,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     if not torch.cuda.is_available():
         sys.exit("benchmarks.triton_gpu needs a CUDA GPU (torch.cuda.is_available() is False)")
-    from edgecpm.kernels import triton_linear
+    from edgecpm.quant import triton_linear
 
     sync, device = cuda_sync("cuda"), torch.cuda.get_device_name()
     report = BenchReport(title=f"Triton kernels vs torch's bf16 matmul on {device}")
