@@ -4,6 +4,8 @@ runtime file list against the built runner's NEEDED entries."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edgecpm.bench import BenchReport, BenchRow
+from edgecpm.bench_records import BenchReport, BenchRow, parse_rows
 from edgecpm.errors import DeviceError
 from edgecpm.runtime.device_info import clocks_locked, isa_features, power_mode, thermal_status
 from edgecpm.runtime.device_runner import RunnerOutput, runner_failure
@@ -127,15 +129,19 @@ def test_a_device_report_names_the_device_and_adds_power_columns():
               "kernel": "Linux 5.15.136-tegra", "cores": 12, "isa_features": ["asimd", "asimddp"],
               "jetson": {"power_mode": "MAXN (0)", "tegrastats": True, "clocks_locked": False},
               "warnings": ["ssh://jetson: Jetson clocks are not locked"]}
-    report = BenchReport(device=device)
-    report.rows = [BenchRow("b", 10.0, 1.0, "edgecpm-runner (C++) on ssh://jetson", 12, "pp8", [100.0]),
-                   BenchRow("b", 10.0, 1.0, "edgecpm-runner (C++) on ssh://jetson", 12, "tg8", [20.0, 30.0],
-                            [10.0, 12.0])]
+    report = BenchReport(fingerprint=device)
+    report.rows = [BenchRow("b", 10.0, 1.0, "edgecpm-runner (C++)", 12, "pp8", [100.0], device="ssh://jetson"),
+                   BenchRow("b", 10.0, 1.0, "edgecpm-runner (C++)", 12, "tg8", [20.0, 30.0], device="ssh://jetson",
+                            power_w=[10.0, 12.0])]
     lines = report.markdown().splitlines()
     assert lines[0] == ("device ssh://jetson: NVIDIA Jetson AGX Orin Developer Kit, aarch64, Linux 5.15.136-tegra, "
                         "12 cores, asimd asimddp, nvpmodel MAXN (0), clocks NOT locked")
     assert lines[1] == "warning: ssh://jetson: Jetson clocks are not locked"
-    assert lines[3].endswith("| GB/s | W | tok/J |")
-    assert lines[5].endswith("| | |") and lines[6].endswith("| 11.00 | 2.25 |")   # (20/10 + 30/12) / 2
-    assert report.csv().splitlines()[2].endswith(",11.000,2.250")
+    head = [c.strip() for c in lines[3].strip("|").split("|")]
+    pp, tg = ([c.strip() for c in line.strip("|").split("|")] for line in lines[5:7])
+    w, tpj = head.index("W"), head.index("tok/J")
+    assert (pp[w], pp[tpj]) == ("", "") and (tg[w], tg[tpj]) == ("11.00", "2.25")   # (20/10 + 30/12) / 2
+    tg_csv = list(csv.DictReader(io.StringIO(report.csv())))[1]
+    assert float(tg_csv["watts"]) == 11.0 and float(tg_csv["tokens_per_j"]) == 2.25
+    assert parse_rows(report.csv(), "csv")[1].power_w == [10.0, 12.0]
     assert json.loads(report.json())["device"] == device

@@ -192,7 +192,8 @@ def bench(
     n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
     n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),
     reps: int = typer.Option(3, "-r", "--repetitions", help=f"Runs per test after one warm-up, 1..{MAX_REPS}"),
-    fmt: str = typer.Option("md", "--format", help="md, csv or json (json keeps the raw samples)"),
+    fmt: str = typer.Option("md", "--format", help="md, csv, json or jsonl (one row per line); all but md keep "
+                                                   "the raw samples"),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
                                                                 "print it)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
@@ -215,6 +216,7 @@ def bench(
 ):
     """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
     speculative decoding beside plain, on held-out text)."""
+    from edgecpm.bench_records import FORMATS
     from edgecpm.cli.bounds import check_threads, refuse_unless
     from edgecpm.cli.output_file import check_output_file, write_text
     from edgecpm.cli.spec import spec_config
@@ -223,9 +225,9 @@ def bench(
     if old_prompt_count is not None:
         raise typer.BadParameter(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
                                  "as in generate)")
-    if fmt not in ("md", "csv", "json"):
-        raise typer.BadParameter(f"--format {fmt}: choose md, csv or json")
-    if out in ("md", "csv", "json"):  # the older meaning of -o; as typed, so -o ./json is a file
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format {fmt}: choose md, csv, json or jsonl")
+    if out in FORMATS:  # the older meaning of -o; as typed, so -o ./json is a file
         raise typer.BadParameter(f"-o {out}: -o is the file to write; for the format pass --format {out} "
                                  f"(to write a file named {out}, pass -o ./{out})")
     out = None if out is None else Path(out)
@@ -255,9 +257,9 @@ def bench(
         report = bench_remote(device, model, n_prompt, n_gen, reps, seed or 0, threads, seconds)
     else:
         report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec)
-    text = {"md": report.markdown, "csv": report.csv, "json": report.json}[fmt]()
-    if report.device is not None and (out is not None or fmt != "md"):   # md on screen shows them already
-        for warning in report.device["warnings"]:
+    text = report.render(fmt)
+    if report.fingerprint is not None and (out is not None or fmt != "md"):   # md on screen shows them already
+        for warning in report.fingerprint["warnings"]:
             typer.echo(f"warning: {warning}", err=True)
     if out is None:
         typer.echo(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from edgecpm.bench import BenchReport, BenchRow
+from edgecpm.bench_records import BenchReport, BenchRow
 from edgecpm.on_device.bundle_info import BundleInfo, check_fits
 from edgecpm.runtime.deploy import deploy
 from edgecpm.runtime.device_info import read_thermal_status
@@ -52,8 +52,9 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
             info["warnings"].append(f"{info['device']}: tegrastats printed no power rails during a run; "
                                     "the W column is empty")
     backend = f"edgecpm-runner (C++) on {d.transport.name}"
-    report = BenchReport(device=info)
+    report = BenchReport(fingerprint=info)
     for test, key, watts in ((f"pp{n_prompt}", "prefill_tok_s", None), (f"tg{n_gen}", "decode_tok_s", power)):
         report.rows.append(BenchRow(bundle.label, bundle.size_mib, cfg.num_parameters / 1e6, backend,
-                                    runs[0].stats["threads"], test, [r.stats[key] for r in runs], watts))
+                                    runs[0].stats["threads"], test, [r.stats[key] for r in runs],
+                                    device=d.transport.name, power_w=watts))
     return report
