@@ -1,6 +1,7 @@
 #include "cli_options.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,14 +12,23 @@ namespace edgecpm {
 namespace {
 
 const char* kUsage =
-    "usage: edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin\n"
-    "                      (--prompt-ids 1,604,322 | --prompt-ids-file F) [-n 32] [-t THREADS] [--stats-only]\n"
-    "                      [--no-verify]\n"
+    "usage: edgecpm-runner (BUNDLE | --model DIR/model.pte [--vocab DIR/vocab.bin])\n"
+    "                      (--prompt TEXT [--chat] | --prompt-ids 1,604,322 | --prompt-ids-file F)\n"
+    "                      [-n 32] [-t THREADS] [--stats-only] [--no-verify] [--tokenizer DIR]\n"
+    "                      [--temperature T [--top-p P] [--top-k K]] [--seed S]\n"
     "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
+    "       edgecpm-runner (BUNDLE | --model DIR/model.pte | --tokenizer DIR) --tokenize FILE\n"
     "\n"
-    "Greedy generation from an `edgecpm export` bundle. The prompt is given as token ids: this\n"
-    "runner has no tokenizer for encoding (the Python CLI tokenizes); it decodes output through\n"
-    "vocab.bin. The last stdout line is a JSON object with the tokens and timings.\n"
+    "Text generation from an `edgecpm export` bundle (BUNDLE = --model BUNDLE/model.pte --vocab\n"
+    "BUNDLE/vocab.bin). --prompt is encoded with the bundle's tokenizer (tokenizer.json, or\n"
+    "SentencePiece tokenizer.model with its added tokens; --tokenizer DIR reads another directory's),\n"
+    "BOS first, as `edgecpm generate`; --chat wraps it in the ChatML user turn of `generate --chat`.\n"
+    "Output is streamed as text through vocab.bin; the last stdout line is a JSON object with the\n"
+    "tokens and timings.\n"
+    "Decoding is greedy unless --temperature > 0: then temperature -> --top-k -> --top-p (nucleus)\n"
+    "-> a draw, as `edgecpm generate`; --seed makes the draws reproducible.\n"
+    "--tokenize FILE: FILE holds one JSON string per line; prints each one's ids (no BOS) as a JSON\n"
+    "array per line, and runs nothing.\n"
     "-t: threads for every op (edgecpm kernels and XNNPACK share one pool); default one per core.\n"
     "Before loading, the bundle's manifest.json is checked: the architecture it was exported for,\n"
     "and the sha256 of every file (model.pte included). --no-verify skips both (hashing a large\n"
@@ -50,6 +60,28 @@ int parse_int(const std::string& text, const std::string& flag, long min) {
     throw RunnerError(flag + " expects an integer >= " + std::to_string(min) + ", got '" + text + "'");
   }
   return static_cast<int>(value);
+}
+
+double parse_number(const std::string& text, const std::string& flag, double min, double max) {
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(value) || value < min || value > max) {
+    throw RunnerError(flag + " expects a number from " + std::to_string(min) + " to " + std::to_string(max) +
+                      ", got '" + text + "'");
+  }
+  return value;
+}
+
+// --seed: 0..2^63-1, the range `edgecpm generate --seed` takes.
+uint64_t parse_seed(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < 0 || text[0] == '-') {
+    throw RunnerError("--seed expects an integer from 0 to 2^63-1, got '" + text + "'");
+  }
+  return static_cast<uint64_t>(value);
 }
 
 // "2/10/12": EAGLE-2's num_iter (>= 0), topk_per_iter and tree_size (>= 1).
@@ -99,7 +131,8 @@ std::vector<int64_t> parse_id_list(const std::string& text, const std::string& w
 CliOptions parse_cli(int argc, char** argv) {
   CliOptions options;
   bool have_prompt = false;
-  std::string spec_flag;  // a drafting flag given, which only --spec uses
+  std::string spec_flag;      // a drafting flag given, which only --spec uses
+  std::string sampling_flag;  // --top-p/--top-k given, which only sampling uses
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -113,6 +146,9 @@ CliOptions parse_cli(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--model") {
       options.model_path = value();
+    } else if (!arg.empty() && arg[0] != '-' && options.model_path.empty()) {
+      options.model_path = arg + "/model.pte";  // a bundle directory
+      if (options.vocab_path.empty()) options.vocab_path = arg + "/vocab.bin";
     } else if (arg == "--vocab") {
       options.vocab_path = value();
     } else if (arg == "--prompt-ids") {
@@ -123,6 +159,30 @@ CliOptions parse_cli(int argc, char** argv) {
       options.prompt_ids = parse_id_list(
           read_bounded_file(path, kMaxPromptFileBytes, "the prompt ids file", "pass a file of token ids"), path);
       have_prompt = true;
+    } else if (arg == "--prompt" || arg == "-p") {
+      options.prompt_text = value();
+      options.text_prompt = true;
+      have_prompt = true;
+    } else if (arg == "--chat") {
+      options.chat = true;
+    } else if (arg == "--tokenizer") {
+      options.tokenizer_dir = value();
+    } else if (arg == "--tokenize") {
+      options.tokenize_path = value();
+    } else if (arg == "--temperature") {
+      options.sampling.temperature = parse_number(value(), arg, 0, 1e6);
+    } else if (arg == "--top-p") {
+      sampling_flag = arg;
+      options.sampling.top_p = parse_number(value(), arg, 0, 1);
+      if (options.sampling.top_p == 0) {
+        throw RunnerError("--top-p 0: must be above 0 (it is the probability mass kept)");
+      }
+    } else if (arg == "--top-k") {
+      sampling_flag = arg;
+      options.sampling.top_k = parse_int(value(), arg, 0);
+    } else if (arg == "--seed") {
+      options.sampling.seed = parse_seed(value());
+      options.sampling.seeded = true;
     } else if (arg == "-n" || arg == "--max-new-tokens") {
       options.max_new_tokens = parse_positive_int(value(), arg);
     } else if (arg == "-t" || arg == "--threads") {
@@ -153,11 +213,29 @@ CliOptions parse_cli(int argc, char** argv) {
       throw RunnerError("unknown argument '" + arg + "'\n" + kUsage);
     }
   }
+  if (!options.tokenize_path.empty()) {
+    if (options.model_path.empty() && options.tokenizer_dir.empty()) {
+      throw RunnerError(std::string("--tokenize needs a tokenizer: pass BUNDLE, --model or --tokenizer DIR\n") + kUsage);
+    }
+    return options;  // nothing is generated
+  }
   if (options.model_path.empty()) {
-    throw RunnerError(std::string("--model is required\n") + kUsage);
+    throw RunnerError(std::string("a bundle directory or --model is required\n") + kUsage);
   }
   if (!have_prompt) {
-    throw RunnerError(std::string("--prompt-ids or --prompt-ids-file is required\n") + kUsage);
+    throw RunnerError(std::string("--prompt, --prompt-ids or --prompt-ids-file is required\n") + kUsage);
+  }
+  if (options.text_prompt && !options.prompt_ids.empty()) {
+    throw RunnerError("--prompt and --prompt-ids/--prompt-ids-file both give the prompt: pass one");
+  }
+  if (options.chat && !options.text_prompt) {
+    throw RunnerError("--chat wraps a text prompt: pass --prompt TEXT with it");
+  }
+  if (!sampling_flag.empty() && options.sampling.temperature == 0) {
+    throw RunnerError(sampling_flag + " applies only when sampling (--temperature > 0); at 0 decoding is greedy");
+  }
+  if (options.sampling.temperature > 0 && !options.spec.empty()) {
+    throw RunnerError("--spec decodes greedily in the runner; drop --temperature or --spec");
   }
   if (!spec_flag.empty() && options.spec.empty()) {
     throw RunnerError(spec_flag + " sets up speculative decoding: pass --spec chain or --spec tree with it");

@@ -5,12 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "sampler.h"
+
 namespace edgecpm {
 
 struct CliOptions {
   std::string model_path;   // --model DIR/model.pte
   std::string vocab_path;   // --vocab DIR/vocab.bin (may be empty with --stats-only)
-  std::vector<int64_t> prompt_ids;
+  std::vector<int64_t> prompt_ids;   // --prompt-ids / --prompt-ids-file
+  bool text_prompt = false;          // --prompt TEXT: encoded with the bundle's tokenizer, BOS first
+  std::string prompt_text;
+  bool chat = false;                 // --chat: the prompt as one ChatML user turn (Python's --chat)
+  std::string tokenizer_dir;         // --tokenizer DIR; default: the program's directory
+  std::string tokenize_path;         // --tokenize FILE: print each line's ids and exit (no program run)
+  SamplingSettings sampling;         // --temperature/--top-p/--top-k/--seed; greedy by default
   int max_new_tokens = 32;  // -n
   bool stats_only = false;  // no streamed text, only the final JSON line
   int threads = 0;          // -t N: every op's thread count; 0 = ExecuTorch's default (one per core)

@@ -1,13 +1,14 @@
-// edgecpm-runner: greedy text generation from an `edgecpm export` bundle with the ExecuTorch
-// runtime alone (no libtorch, no Python), for the host and for aarch64 boards.
+// edgecpm-runner: text generation from an `edgecpm export` bundle with the ExecuTorch runtime
+// alone (no libtorch, no Python), for the host and for aarch64 boards.
 //
-//   edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin --prompt-ids 1,604,322 [-n 32]
+//   edgecpm-runner BUNDLE --prompt TEXT [--chat] [-n 32] [--temperature T --top-p P --top-k K --seed S]
+//   edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin --prompt-ids 1,604,322
 //                  [--spec chain|tree ...]   (speculative decoding: spec_decode.h)
 //
-// The prompt arrives as token ids: encoding text needs the model's HF/SentencePiece tokenizer,
-// which has no C++ implementation here, so the Python CLI tokenizes. Output text is decoded with
-// vocab.bin (per-id bytes), streamed as tokens arrive. The last stdout line is a JSON object
-// with the generated ids and timings (see run_stats.h).
+// A text prompt is encoded with the bundle's own tokenizer (text_tokenizer.h), BOS first, as
+// `edgecpm generate` does. Output text is decoded with vocab.bin (per-id bytes), streamed as
+// tokens arrive. The last stdout line is a JSON object with the generated ids and timings
+// (see run_stats.h).
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -29,6 +30,9 @@
 #include "threads.h"
 #include "spec_decode.h"
 #include "runner_error.h"
+#include "sampler.h"
+#include "text_tokenizer.h"
+#include "tokenize_lines.h"
 #include "utf8_stream.h"
 #include "vocab.h"
 
@@ -49,8 +53,29 @@ int64_t single_value(const PteProgram& program, const char* method) {
   return values[0];
 }
 
-void check_prompt(const CliOptions& options, int64_t max_seq_len, int64_t vocab_size, const std::string& pte) {
-  const auto prompt_len = static_cast<int64_t>(options.prompt_ids.size());
+// The directory holding `path` (a program's bundle).
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::unique_ptr<TextTokenizer> bundle_tokenizer(const CliOptions& options) {
+  return load_text_tokenizer(options.tokenizer_dir.empty() ? directory_of(options.model_path) : options.tokenizer_dir);
+}
+
+// --prompt as `edgecpm generate` encodes it: BOS, then the text (or its ChatML turn with --chat).
+std::vector<int64_t> text_prompt_ids(const CliOptions& options, const PteProgram& program) {
+  const auto tokenizer = bundle_tokenizer(options);
+  std::vector<int64_t> ids{single_value(program, "get_bos_id")};
+  const auto text = tokenizer->encode(options.chat ? chat_prompt(options.prompt_text) : options.prompt_text,
+                                      "--prompt");
+  ids.insert(ids.end(), text.begin(), text.end());
+  return ids;
+}
+
+void check_prompt(const std::vector<int64_t>& prompt_ids, const CliOptions& options, int64_t max_seq_len,
+                  int64_t vocab_size, const std::string& pte) {
+  const auto prompt_len = static_cast<int64_t>(prompt_ids.size());
   if (prompt_len > max_seq_len) {
     throw RunnerError("the prompt has " + std::to_string(prompt_len) + " tokens but " + pte +
                       " was exported with max_seq_len " + std::to_string(max_seq_len) +
@@ -63,8 +88,12 @@ void check_prompt(const CliOptions& options, int64_t max_seq_len, int64_t vocab_
                       " (max_seq_len " + std::to_string(max_seq_len) + "); pass a smaller -n or re-export " +
                       "with a larger --max-seq-len");
   }
-  for (int64_t id : options.prompt_ids) {
-    if (id >= vocab_size) {
+  if (options.sampling.top_k > vocab_size) {
+    throw RunnerError("--top-k " + std::to_string(options.sampling.top_k) + ": " + pte + " has a vocabulary of " +
+                      std::to_string(vocab_size) + " tokens; pass at most that");
+  }
+  for (int64_t id : prompt_ids) {
+    if (id < 0 || id >= vocab_size) {
       throw RunnerError("prompt token id " + std::to_string(id) + " is outside the vocabulary of " + pte +
                         " (" + std::to_string(vocab_size) + " ids)");
     }
@@ -78,14 +107,16 @@ void write_text(const std::string& text) {
   }
 }
 
-// Plain greedy decoding: the prompt (in chunks of the planned size), then one call per token.
-void plain_generate(ForwardCall& forward, const CliOptions& options, const std::set<int64_t>& eos_ids,
-                    const std::function<void(int64_t)>& emit, RunStats& stats) {
+// Plain decoding: the prompt (in chunks of the planned size), then one call per token, each
+// next token greedy or sampled (sampler.h).
+void plain_generate(ForwardCall& forward, const std::vector<int64_t>& prompt_ids, const CliOptions& options,
+                    const std::set<int64_t>& eos_ids, const std::function<void(int64_t)>& emit, RunStats& stats) {
+  Sampler sampler(options.sampling);
   auto start = Clock::now();
-  int64_t token = forward.greedy_next(options.prompt_ids, 0);
+  int64_t token = forward.next_token(prompt_ids, 0, sampler);
   stats.prefill_s = seconds_since(start);
 
-  int64_t position = static_cast<int64_t>(options.prompt_ids.size());
+  int64_t position = static_cast<int64_t>(prompt_ids.size());
   start = Clock::now();
   std::vector<int64_t> step(1);
   while (true) {
@@ -99,14 +130,17 @@ void plain_generate(ForwardCall& forward, const CliOptions& options, const std::
       break;
     }
     step[0] = token;
-    token = forward.greedy_next(step, position++);
+    token = forward.next_token(step, position++, sampler);
   }
   stats.decode_s = seconds_since(start);
 }
 
 int run(const CliOptions& options) {
+  if (!options.tokenize_path.empty()) {
+    tokenize_lines(*bundle_tokenizer(options), options.tokenize_path);
+    return 0;
+  }
   RunStats stats;
-  stats.prompt_tokens = options.prompt_ids.size();
 
   if (options.threads > 0) set_thread_count(options.threads);
   stats.threads = thread_count();
@@ -134,7 +168,9 @@ int run(const CliOptions& options) {
   }
   const auto eos_list = program->constant_ints("get_eos_ids");
   const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
-  check_prompt(options, max_seq_len, vocab_size, options.model_path);
+  const std::vector<int64_t> prompt_ids = options.text_prompt ? text_prompt_ids(options, *program) : options.prompt_ids;
+  stats.prompt_tokens = prompt_ids.size();
+  check_prompt(prompt_ids, options, max_seq_len, vocab_size, options.model_path);
 
   Vocab vocab;
   if (!options.vocab_path.empty()) {
@@ -154,7 +190,7 @@ int run(const CliOptions& options) {
     settings.tree = options.spec == "tree";
     settings.chain_len = options.chain_len;
     settings.shape = {options.tree_num_iter, options.tree_topk, options.tree_size};
-    check_spec_headroom(settings, options.prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
+    check_spec_headroom(settings, prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
     spec = std::make_unique<SpecMethods>(*program, max_seq_len);
     draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
   } else {
@@ -181,10 +217,10 @@ int run(const CliOptions& options) {
   };
 
   if (spec) {
-    speculative_generate(*spec, draft_vocab, max_seq_len, options.prompt_ids, options.max_new_tokens, eos_ids,
+    speculative_generate(*spec, draft_vocab, max_seq_len, prompt_ids, options.max_new_tokens, eos_ids,
                          settings, emit, stats);
   } else {
-    plain_generate(*forward, options, eos_ids, emit, stats);
+    plain_generate(*forward, prompt_ids, options, eos_ids, emit, stats);
   }
 
   if (print_text) {

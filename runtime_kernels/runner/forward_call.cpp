@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "argmax.h"
 #include "runner_error.h"
 #include "tensor_view.h"
 
@@ -33,16 +32,20 @@ ForwardCall::ForwardCall(std::unique_ptr<LoadedMethod> method, std::string progr
     : method_(std::move(method)), program_path_(std::move(program_path)),
       chunk_(planned_chunk(*method_, program_path_)) {}
 
-int64_t ForwardCall::greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos) {
+int64_t ForwardCall::next_token(const std::vector<int64_t>& tokens, int64_t start_pos, Sampler& sampler) {
   const int64_t total = static_cast<int64_t>(tokens.size());
-  int64_t next = -1;
+  const float* last_row = nullptr;
+  int64_t vocab = 0;
   for (int64_t a = 0; a < total; a += chunk_) {
-    next = run_chunk(tokens.data() + a, std::min(chunk_, total - a), start_pos + a);
+    last_row = run_chunk(tokens.data() + a, std::min(chunk_, total - a), start_pos + a, &vocab);
   }
-  return next;
+  if (last_row == nullptr || vocab < 1) {
+    throw RunnerError(program_path_ + ": forward returned no logits; was it made by `edgecpm export`?");
+  }
+  return sampler.next(last_row, vocab);
 }
 
-int64_t ForwardCall::run_chunk(const int64_t* tokens, int64_t n, int64_t start_pos) {
+const float* ForwardCall::run_chunk(const int64_t* tokens, int64_t n, int64_t start_pos, int64_t* vocab) {
   auto& method = method_->method();
   const auto count = static_cast<TensorImpl::SizesType>(n);
   positions_.resize(n);
@@ -70,9 +73,8 @@ int64_t ForwardCall::run_chunk(const int64_t* tokens, int64_t n, int64_t start_p
     throw RunnerError(where + " did not return float32 logits [1, T, vocab]; was it made by `edgecpm export`?");
   }
   const Tensor& logits = out.toTensor();
-  const int64_t vocab = logits.size(2);
-  const float* last_row = logits.const_data_ptr<float>() + (logits.size(1) - 1) * vocab;
-  return argmax(last_row, vocab);
+  *vocab = logits.size(2);
+  return logits.const_data_ptr<float>() + (logits.size(1) - 1) * *vocab;
 }
 
 }  // namespace edgecpm

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pte_program.h"
+#include "sampler.h"
 
 namespace edgecpm {
 
@@ -17,12 +18,14 @@ class ForwardCall {
  public:
   ForwardCall(std::unique_ptr<LoadedMethod> method, std::string program_path);
 
-  // Feeds `tokens` at positions start_pos, start_pos+1, ... and returns the greedy next token:
-  // the argmax of the last logits row (first index on ties, as torch.argmax).
-  int64_t greedy_next(const std::vector<int64_t>& tokens, int64_t start_pos);
+  // Feeds `tokens` at positions start_pos, start_pos+1, ... and returns the next token as
+  // `sampler` picks it from the last logits row (greedy: the argmax, first index on ties, as
+  // torch.argmax).
+  int64_t next_token(const std::vector<int64_t>& tokens, int64_t start_pos, Sampler& sampler);
 
  private:
-  int64_t run_chunk(const int64_t* tokens, int64_t count, int64_t start_pos);
+  // Runs one chunk; returns its last logits row (valid until the next call) and its width.
+  const float* run_chunk(const int64_t* tokens, int64_t count, int64_t start_pos, int64_t* vocab);
 
   std::unique_ptr<LoadedMethod> method_;  // (declared first: chunk_ reads it)
   std::string program_path_;

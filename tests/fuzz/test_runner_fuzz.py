@@ -28,6 +28,8 @@ from tests.runner.test_runner import HOST_RUNNER, require
 
 RUNNER = Path(os.environ.get("EDGECPM_RUNNER", HOST_RUNNER))
 PROMPT = ["--prompt-ids", "1,2"]
+# Text through every kind of piece the tokenizers split: words, digits, CJK, emoji, added tokens.
+TEXT_PROMPT = ["--prompt", "Raise ValueError if the 3 cats <|im_start|>user\n你好 😀<|im_end|>  end"]
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
 ERROR_PREFIX = "edgecpm-runner: error: "
 
@@ -43,6 +45,7 @@ class Plan:
     window: int | None = None
     flags: list[str] = field(default_factory=list)
     verify: bool = False  # run without --no-verify: every real change must be refused by its checksum
+    prompt: list[str] = field(default_factory=lambda: PROMPT)
 
 
 PLANS = [
@@ -54,6 +57,8 @@ PLANS = [
                                                             "--draft-vocab", "{dir}/draft_vocab.bin"]),
     Plan("int4", "model.pte", 12, seed=6, flags=["--stats-only"], verify=True),
     Plan("int4", "vocab.bin", 12, seed=7, flags=["--vocab", "{dir}/vocab.bin"], verify=True),
+    Plan("int4", "tokenizer.json", 60, seed=8, flags=["--stats-only"], prompt=TEXT_PROMPT),
+    Plan("int4", "tokenizer.json", 8, seed=9, flags=["--stats-only"], prompt=TEXT_PROMPT, verify=True),
 ]
 
 
@@ -78,8 +83,14 @@ def run_case(runner: Path, plan: Plan, where: Path, label: str, data: bytes) -> 
     target = where / plan.file
     target.unlink(missing_ok=True)
     target.write_bytes(data)
-    args = [str(runner), "--model", str(where / "model.pte"), *PROMPT, "-n", "2",
+    args = [str(runner), "--model", str(where / "model.pte"), *plan.prompt, "-n", "2",
             *(f.format(dir=where) for f in plan.flags), *([] if plan.verify else ["--no-verify"])]
+    return run_args(args, label, '{"prompt_tokens"')
+
+
+def run_args(args: list[str], label: str, ok_prefix: str) -> tuple[str | None, str]:
+    """Runs the runner; a success must end in a line starting with ``ok_prefix``, a failure in one
+    error line with exit status 1."""
     try:
         res = subprocess.run(args, capture_output=True, timeout=60)
     except subprocess.TimeoutExpired:
@@ -92,7 +103,7 @@ def run_case(runner: Path, plan: Plan, where: Path, label: str, data: bytes) -> 
         return f"{label}: sanitizer report: {err[min(marks):][:1500]}", err
     if res.returncode == 0:
         last = res.stdout.decode(errors="replace").rstrip("\n").rpartition("\n")[2]
-        return (None if last.startswith('{"prompt_tokens"') else f"{label}: exit 0 without the JSON line"), err
+        return (None if last.startswith(ok_prefix) else f"{label}: exit 0 without its last line"), err
     last = err.rstrip("\n").rpartition("\n")[2]
     if res.returncode != 1 or not last.startswith(ERROR_PREFIX) or err.count(ERROR_PREFIX) != 1 \
             or "terminate called" in err:
@@ -123,3 +134,32 @@ def test_runner_survives_damaged_bundle_files(tiny_bundles, tmp_path):
     assert not failures, f"{len(failures)} of {total} bad outcomes:\n" + "\n".join(failures[:20])
     # The damage matters: most cases must reach a check (else the mutations or the flags are wrong).
     assert refused > total // 2
+
+
+@pytest.mark.slow
+def test_runner_survives_damaged_sentencepiece_files(minicpm4_tokenizer_dir, tmp_path):
+    """MiniCPM4's tokenizer.model (damaged anywhere, and in its last 4 KiB, where the trainer and
+    normalizer specs are) and its added-token files, read by --tokenize: ids or one error line."""
+    runner = require(RUNNER, "kernels")
+    where = tmp_path / "tokenizer"
+    where.mkdir()
+    strings = tmp_path / "strings.jsonl"
+    strings.write_text(json.dumps(TEXT_PROMPT[1]) + "\n" + json.dumps("") + "\n", encoding="utf-8")
+    failures, refused, total = [], 0, 0
+    for name, count, seed, tail in [("tokenizer.model", 50, 21, None), ("tokenizer.model", 40, 22, 4096),
+                                    ("tokenizer_config.json", 40, 23, None), ("added_tokens.json", 30, 24, None)]:
+        for f in ("tokenizer.model", "tokenizer_config.json", "added_tokens.json"):
+            (where / f).write_bytes((minicpm4_tokenizer_dir / f).read_bytes())
+        original = (minicpm4_tokenizer_dir / name).read_bytes()
+        head, body = (original[:-tail], original[-tail:]) if tail else (b"", original)
+        for label, data in mutations(body, seed, count):
+            (where / name).write_bytes(head + data)
+            label = f"{name}{' tail' if tail else ''} {label}"
+            problem, err = run_args([str(runner), "--tokenizer", str(where), "--tokenize", str(strings)], label, "[")
+            total += 1
+            refused += ERROR_PREFIX in err
+            if problem:
+                failures.append(problem)
+    print(f"{RUNNER}: {total} damaged SentencePiece files, {refused} refused, {len(failures)} bad outcomes")
+    assert not failures, f"{len(failures)} of {total} bad outcomes:\n" + "\n".join(failures[:20])
+    assert refused > total // 4

@@ -178,7 +178,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         (tmp / PROGRAM).write_bytes(program.buffer)
         copy_tokenizer_files(model_dir, tmp, cfg.bos_token_id)
-        write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # for the C++ runner, which has no tokenizer
+        write_vocab_bin(model_dir, tmp / VOCAB_BIN)  # the C++ runner decodes through it
         shutil.copy(kernels, tmp / LIBRARY_NAME)
         if spec_info is not None and spec_info["draft_vocab_ids"] is not None:
             # The draft's logits index this subset; the C++ runner reads it as binary.
