@@ -21,6 +21,7 @@ done
 build_tools=/usr/lib/android-sdk/build-tools/debian
 cache=$repo/build/android                 # the fetched packages and the debug keystore live on
 work=$here/build/work                     # rebuilt every time
+native=$here/build/native/lib/arm64-v8a   # the packed runner (also the Gradle exec flavour's jniLibs)
 apk=$here/build/edgecpm-demo.apk
 runner=$repo/build/kernels/aarch64/edgecpm-runner
 et_lib=$repo/build/executorch-aarch64/executorch/lib
@@ -44,7 +45,9 @@ mkdir -p "$work/classes" "$work/gen" "$work/apk/lib" "$work/assets"
 
 # 1. The native payload: the runner, its libraries and glibc's loader, renamed lib*.so.
 python3 "$here/tools/pack_native.py" --runner "$runner" --lib-dir "$repo/build/kernels/aarch64" \
-  --lib-dir "$et_lib" --sysroot /usr/aarch64-linux-gnu/lib "$work/apk/lib/arm64-v8a"
+  --lib-dir "$et_lib" --sysroot /usr/aarch64-linux-gnu/lib "$native"
+mkdir -p "$work/apk/lib"
+cp -r "$native" "$work/apk/lib/"
 
 # 2. Resources and manifest -> a resource-only APK plus R.java. aapt2 takes the sdk levels from
 #    the manifest; android-23.jar is the framework it links against (targetSdk 34 is a number
@@ -82,4 +85,4 @@ mv "$apk.partial" "$apk"
 
 "$here/tools/check_apk.sh" "$apk"
 echo "built $apk ($(du -k "$apk" | cut -f1) KiB): org.edgecpm.demo, minSdk 26, targetSdk 34, arm64-v8a runner" \
-     "($(ls "$work/apk/lib/arm64-v8a" | wc -l) native files)${asset_bundle:+, bundle $(basename "$asset_bundle") as assets}"
+     "($(ls "$native" | wc -l) native files)${asset_bundle:+, bundle $(basename "$asset_bundle") as assets}"
