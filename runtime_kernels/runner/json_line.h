@@ -6,8 +6,9 @@
 namespace edgecpm {
 
 // The JSON string literal (quotes included) of `bytes`: control characters, quote and backslash
-// escaped; a byte sequence that is not valid UTF-8 becomes U+FFFD, so that every line stays valid
-// JSON for the reader (a model can emit any bytes; Utf8Stream passes invalid ones through).
+// escaped; bytes that are not valid UTF-8 become U+FFFD, one per maximal invalid subpart as
+// Python's bytes.decode(errors="replace"), so that every line stays valid JSON for the reader (a
+// model can emit any bytes; Utf8Stream passes invalid ones through).
 std::string json_string(const std::string& bytes);
 
 }  // namespace edgecpm
