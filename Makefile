@@ -72,7 +72,7 @@ kernels-sanitize: kernels
 	cmake --build $(SANITIZE_DIR) -j2 --target edgecpm_kernel_check edgecpm-runner
 	$(SANITIZE_ENV) $(SANITIZE_DIR)/edgecpm_kernel_check
 	$(SANITIZE_ENV) EDGECPM_RUNNER=$(abspath $(SANITIZE_DIR))/edgecpm-runner $(PY) -m pytest -q -p no:cacheprovider \
-		tests/fuzz/test_runner_fuzz.py tests/runner/test_runner_tokenizer.py
+		tests/fuzz/test_runner_fuzz.py tests/fuzz/test_serve_fuzz.py tests/runner/test_runner_tokenizer.py
 
 # Retrain the embedded default model (about 35 minutes on 2 cores; the result is committed).
 tiny-model: setup
