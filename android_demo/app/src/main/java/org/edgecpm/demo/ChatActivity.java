@@ -27,7 +27,7 @@ import org.edgecpm.demo.core.TurnStats;
  * read once and each turn prefills only its new tokens), streamed answers, a stop button, and a
  * live line of tokens/s and the runner's resident memory.
  */
-public final class ChatActivity extends Activity implements ChatSession.Listener {
+public final class ChatActivity extends Activity {
     static final String EXTRA_BUNDLE = "bundle";
     private static final int MEMORY_POLL_MS = 500;
 
@@ -38,6 +38,7 @@ public final class ChatActivity extends Activity implements ChatSession.Listener
     private ChatSettings settings;
     private RunnerProcess runner;
     private long runnerPid = -1;
+    private int generation;  // which runner the UI listens to: a replaced one's late events are dropped
     private TextView transcript;
     private TextView status;
     private ScrollView scroll;
@@ -125,13 +126,15 @@ public final class ChatActivity extends Activity implements ChatSession.Listener
         status.setText(getString(R.string.loading, info.describe()));
         showIdle(false);
         try {
-            runner = new RunnerProcess(getApplicationInfo().nativeLibraryDir, bundle, settings, this);
+            runner = new RunnerProcess(getApplicationInfo().nativeLibraryDir, bundle, settings,
+                    new RunnerListener(++generation));
         } catch (IOException e) {
             status.setText(getString(R.string.runner_failed, e.getMessage()));
         }
     }
 
     private void stopRunner() {
+        generation++;  // its late events are not this screen's any more
         if (runner != null) {
             runner.destroy();
             runner = null;
@@ -205,65 +208,82 @@ public final class ChatActivity extends Activity implements ChatSession.Listener
         }, MEMORY_POLL_MS);
     }
 
-    // ChatSession.Listener: called on the runner's reader thread, handed to the UI thread.
+    /**
+     * Events of one runner process, called on its reader thread and handed to the UI thread,
+     * where they are dropped if that runner has been replaced (speculation switched) or stopped.
+     */
+    private final class RunnerListener implements ChatSession.Listener {
+        private final int mine;
 
-    @Override
-    public void onReady(final RunnerEvent ready) {
-        ui.post(new Runnable() {
-            @Override public void run() {
-                Object pid = ready.fields.get("pid");
-                runnerPid = pid instanceof Double ? ((Double) pid).longValue() : -1;
-                status.setText(getString(R.string.ready, info.describe(), String.valueOf(ready.fields.get("load_ms"))));
-                showIdle(true);
-            }
-        });
-    }
+        RunnerListener(int generation) {
+            this.mine = generation;
+        }
 
-    @Override
-    public void onToken(long id, final String text) {
-        final long now = System.nanoTime();
-        ui.post(new Runnable() {
-            @Override public void run() {
-                live.onToken(now);
-                transcript.append(text);
-                scroll.fullScroll(View.FOCUS_DOWN);
-                stop.setEnabled(true);
-            }
-        });
-    }
+        private void onUi(final Runnable action) {
+            ui.post(new Runnable() {
+                @Override public void run() {
+                    if (mine == generation && runner != null) action.run();
+                }
+            });
+        }
 
-    @Override
-    public void onDone(final TurnStats stats) {
-        ui.post(new Runnable() {
-            @Override public void run() {
-                String end = "stop".equals(stats.reason) ? " [stopped]" : "length".equals(stats.reason) ? " [max tokens]" : "";
-                transcript.append(end);
-                status.setText(stats.summary());
-                showIdle(true);
-            }
-        });
-    }
+        @Override
+        public void onReady(final RunnerEvent ready) {
+            onUi(new Runnable() {
+                @Override public void run() {
+                    Object pid = ready.fields.get("pid");
+                    runnerPid = pid instanceof Double ? ((Double) pid).longValue() : -1;
+                    status.setText(getString(R.string.ready, info.describe(), String.valueOf(ready.fields.get("load_ms"))));
+                    showIdle(true);
+                }
+            });
+        }
 
-    @Override
-    public void onError(final String message) {
-        ui.post(new Runnable() {
-            @Override public void run() {
-                status.setText(message);
-                showIdle(runner != null && runner.session.isReady());
-            }
-        });
-    }
+        @Override
+        public void onToken(long id, final String text) {
+            final long now = System.nanoTime();
+            onUi(new Runnable() {
+                @Override public void run() {
+                    live.onToken(now);
+                    transcript.append(text);
+                    scroll.fullScroll(View.FOCUS_DOWN);
+                    stop.setEnabled(true);
+                }
+            });
+        }
 
-    @Override
-    public void onExit() {
-        ui.post(new Runnable() {
-            @Override public void run() {
-                if (runner == null) return;  // stopped on purpose
-                String why = runner.stderrTail();
-                status.setText(getString(R.string.runner_exited, why.isEmpty() ? "no message" : why));
-                showIdle(false);
-            }
-        });
+        @Override
+        public void onDone(final TurnStats stats) {
+            onUi(new Runnable() {
+                @Override public void run() {
+                    String end = "stop".equals(stats.reason) ? " [stopped]" : "length".equals(stats.reason) ? " [max tokens]" : "";
+                    transcript.append(end);
+                    status.setText(stats.summary());
+                    showIdle(true);
+                }
+            });
+        }
+
+        @Override
+        public void onError(final String message) {
+            onUi(new Runnable() {
+                @Override public void run() {
+                    status.setText(message);
+                    showIdle(runner.session.isReady());
+                }
+            });
+        }
+
+        @Override
+        public void onExit() {
+            onUi(new Runnable() {
+                @Override public void run() {
+                    String why = runner.stderrTail();
+                    status.setText(getString(R.string.runner_exited, why.isEmpty() ? "no message" : why));
+                    showIdle(false);
+                }
+            });
+        }
     }
 
     private void finishWith(String message) {
