@@ -20,7 +20,7 @@ libandroid-23-java 6.0.1+r72-6 8af1b6df556971dda0a6da3536ea526a838e0c363afcdd454
 [ -f "$stamp" ] && exit 0
 
 # The mirror the system's own Debian source uses (a snapshot here, deb.debian.org elsewhere).
-uri=$(grep -h -m1 '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' || true)
+uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2; exit}' || true)
 if [ -z "$uri" ]; then
   uri=$(grep -h -m1 '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{for (i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' || true)
 fi
