@@ -52,8 +52,9 @@ kernels-aarch64: $(ET_AARCH64)/.extracted
 android: kernels-aarch64
 	android_demo/build.sh
 
-# The app's JUnit tests and the end-to-end test of that APK on a fake adb device (qemu).
-android-test: setup android
+# The app's JUnit tests and the end-to-end test of that APK on a fake adb device (qemu); the
+# host kernels export the test's tiny bundle.
+android-test: setup kernels android
 	$(PY) -m pytest -q tests/android
 
 # The kernels and the runner built with AddressSanitizer + UBSan, run over the kernel self-check
