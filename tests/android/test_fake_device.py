@@ -1,13 +1,15 @@
 """The app end to end without a phone: `make android`'s APK installed on a fake adb device (a
 folder + qemu-aarch64: fake_adb.py), a tiny aarch64 bundle pushed where `edgecpm deploy` puts
-it, and the exact command line and stdin lines the app builds (printed by the app's own classes:
-ProtocolTool) run through `adb shell` against the libraries the install extracted from the APK,
-with no host sysroot. The answers must be eager PyTorch's greedy tokens; the second turn must be
-answered by the same process from its kept cache.
+it, and the exact command line the app builds (RunnerCommand, printed by ProtocolTool) run
+through `adb shell` against the libraries the install extracted from the APK, with no host
+sysroot, driven by the app's own ChatSession (ChatTool, a JUnit-side driver that sends prompts and
+Stop as ChatActivity does). The answers must be eager PyTorch's greedy tokens; the second turn must
+be answered from the kept cache, prefilling only its new ids.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -21,10 +23,9 @@ import torch
 
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.tokenizer.tokenizer import load_tokenizer
-from tests.android.app_build import APP, compile_classes, jdk_missing, protocol_tool
+from tests.android.app_build import APP, JUNIT_JARS, compile_classes, jdk_missing, protocol_tool
 from tests.conftest import REPO, TinyBundles
 from tests.runner.chat_turns import Conversation
-from tests.runner.serve_client import ServeClient
 from tests.runner.test_runner import AARCH64_RUNNER, exported_for, require
 
 pytestmark = pytest.mark.slow  # qemu, and the float tiny bundle's export when no other test made it
@@ -54,7 +55,7 @@ def apk():
 def classes(tmp_path_factory):
     if (why := jdk_missing()) is not None:
         pytest.fail(why)
-    return compile_classes(tmp_path_factory.mktemp("app-classes"), with_tests=False)
+    return compile_classes(tmp_path_factory.mktemp("app-classes"), with_tests=True)
 
 
 def adb(device: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -89,24 +90,22 @@ def test_app_command_line_on_a_fake_device_matches_eager(apk, classes, tiny_bund
     env = protocol_tool(classes, "env")
     assert argv[:4] == [f"{native_dir}/libld_glibc.so", "--library-path", native_dir, f"{native_dir}/libedgecpm_runner.so"]
     command = " ".join(shlex.quote(word) for word in [*env, *argv])
-    client = ServeClient([sys.executable, str(FAKE_ADB), "shell", command],
-                         env={**os.environ, "FAKE_ADB_ROOT": str(device)})
-    assert client.ready["max_seq_len"] == TinyBundles.MAX_SEQ_LEN and client.ready["chat"] is True
+    res = subprocess.run(["java", "-cp", ":".join([str(classes), *map(str, JUNIT_JARS)]), "org.edgecpm.demo.core.ChatTool",
+                          str(N), FIRST, SECOND, "!stop:And divide?", "--", sys.executable, str(FAKE_ADB), "shell", command],
+                         capture_output=True, text=True, timeout=900, env={**os.environ, "FAKE_ADB_ROOT": str(device)})
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.returncode == 0 and lines[-1] == {"exit": 0}, res.stdout[-2000:] + res.stderr[-2000:]
 
     model = load_model(ckpt, dtype=torch.float32, max_seq_len=TinyBundles.MAX_SEQ_LEN)
-    conv = Conversation(load_tokenizer(host_bundle))
-    for text in (FIRST, SECOND):
+    tokenizer = load_tokenizer(host_bundle)
+    conv = Conversation(tokenizer)
+    for text, turn in zip((FIRST, SECOND), lines):
         want = conv.expected(model, text, N)
-        new = conv.new_ids(text)
-        tokens, done = client.turn(*protocol_tool(classes, "prompt", text, str(N)))
-        assert done["event"] == "done", done
-        assert [t["id"] for t in tokens] == done["tokens"] == want
-        assert done["prompt_tokens"] == len(new)  # the cache kept the first turn: only new ids prefilled
+        assert turn["tokens"] == want
+        assert turn["text"] == tokenizer.decode([i for i in want if i not in tokenizer.eos_ids])
+        assert turn["prompt_tokens"] == len(conv.new_ids(text))  # the cache kept the earlier turn
         conv.add_turn(text, want)
-        assert done["position"] == len(conv.ids)
-        assert client.proc.poll() is None  # the same process answers the next turn
-
-    # The stop button's line, sent with a prompt: the answer ends at its first token.
-    tokens, done = client.turn(*protocol_tool(classes, "prompt", "And divide?", str(N)), *protocol_tool(classes, "stop"))
-    assert (done["reason"], len(tokens)) == ("stop", 1)
-    assert client.close() == 0
+        assert turn["position"] == len(conv.ids)
+    # Stop, sent right after the prompt as the Stop button does: the answer ends early.
+    stopped = lines[2]
+    assert stopped["reason"] == "stop" and 1 <= len(stopped["tokens"]) < N
