@@ -1,5 +1,6 @@
 #include "hf_bpe_tokenizer.h"
 
+#include <cstdint>
 #include <queue>
 #include <unordered_map>
 #include <utility>
