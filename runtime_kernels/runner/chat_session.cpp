@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -52,7 +53,7 @@ class ChatSession {
     std::vector<int64_t> ids;
     try {
       ids = new_ids(request.prompt);
-      check_budget(ids.size(), request);
+      max_new_ = turn_budget(ids.size(), request);
     } catch (const RunnerError& e) {
       write_error(e.what());
       return;
@@ -60,14 +61,13 @@ class ChatSession {
     RunStats stats;
     text_ = Utf8Stream();
     generated_ = 0;
-    max_new_ = request.max_new_tokens;
     const char* reason = "length";
     if (m_.spec) {
       std::vector<int64_t> conversation = cached_;
       conversation.insert(conversation.end(), ids.begin(), ids.end());
       stats.prompt_tokens = conversation.size();
       try {
-        speculative_generate(*m_.spec, *m_.draft_vocab, m_.max_seq_len, conversation, request.max_new_tokens,
+        speculative_generate(*m_.spec, *m_.draft_vocab, m_.max_seq_len, conversation, max_new_,
                              m_.eos_ids, m_.spec_settings, [&](int64_t token) {
                                if (!emit(token, stats)) throw StopTurn{};
                              }, stats);
@@ -76,7 +76,7 @@ class ChatSession {
       }
     } else {
       stats.prompt_tokens = ids.size();
-      reason = plain_turn(ids, request, stats);
+      reason = plain_turn(ids, request.sampling, stats);
     }
     if (!stats.tokens.empty() && m_.eos_ids.count(stats.tokens.back())) {
       reason = "eos";
@@ -113,30 +113,33 @@ class ChatSession {
     return ids;
   }
 
-  void check_budget(size_t new_tokens, const ServeRequest& request) const {
+  // The turn's max_new_tokens, cut to what the cache has left (a chat's answer ends when the
+  // context is full rather than being refused); throws when not even one token fits.
+  int turn_budget(size_t new_tokens, const ServeRequest& request) const {
     const int64_t held = static_cast<int64_t>(cached_.size());
-    const int64_t need = held + static_cast<int64_t>(new_tokens) + request.max_new_tokens;
+    int64_t room = m_.max_seq_len - held - static_cast<int64_t>(new_tokens);
     if (m_.spec) {
       if (request.sampling.temperature != 0) {
         throw RunnerError("speculative decoding is greedy: send temperature 0, or start the runner without --spec");
       }
-      check_spec_headroom(m_.spec_settings, held + new_tokens, request.max_new_tokens, m_.max_seq_len,
-                          m_.program_path);
-    } else if (need > m_.max_seq_len) {
-      throw RunnerError("the conversation holds " + std::to_string(held) + " tokens; this prompt adds " +
-                        std::to_string(new_tokens) + " and max_new_tokens " + std::to_string(request.max_new_tokens) +
-                        " exceeds the cache of " + std::to_string(m_.max_seq_len) +
-                        ": start a new conversation (reset) or ask for fewer tokens");
+      room -= std::max(m_.spec_settings.max_nodes(), m_.spec_settings.max_draft_slots() + 1);  // drafting headroom
+    }
+    if (room < 1) {
+      throw RunnerError("the conversation is full: it holds " + std::to_string(held) + " tokens, this prompt adds " +
+                        std::to_string(new_tokens) + (m_.spec ? " (plus the drafting headroom)" : "") +
+                        ", and the cache has " + std::to_string(m_.max_seq_len) +
+                        ": start a new conversation (reset) or send a shorter message");
     }
     if (request.sampling.top_k > m_.vocab_size) {
       throw RunnerError("top_k " + std::to_string(request.sampling.top_k) + " exceeds the vocabulary (" +
                         std::to_string(m_.vocab_size) + " tokens)");
     }
+    return static_cast<int>(std::min<int64_t>(request.max_new_tokens, room));
   }
 
   // Prefill of the new ids at the cache's end, then one call per token, as plain_generate.
-  const char* plain_turn(const std::vector<int64_t>& ids, const ServeRequest& request, RunStats& stats) {
-    Sampler sampler(request.sampling);
+  const char* plain_turn(const std::vector<int64_t>& ids, const SamplingSettings& sampling, RunStats& stats) {
+    Sampler sampler(sampling);
     int64_t position = static_cast<int64_t>(cached_.size());
     auto start = Clock::now();
     int64_t token = m_.forward->next_token(ids, position, sampler);
@@ -150,7 +153,7 @@ class ChatSession {
         reason = "stop";
         break;
       }
-      if (m_.eos_ids.count(token) || static_cast<int>(stats.tokens.size()) >= request.max_new_tokens) {
+      if (m_.eos_ids.count(token) || static_cast<int>(stats.tokens.size()) >= max_new_) {
         break;
       }
       step[0] = token;
@@ -199,7 +202,7 @@ class ChatSession {
   int64_t pending_ = -1;         // the last answer's final token: generated, fed by the next turn
   Utf8Stream text_;
   int generated_ = 0;
-  int max_new_ = 0;
+  int max_new_ = 0;  // this turn's max_new_tokens, cut to the cache
   std::vector<std::string> deferred_;  // newest first
 };
 

@@ -5,7 +5,9 @@
 // stdin, one JSON object per line:
 //   {"prompt": TEXT, "max_new_tokens": N, "temperature": T, "top_p": P, "top_k": K, "seed": S}
 //       a turn (all but "prompt" optional: 128 tokens, greedy); with --chat, TEXT is the user's
-//       message and goes in as a ChatML user turn followed by the assistant's opening
+//       message and goes in as a ChatML user turn followed by the assistant's opening.
+//       max_new_tokens is cut to what the cache has left (the answer then ends with reason
+//       "length" at a full context); a prompt that leaves no room is refused
 //   {"command": "stop"}    while an answer streams: end it after the current token
 //   {"command": "reset"}   a new conversation (the cache is overwritten from position 0)
 // stdout, one JSON object per line:
@@ -15,8 +17,8 @@
 //   {"event":"done", "reason": "eos"|"length"|"stop", "position": P, "max_seq_len": M, stats}
 //       stats as run_stats.h's line: prompt_tokens counts only this turn's new tokens (verify_ms
 //       and load_ms are 0 there: the ready line has the one load)
-//   {"event":"error", "message": TEXT}   a refused line (bad JSON, a prompt the cache cannot
-//       hold): nothing changed, the next line is read as usual
+//   {"event":"error", "message": TEXT}   a refused line (bad JSON, a full conversation):
+//       nothing changed, the next line is read as usual
 // The process ends at the end of stdin; a failure of the program itself is the usual stderr line
 // and exit status 1.
 //

@@ -84,7 +84,7 @@ def test_stop_reset_and_refusals_leave_the_conversation_consistent(spec_bundle, 
                       ('{"prompt": "x", "max_new_tokens": 0}', '"max_new_tokens" must be an integer in 1..'),
                       ('{"prompt": "x", "colour": 1}', 'unknown member "colour"'),
                       ('{"command": "go"}', '"command" must be "stop" or "reset"'),
-                      (prompt_line("x", 1000), "exceeds the cache of 96: start a new conversation")]:
+                      (prompt_line("word " * 120, 1), "the conversation is full: it holds")]:
         tokens, event = client.turn(bad)
         assert tokens == [] and event["event"] == "error" and says in event["message"], (bad, event)
     # The stopped answer is closed with <|im_end|> and the conversation goes on.
@@ -96,6 +96,11 @@ def test_stop_reset_and_refusals_leave_the_conversation_consistent(spec_bundle, 
     tokens, done = client.turn(prompt_line(FIRST, N))
     assert ids_of(tokens) == Conversation(tokenizer).expected(model, FIRST, N)
     assert done["position"] == len(Conversation(tokenizer).new_ids(FIRST)) + N
+    # More tokens than the cache has left: the answer runs until the context is full.
+    tokens, done = client.turn(prompt_line(SECOND, 1000))
+    assert done["event"] == "done" and (done["position"], done["reason"]) == (TinyBundles.MAX_SEQ_LEN, "length"), done
+    tokens, event = client.turn(prompt_line("more", 1))
+    assert event["event"] == "error" and "the conversation is full" in event["message"]
     assert client.close() == 0
 
 
