@@ -35,10 +35,11 @@ public final class TurnStats {
                 number(obj, "decode_tok_s"), number(obj, "peak_rss_mb"));
     }
 
-    /** One line for the chat screen's status bar. */
+    /** One line for the chat screen's status bar; the prompt count shows what this turn prefilled. */
     public String summary() {
-        return String.format(Locale.ROOT, "%d tokens, %.1f tok/s, first token %.0f ms, peak %.0f MB, context %d/%d",
-                tokens.size(), decodeTokS, ttftMs, peakRssMb, position, maxSeqLen);
+        return String.format(Locale.ROOT,
+                "%d prompt + %d tokens, %.1f tok/s, first token %.0f ms, peak %.0f MB, context %d/%d",
+                promptTokens, tokens.size(), decodeTokS, ttftMs, peakRssMb, position, maxSeqLen);
     }
 
     private static double number(Map<String, Object> obj, String key) {

@@ -28,7 +28,7 @@ public class RunnerEventTest {
         assertEquals(Arrays.asList(5L, 6L, 7L), s.tokens);
         assertEquals(12, s.promptTokens);
         assertEquals(40, s.position);
-        assertEquals("3 tokens, 31.3 tok/s, first token 13 ms, peak 410 MB, context 40/96", s.summary());
+        assertEquals("12 prompt + 3 tokens, 31.3 tok/s, first token 13 ms, peak 410 MB, context 40/96", s.summary());
     }
 
     @Test
