@@ -57,8 +57,10 @@ if [ -n "$asset_bundle" ]; then
   cp -r "$asset_bundle" "$work/assets/bundles/$(basename "$asset_bundle")"
 fi
 "$build_tools/aapt2" compile --dir "$here/app/src/main/res" -o "$work/res.zip"
+# (aapt2 notes that android.jar's resources.arsc is compressed, which only slows its reading.)
 "$build_tools/aapt2" link -I "$android_jar" --manifest "$here/app/src/main/AndroidManifest.xml" \
-  -A "$work/assets" --java "$work/gen" -o "$work/unsigned.apk" "$work/res.zip"
+  -A "$work/assets" --java "$work/gen" -o "$work/unsigned.apk" "$work/res.zip" \
+  2> >(grep -v "resources.arsc in APK .* is compressed" >&2)
 
 # 3. Java 8 bytecode against the framework, then dex. dx reads Java 8 class files only, and
 #    --min-sdk-version 26 lets it keep default/static interface methods.

@@ -109,3 +109,18 @@ def test_app_command_line_on_a_fake_device_matches_eager(apk, classes, tiny_bund
     # Stop, sent right after the prompt as the Stop button does: the answer ends early.
     stopped = lines[2]
     assert stopped["reason"] == "stop" and 1 <= len(stopped["tokens"]) < N
+
+
+def test_static_checks_pass_the_apk_and_fail_a_damaged_one(apk, tmp_path):
+    check = REPO / "android_demo" / "tools" / "check_apk.sh"
+    ok = subprocess.run([str(check), str(apk)], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "v2+v3 signed, aligned" in ok.stdout, ok.stderr
+    tampered = tmp_path / "tampered.apk"
+    shutil.copyfile(apk, tampered)
+    with zipfile.ZipFile(tampered, "a") as z:
+        z.writestr("lib/arm64-v8a/runner.bin", b"\x7fELF not a library")
+    bad = subprocess.run([str(check), str(tampered)], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1
+    for says in ("apksigner verify failed", "lib/arm64-v8a/runner.bin is not named lib*.so",
+                 "lib/arm64-v8a/runner.bin is not AArch64"):
+        assert says in bad.stderr, bad.stderr
