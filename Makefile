@@ -85,7 +85,7 @@ tiny-ternary: setup
 
 # The README's quality table (fp, int4 RTN/GPTQ, ternary PTQ/QAT), about 5 minutes.
 quality: setup
-	benchmarks/quality.sh
+	$(PY) -m benchmarks.quality
 
 # Ours beside llama.cpp and ExecuTorch's 8da4w at MiniCPM4-0.5B shapes (benchmarks/README.md).
 # llama-cpp-python goes into its own plain venv: it compiles llama.cpp from source (~10-30 minutes
@@ -101,7 +101,7 @@ $(PEERS_VENV)/.installed:
 	touch $@
 
 bench-peers: setup kernels $(PEERS_VENV)/.installed
-	$(PY) benchmarks/peers.py $(PEERS_ARGS)
+	$(PY) -m benchmarks.peers $(PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info toolchain/*.egg-info .pytest_cache

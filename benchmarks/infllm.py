@@ -1,12 +1,12 @@
 """InfLLM-v2 attention speed: edgecpm's sparse C++ kernel vs dense attention, MiniCPM4-8B head shapes
 (32 query heads, 2 kv heads, head_dim 128), fp32, at long contexts.
 
-Not a test: it prints a markdown table. Shared machines are noisy; read the ratios, run it twice.
+Not a test: it prints a table of ms per layer. Shared machines are noisy; read the ratios, run it twice.
 
-    .venv/bin/python benchmarks/infllm.py                      # 8K, 32K, 64K, 128K; decode + 64-row prefill chunk
-    .venv/bin/python benchmarks/infllm.py --quick              # 8K and 32K, fewer repetitions
-    .venv/bin/python benchmarks/infllm.py --contexts 131072 --steps decode --reps 30
-    .venv/bin/python benchmarks/infllm.py --gpu                # also the Triton kernels vs torch SDPA (CUDA)
+    .venv/bin/python -m benchmarks.infllm                      # 8K, 32K, 64K, 128K; decode + 64-row prefill chunk
+    .venv/bin/python -m benchmarks.infllm --quick              # 8K and 32K, fewer repetitions
+    .venv/bin/python -m benchmarks.infllm --contexts 131072 --steps decode --reps 30
+    .venv/bin/python -m benchmarks.infllm --gpu                # also the Triton kernels vs torch SDPA (CUDA)
 
 What is timed, per attention layer (both kv heads, all 32 query heads), the cache holding `context`
 positions and the queries at the last ones (decode: p = context - 1; prefill chunk: the last
@@ -29,8 +29,9 @@ positions and the queries at the last ones (decode: p = context - 1; prefill chu
 Caches are cold, as for each layer of a real model: decode cycles through several layers' caches
 (>= 512 MiB in all; the time is per layer), so the sparse kernel's working set (compressed keys
 and 96 blocks, ~20 MB at 128K) is not left warm in L3 by the previous repetition; prefill runs one
-layer after writing a 128 MiB buffer. Times are the best of N repetitions (the least disturbed
-pass on a shared machine).
+layer after writing a 128 MiB buffer. Each row has the N repetitions' samples after one warm-up
+pass; the ratios under the table compare the best of them (the least disturbed pass on a shared
+machine). On the GPU every clock read follows a device synchronize.
 """
 
 from __future__ import annotations
@@ -38,16 +39,14 @@ from __future__ import annotations
 import argparse
 import ctypes
 import math
-import sys
-import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
-
-from edgecpm.attention.infllm_v2 import SparseParams  # noqa: E402
-from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
+from benchmarks.common import add_format_option, emit, progress
+from edgecpm.attention.infllm_v2 import SparseParams
+from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.bench_timing import cuda_sync, in_ms, time_calls
+from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa
 
 HQ, HKV, D = 32, 2, 128
 I64 = ctypes.c_int64
@@ -95,7 +94,13 @@ def torch_dense(q, k, v):
 
 
 # Written over before each prefill repetition (not timed), so it starts with cold caches.
-_FLUSH = torch.zeros(32 * 2**20)  # 128 MiB
+_FLUSH: list[torch.Tensor] = []
+
+
+def _flush_caches() -> None:
+    if not _FLUSH:
+        _FLUSH.append(torch.zeros(32 * 2**20))  # 128 MiB
+    _FLUSH[0].add_(1.0)
 
 
 def steps(args) -> list[tuple[str, int]]:
@@ -112,22 +117,21 @@ def make_cache(context: int, params: SparseParams, seed: int = 0):
     return k, v, ck
 
 
-def timed_ms(calls: list, reps: int, flush: bool) -> float:
-    """Best of ``reps`` of the mean time of one call, over a pass through ``calls`` (one per layer)."""
-    for f in calls:
-        f()
-    times = []
-    for _ in range(reps):
-        if flush:
-            _FLUSH.add_(1.0)
-        t0 = time.perf_counter()
+def timed_ms(calls: list, reps: int, flush: bool, sync=None) -> list[float]:
+    """Milliseconds per call of each of ``reps`` passes through ``calls`` (one per layer), after a
+    warm-up pass; ``flush``: the CPU caches are overwritten before each pass, outside the clock."""
+    def one_pass():
         for f in calls:
             f()
-        times.append((time.perf_counter() - t0) / len(calls))
-    return 1e3 * min(times)
+
+    return in_ms(time_calls(one_pass, reps, sync=sync, setup=_flush_caches if flush else None), len(calls))
 
 
-def cpu_table(args) -> None:
+def layer_model(context: int) -> str:
+    return f"InfLLM-v2 layer Hq {HQ} Hkv {HKV} D {D} fp32 @ {context // 1024}K"
+
+
+def cpu_report(args) -> BenchReport:
     lib = load_library()
     fn = bind(lib)
     if args.isa:
@@ -135,11 +139,10 @@ def cpu_table(args) -> None:
     threads = int(lib.edgecpm_kernels_threads())
     torch.set_num_threads(threads)
     sparse = SparseParams(dense_len=-1)  # the 8B defaults, sparse at every context
-    print(f"# InfLLM-v2 attention, per layer: Hq {HQ}, Hkv {HKV}, D {D}, fp32; kernel ISA {kernel_isa(lib)}, "
-          f"{threads} threads (ours and torch); budget {sparse.topk} blocks of {sparse.block_size}\n")
-    print(f"| context | step | layers | sparse, ours (ms) | dense, ours (ms) | torch, {threads} threads (ms) "
-          "| torch, 1 thread (ms) | dense ours / sparse | best torch / sparse | max abs(sparse - dense) |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    isa, device = kernel_isa(lib), cpu_name()
+    report = BenchReport(title=f"InfLLM-v2 attention, per layer: Hq {HQ}, Hkv {HKV}, D {D}, fp32; kernel ISA {isa}, "
+                               f"{threads} threads (ours and torch); budget {sparse.topk} blocks of "
+                               f"{sparse.block_size}; test = step (layers cycled)")
     for context in args.contexts:
         # Decode cycles through enough layers' caches (>= 512 MiB in all) that no layer's data is
         # still in cache when its turn comes, as in a real decode step.
@@ -156,53 +159,51 @@ def cpu_table(args) -> None:
             q = torch.randn(1, HQ, t, D, generator=torch.Generator().manual_seed(1))
             pos = torch.arange(context - t, context, dtype=torch.int64)
             out_s, out_d = torch.empty_like(q), torch.empty_like(q)
-            ms_s = timed_ms([lambda c=c: kernel_call(fn, q, *c, pos, out_s, sparse) for c in use], reps, t > 1)
-            ms_d = timed_ms([lambda c=c: kernel_call(fn, q, *c, pos, out_d, every) for c in use], reps, t > 1)
-            ms_t = {threads: float("nan"), 1: float("nan")}
-            ratio_t = "–"
+
+            def row(backend: str, n_threads: int, samples: list[float]) -> BenchRow:
+                r = BenchRow(layer_model(context), None, None, backend, n_threads, f"{step} ({len(use)} layers)",
+                             samples, unit="ms", device=device)
+                report.rows.append(r)
+                return r
+
+            ms_s = row(f"edgecpm sparse {isa}", threads, timed_ms(
+                [lambda c=c: kernel_call(fn, q, *c, pos, out_s, sparse) for c in use], reps, t > 1))
+            ms_d = row(f"edgecpm dense {isa}", threads, timed_ms(
+                [lambda c=c: kernel_call(fn, q, *c, pos, out_d, every) for c in use], reps, t > 1))
+            best = min(ms_s.samples)
+            note = f"{context // 1024}K {step}: dense ours / sparse {min(ms_d.samples) / best:.1f}x"
             if not args.skip_torch:
                 k, v, ck = use[-1]
                 ref = torch_dense(q, k, v)
                 assert (ref - out_d).abs().max().item() < 1e-4, "our dense kernel and torch disagree"
                 # On a loaded machine torch's OpenMP barriers can make 2 threads slower than 1:
                 # both are shown, and the ratio uses the faster.
-                for n in (threads, 1):
+                torch_best = []
+                for n in dict.fromkeys((threads, 1)):
                     torch.set_num_threads(n)
-                    ms_t[n] = timed_ms([lambda c=c: torch_dense(q, c[0], c[1]) for c in use], reps, t > 1)
+                    torch_best.append(min(row("torch dense", n, timed_ms(
+                        [lambda c=c: torch_dense(q, c[0], c[1]) for c in use], reps, t > 1)).samples))
                 torch.set_num_threads(threads)
-                ratio_t = f"{min(ms_t.values()) / ms_s:.1f}x"
+                note += f", best torch / sparse {min(torch_best) / best:.1f}x"
             diff = (out_s - out_d).abs().max().item()  # sparse really is another answer
-            print(f"| {context // 1024}K | {step} | {len(use)} | {ms_s:.2f} | {ms_d:.2f} | {ms_t[threads]:.2f} "
-                  f"| {ms_t[1]:.2f} | {ms_d / ms_s:.1f}x | {ratio_t} | {diff:.2f} |", flush=True)
+            report.notes.append(f"{note}; max |sparse - dense| {diff:.2f}")
+            progress(f"[infllm] {note}")
         del layers
+    return report
 
 
-def gpu_table(args) -> None:
+def gpu_report(args) -> BenchReport | None:
     if not torch.cuda.is_available():
-        print("\n--gpu: skipped, no CUDA device here (torch.cuda.is_available() is False)")
-        return
+        progress("\n--gpu: skipped, no CUDA device here (torch.cuda.is_available() is False)")
+        return None
     import torch.nn.functional as F
 
-    from edgecpm.kernels import triton_infllm
+    from edgecpm.attention import triton_infllm
 
     sparse = SparseParams(dense_len=-1)
     dev = torch.device("cuda")
-    print(f"\n# GPU ({torch.cuda.get_device_name()}): Triton InfLLM-v2 kernels vs torch SDPA (fp32, dense causal)\n")
-    print("| context | step | triton sparse (ms) | SDPA dense (ms) | SDPA / sparse |")
-    print("| ---: | --- | ---: | ---: | ---: |")
-
-    def cuda_ms(f, reps):
-        for _ in range(2):
-            f()
-        torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(reps):
-            f()
-        end.record()
-        torch.cuda.synchronize()
-        return start.elapsed_time(end) / reps
-
+    sync, name = cuda_sync(dev), torch.cuda.get_device_name()
+    report = BenchReport(title=f"GPU ({name}): Triton InfLLM-v2 kernels vs torch SDPA (fp32, dense causal)")
     for context in args.contexts:
         k, v, ck = (x.to(dev) for x in make_cache(context, sparse))
         kr, vr = k.repeat_interleave(HQ // HKV, 1), v.repeat_interleave(HQ // HKV, 1)
@@ -210,9 +211,17 @@ def gpu_table(args) -> None:
             q = torch.randn(1, HQ, t, D, device=dev)
             pos = torch.arange(context - t, context, device=dev)
             mask = torch.arange(context, device=dev)[None, :] <= pos[:, None]
-            ms_s = cuda_ms(lambda: triton_infllm.infllm_attention(q, k, v, ck, pos, *sparse.op_args()), args.reps)
-            ms_d = cuda_ms(lambda: F.scaled_dot_product_attention(q, kr, vr, attn_mask=mask), args.reps)
-            print(f"| {context // 1024}K | {step} | {ms_s:.3f} | {ms_d:.3f} | {ms_d / ms_s:.1f}x |", flush=True)
+            ms = {}
+            for backend, call in (
+                    ("triton sparse", lambda: triton_infllm.infllm_attention(q, k, v, ck, pos, *sparse.op_args())),
+                    ("torch SDPA dense", lambda: F.scaled_dot_product_attention(q, kr, vr, attn_mask=mask))):
+                r = BenchRow(layer_model(context), None, None, backend, None, step,
+                             timed_ms([call], args.reps, flush=False, sync=sync), unit="ms", device=name)
+                report.rows.append(r)
+                ms[backend] = r.median
+            ratio = ms["torch SDPA dense"] / ms["triton sparse"]
+            report.notes.append(f"{context // 1024}K {step}: SDPA / sparse {ratio:.1f}x (medians)")
+    return report
 
 
 def main() -> None:
@@ -226,12 +235,15 @@ def main() -> None:
     ap.add_argument("--isa", help="force a kernel ISA (scalar, avx2, neon, neon-dotprod)")
     ap.add_argument("--skip-torch", action="store_true", help="no torch dense column (it is the slow one)")
     ap.add_argument("--gpu", action="store_true", help="also time the Triton kernels vs SDPA on CUDA")
+    ap.add_argument("--gpu-only", action="store_true", help="only the GPU table (no CPU kernels needed)")
+    add_format_option(ap)
     args = ap.parse_args()
     if args.quick:
         args.contexts, args.reps = [8192, 32768], 3
-    cpu_table(args)
-    if args.gpu:
-        gpu_table(args)
+    reports = [] if args.gpu_only else [cpu_report(args)]
+    if args.gpu or args.gpu_only:
+        reports.append(gpu_report(args))
+    emit([r for r in reports if r is not None], args.format)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Whole-model decode at context depth, MiniCPM4-8B shapes: InfLLM-v2 sparse vs dense, as .pte.
 
-    .venv/bin/python benchmarks/infllm_model.py [--layers 2] [--depths 8192,32768,65536,131072]
+    .venv/bin/python -m benchmarks.infllm_model [--layers 2] [--depths 8192,32768,65536,131072]
+    .venv/bin/python -m benchmarks.infllm_model --layers 1 --depths 256 --steps 2 --skip-stock  # quick check
 
-Not a test: it prints a table. The model has the 8B's attention and MLP shapes (hidden 4096,
-32 query / 2 KV heads of 128, FFN 16384), random weights, `--layers` decoder layers, int4 g32
-block linears (edgecpm's int4 kernel, the edge configuration) and a reduced vocabulary (the 8B's
-73448 x 4096 fp32 table and head would read 2.4 GB per token and hide the attention). Three
+Not a test: it prints a table of ms per decode step (``--steps`` steps after one warm-up). The
+model has the 8B's attention and MLP shapes (hidden 4096, 32 query / 2 KV heads of 128, FFN
+16384), random weights, `--layers` decoder layers, int4 g32 block linears (edgecpm's int4
+kernel, the edge configuration) and a reduced vocabulary (the 8B's 73448 x 4096 fp32 table and
+head would read 2.4 GB per token and hide the attention). Three
 programs, lowered by the same code and run by the same ExecuTorch runtime with the same weights:
 
 - sparse: `edgecpm::infllm_attention` with the 8B's sparse_config (dense below 8192 tokens);
@@ -26,22 +28,22 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
-
-from edgecpm.attention.sparse_config import SparseConfig  # noqa: E402
-from edgecpm.checkpoint.random_init import random_tensors  # noqa: E402
-from edgecpm.export.pte import lower_model  # noqa: E402
-from edgecpm.model.minicpm import MiniCPMForCausalLM  # noqa: E402
-from edgecpm.model.presets import preset  # noqa: E402
-from edgecpm.quant.api import quantize_  # noqa: E402
-from edgecpm.quant.config import Int4Config  # noqa: E402
-from edgecpm.runtime.kernel_library import kernel_isa, load_library  # noqa: E402
+from benchmarks.common import add_format_option, emit, progress
+from edgecpm.attention.sparse_config import SparseConfig
+from edgecpm.bench import executorch_threads
+from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.bench_timing import in_ms, median, time_calls
+from edgecpm.checkpoint.random_init import random_tensors
+from edgecpm.export.pte import lower_model
+from edgecpm.model.minicpm import MiniCPMForCausalLM
+from edgecpm.model.presets import preset
+from edgecpm.quant.api import quantize_
+from edgecpm.quant.config import Int4Config
+from edgecpm.runtime.kernel_library import kernel_isa, load_library
 
 
 def eight_b_shape(layers: int, vocab: int, max_seq_len: int, sparse: SparseConfig | None) -> MiniCPMForCausalLM:
@@ -57,13 +59,11 @@ def eight_b_shape(layers: int, vocab: int, max_seq_len: int, sparse: SparseConfi
     return model.eval()
 
 
-def decode_ms(method, depth: int, steps: int) -> float:
-    token = torch.tensor([[5]])
-    method.execute([token, torch.tensor([depth])])  # warm-up
-    t = time.perf_counter()
-    for i in range(steps):
-        method.execute([token, torch.tensor([depth + 1 + i])])
-    return (time.perf_counter() - t) / steps * 1e3
+def decode_ms(method, depth: int, steps: int) -> list[float]:
+    """Milliseconds of each of ``steps`` decode steps at positions depth + 1.., after a warm-up
+    step at ``depth``."""
+    token, positions = torch.tensor([[5]]), iter(range(depth, depth + steps + 1))
+    return in_ms(time_calls(lambda: method.execute([token, torch.tensor([next(positions)])]), steps))
 
 
 def main() -> None:
@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--depths", default="8192,32768,65536,131072")
     ap.add_argument("--steps", type=int, default=5, help="timed decode steps per depth")
     ap.add_argument("--skip-stock", action="store_true")
+    add_format_option(ap)
     args = ap.parse_args()
     from executorch.runtime import Runtime
 
@@ -90,28 +91,30 @@ def main() -> None:
         # Decode only: at most 2 tokens per call (ExecuTorch plans activations for the largest call;
         # a 128K-token call would need tens of GB).
         program, _ = lower_model(model, max_seq_len, max_chunk=2)
-        print(f"  {name}: lowered in {time.perf_counter() - t:.0f} s ({len(program.buffer) / 2**20:.0f} MiB)",
-              flush=True)
+        progress(f"  {name}: lowered in {time.perf_counter() - t:.0f} s ({len(program.buffer) / 2**20:.0f} MiB)")
         loaded = Runtime.get().load_program(program.buffer)  # the method borrows its memory
         method = loaded.load_method("forward")
         probe = [torch.tensor([[5]]), torch.tensor([depths[0]])]
         with torch.no_grad():
             want = model(*probe)
         err = (method.execute(probe)[0] - want).abs().max().item()
-        print(f"    logits vs eager at depth {depths[0]}: max |diff| {err:.2e}", flush=True)
+        progress(f"    logits vs eager at depth {depths[0]}: max |diff| {err:.2e}")
         times[name] = [decode_ms(method, d, args.steps) for d in depths]
-        print("    " + ", ".join(f"{d}: {ms:.1f} ms" for d, ms in zip(depths, times[name])), flush=True)
+        progress("    " + ", ".join(f"{d}: {median(ms):.1f} ms" for d, ms in zip(depths, times[name])))
         del model, program, loaded, method
 
-    print(f"\n### decode step at depth, MiniCPM4-8B shapes, {args.layers} layers, int4 block linears, "
-          f"vocab {args.vocab}, {torch.get_num_threads()} threads, kernels {kernel_isa()}\n")
+    title = (f"decode step at depth, MiniCPM4-8B shapes, {args.layers} layers, int4 block linears, vocab "
+             f"{args.vocab}, kernels {kernel_isa()}")
+    threads, device = executorch_threads(), cpu_name()
+    report = BenchReport(title=title)
     names = list(times)
-    print("| depth | " + " | ".join(f"{n} ms/token" for n in names) + " | dense (ours) / sparse |")
-    print("|" + " --- |" * (len(names) + 2))
-    sparse_name, dense_name = names[0], names[1]
     for i, d in enumerate(depths):
-        cells = " | ".join(f"{times[n][i]:.1f}" for n in names)
-        print(f"| {d} | {cells} | {times[dense_name][i] / times[sparse_name][i]:.2f}x |")
+        for n in names:
+            report.rows.append(BenchRow(f"minicpm4-8b shapes x{args.layers}", None, None, f"executorch + {n}",
+                                        threads, f"tg @ {d}", times[n][i], unit="ms", device=device))
+        report.notes.append(f"depth {d}: dense (ours) / sparse "
+                            f"{median(times[names[1]][i]) / median(times[names[0]][i]):.2f}x (medians)")
+    emit([report], args.format)
 
 
 if __name__ == "__main__":

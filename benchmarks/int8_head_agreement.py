@@ -2,7 +2,7 @@
 weights with fp32 activations: top-1 agreement and KLD over the held-out text, on a quantized
 checkpoint with an int8 table and tied head (default: the embedded tiny model, int4 g32).
 
-    .venv/bin/python benchmarks/int8_head_agreement.py [--ckpt DIR] [--ctx 256] [--tokens 20000]
+    .venv/bin/python -m benchmarks.int8_head_agreement [--ckpt DIR] [--ctx 256] [--tokens 20000]
 
 Both heads read the same final hidden states of the same model run; only the head differs.
 """

@@ -3,47 +3,43 @@ both as ExecuTorch programs through the same runtime, beside this machine's copy
 
 Not a test: it prints tables. Shared machines are noisy, so read the ratios, and run it twice.
 
-    .venv/bin/python benchmarks/kernels.py                  # 4096x4096 GEMV/GEMM + minicpm4-0.5b decode
-    .venv/bin/python benchmarks/kernels.py --model-layers 4 # a shorter model (lowering 24 layers takes minutes)
-    .venv/bin/python benchmarks/kernels.py --skip-model
+    .venv/bin/python -m benchmarks.kernels                   # 4096x4096 GEMV/GEMM + minicpm4-0.5b decode
+    .venv/bin/python -m benchmarks.kernels --model-layers 4  # a shorter model (lowering 24 layers takes minutes)
+    .venv/bin/python -m benchmarks.kernels --skip-model --shape 256x256 --reps 3   # quick
 
-llama.cpp and the whole-model peers are in benchmarks/peers.py (`make bench-peers`): each run
+llama.cpp and the whole-model peers are in benchmarks.peers (`make bench-peers`): each run
 in its own process, interleaved rounds, our native runner beside them.
 
 Rows: fp32 XNNPACK (the float baseline), 8da4w XNNPACK (torchao int4 g32 weights, int8 dynamic
 activations: ExecuTorch's standard quantized path), and ours: int4 g32 and ternary TQ2_0 (each
-also with the scalar kernels, to show what the SIMD buys). "GB/s" is weight bytes read per second;
-"of copy" compares it with a large memcpy's rate (bytes copied per second) on the same machine.
+also with the scalar kernels, to show what the SIMD buys), in ms per call over --reps calls after
+3 warm-ups. "GB/s" is weight bytes read per second (from the mean); "of copy" compares it with a
+large memcpy's rate (bytes copied per second) on the same machine; "vs fp32" is the ratio of
+medians.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain"))
-
-from edgecpm.quant.config import Int4Config, TernaryConfig  # noqa: E402
-from edgecpm.quant.linear import Int4Linear, TernaryLinear  # noqa: E402
-from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa  # noqa: E402
+from benchmarks.common import add_format_option, emit
+from edgecpm.bench import executorch_threads
+from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.bench_timing import in_ms, time_calls
+from edgecpm.quant.config import Int4Config, TernaryConfig
+from edgecpm.quant.linear import Int4Linear, TernaryLinear
+from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa
 
 
 def copy_bandwidth_gbs(nbytes: int = 256 * 2**20, reps: int = 7) -> float:
+    """The best of ``reps`` copies of ``nbytes`` (the least disturbed one on a shared machine)."""
     src = np.ones(nbytes // 4, dtype=np.float32)
     dst = np.empty_like(src)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        np.copyto(dst, src)
-        times.append(time.perf_counter() - t)
-    return nbytes / min(times) / 1e9
+    return nbytes / min(time_calls(lambda: np.copyto(dst, src), reps)) / 1e9
 
 
 def lower(module: nn.Module, example: torch.Tensor, xnnpack: bool):
@@ -58,22 +54,16 @@ def lower(module: nn.Module, example: torch.Tensor, xnnpack: bool):
     return program, program.load_method("forward")
 
 
-def time_method(method, x: torch.Tensor, reps: int) -> float:
-    for _ in range(3):
-        method.execute([x])
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        method.execute([x])
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def time_method(method, x: torch.Tensor, reps: int) -> list[float]:
+    """Milliseconds per call of ``reps`` calls after 3 warm-ups."""
+    return in_ms(time_calls(lambda: method.execute([x]), reps, warmup=3))
 
 
 def weight_bytes(module: nn.Module) -> int:
     return sum(b.numel() * b.element_size() for b in list(module.buffers()) + list(module.parameters()))
 
 
-def linear_rows(n: int, k: int, m: int, reps: int, copy_gbs: float) -> list[tuple]:
+def linear_rows(n: int, k: int, m: int, test: str, reps: int, copy_gbs: float) -> list[BenchRow]:
     from torchao.quantization import Int8DynamicActivationIntxWeightConfig, quantize_
     from torchao.quantization.granularity import PerGroup
 
@@ -95,26 +85,20 @@ def linear_rows(n: int, k: int, m: int, reps: int, copy_gbs: float) -> list[tupl
                   ("edgecpm ternary TQ2_0", tern, False, weight_bytes(tern), "best"),
                   ("edgecpm ternary TQ2_0", tern, False, weight_bytes(tern), "scalar")]
     best = kernel_isa()
-    rows, base = [], None
+    rows, base, device, threads = [], None, cpu_name(), executorch_threads()
     for name, module, xnn, nbytes, isa in candidates:
+        backend = "executorch (python) + xnnpack" if xnn else "executorch (python) + edgecpm"
         if isa:
             set_kernel_isa(best if isa == "best" else isa)
-            name = f"{name} [{kernel_isa()}]"
+            name, backend = f"{name} [{kernel_isa()}]", f"{backend} {kernel_isa()}"
         _program, method = lower(module, x, xnn)
-        t = time_method(method, x, reps)
-        base = base or t
-        gbs = nbytes / t / 1e9
-        rows.append((name, nbytes / 2**20, t * 1e6, base / t, gbs, gbs / copy_gbs))
+        row = BenchRow(f"{n}x{k} linear: {name}", nbytes / 2**20, n * k / 1e6, backend, threads, test,
+                       time_method(method, x, reps), unit="ms", device=device)
+        base = base or row.median
+        row.extra = {"vs fp32": f"{base / row.median:.2f}x", "of copy": f"{row.weight_gb_s / copy_gbs:.0%}"}
+        rows.append(row)
     set_kernel_isa(best)
     return rows
-
-
-def print_table(title: str, header: tuple, rows: list[tuple], fmt: tuple) -> None:
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join(" --- " for _ in header) + "|")
-    for r in rows:
-        print("| " + " | ".join(f.format(v) for f, v in zip(fmt, r)) + " |")
 
 
 
@@ -125,25 +109,26 @@ def main() -> None:
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--model-layers", type=int, default=24, help="minicpm4-0.5b has 24")
     ap.add_argument("--tokens", type=int, default=32, help="decode steps timed per model")
+    ap.add_argument("--model-reps", type=int, default=3, help="timed prefill + decode runs per model")
+    add_format_option(ap)
     args = ap.parse_args()
 
     load_library()
     copy_gbs = copy_bandwidth_gbs()
-    print(f"machine: {torch.get_num_threads()} threads, copy bandwidth {copy_gbs:.1f} GB/s "
-          f"(256 MiB memcpy), edgecpm kernels: {kernel_isa()}")
+    machine = (f"machine: {executorch_threads()} threads, copy bandwidth {copy_gbs:.1f} GB/s (256 MiB memcpy), "
+               f"edgecpm kernels: {kernel_isa()}")
     n, k = map(int, args.shape.split("x"))
-    header = ("path", "weights MiB", "µs", "vs fp32", "GB/s", "of copy")
-    fmt = ("{}", "{:.2f}", "{:.0f}", "{:.2f}x", "{:.1f}", "{:.0%}")
-    for m, what in ((1, "decode GEMV, M=1"), (32, "prefill GEMM, M=32")):
-        print_table(f"{n}x{k} linear, {what}", header, linear_rows(n, k, m, args.reps, copy_gbs), fmt)
+    reports = [BenchReport(linear_rows(n, k, m, test, args.reps, copy_gbs), title=f"{n}x{k} linear, {what}")
+               for m, test, what in ((1, "gemv m1", "decode GEMV, M=1"), (32, "gemm m32", "prefill GEMM, M=32"))]
+    reports[0].notes.append(machine)
     if not args.skip_model:
-        from model_bench import model_decode_rows
+        from benchmarks.model_bench import model_decode_rows
 
-        rows = model_decode_rows(args.model_layers, args.tokens)
-        print_table(f"minicpm4-0.5b shapes ({args.model_layers} layers, random weights), decode of "
-                    f"{args.tokens} tokens after a 16-token prompt, Python runtime",
-                    ("program", ".pte MiB", "prefill tok/s", "decode tok/s", "vs fp32"), rows,
-                    ("{}", "{:.1f}", "{:.1f}", "{:.1f}", "{:.2f}x"))
+        reports.append(BenchReport(
+            model_decode_rows(args.model_layers, args.tokens, args.model_reps),
+            title=f"minicpm4-0.5b shapes ({args.model_layers} layers, random weights), decode of {args.tokens} "
+                  "tokens after a 16-token prompt, Python runtime"))
+    emit(reports, args.format)
 
 
 if __name__ == "__main__":

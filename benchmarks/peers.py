@@ -1,18 +1,18 @@
 """Our ternary and int4 programs beside llama.cpp and ExecuTorch's 8da4w, same shapes, one run.
 
     make bench-peers                                   # makes build/peers-venv (llama-cpp-python) once, then:
-    .venv/bin/python benchmarks/peers.py --shape minicpm4-0.5b [--rounds 3] [--tokens 32] [--prompt 64]
-    .venv/bin/python benchmarks/peers.py --shape tiny  # the same at tiny shapes: minutes, for checking the script
+    .venv/bin/python -m benchmarks.peers --shape minicpm4-0.5b [--rounds 3] [--tokens 32] [--prompt 64]
+    .venv/bin/python -m benchmarks.peers --shape tiny  # the same at tiny shapes: minutes, for checking the script
 
-Artifacts (benchmarks/peers_artifacts.py; random weights: speed does not depend on the values):
+Artifacts (benchmarks.peers_artifacts; random weights: speed does not depend on the values):
 ours = the native edgecpm-runner on our .pte bundles (ternary TQ2_0 g256, int4 sym g32, int8 table
 and tied head); llama.cpp = llama-cpp-python on GGUF files of the same quantized bytes (TQ2_0 /
 Q4_0 + Q8_0 table); ExecuTorch = export_llm's Llama of the same shapes, 8da4w g32 + XNNPACK.
 
 Every timing is its own process, 2 threads, the same random prompt and number of greedy decode
 steps, one warm-up inside each process first. The five artifacts run interleaved, round after
-round, so drift on this shared machine hits all of them alike; the table gives medians over rounds
-and the last line the median over rounds of ours / the faster peer of that round.
+round, so drift on this shared machine hits all of them alike; each row's samples are its rounds,
+and the last line is the median over rounds of ours / the faster peer of that round.
 """
 
 from __future__ import annotations
@@ -23,24 +23,24 @@ import json
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "toolchain"))
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import peers_report as rep  # noqa: E402
-from benchmarks.peers_artifacts import build  # noqa: E402
-from benchmarks.peers_profile import perf_top  # noqa: E402
+from benchmarks import peers_report as rep
+from benchmarks.common import ROOT, RUNNER, add_format_option, emit, progress
+from benchmarks.peers_artifacts import build
+from benchmarks.peers_profile import perf_top
+from edgecpm.bench_records import BenchReport, cpu_name
+from edgecpm.bench_timing import time_calls
+from edgecpm.model.presets import preset
 
 PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
-RUNNER = ROOT / "build" / "kernels" / "host" / "edgecpm-runner"
 THREADS = 2
+# The llama.cpp peer runs in its own venv, where edgecpm is not installed: it finds the timing
+# harness (standard library only) in the source tree, and `benchmarks` from the working directory.
+PEERS_ENV = {"PYTHONPATH": str(ROOT / "toolchain")}
 
 
 def copy_bandwidth_gb_s(nbytes: int = 512 * 2**20, reps: int = 5) -> float:
@@ -49,17 +49,13 @@ def copy_bandwidth_gb_s(nbytes: int = 512 * 2**20, reps: int = 5) -> float:
     src = np.ones(nbytes, dtype=np.uint8)
     dst = np.zeros_like(src)
     halves = [(dst[:nbytes // 2], src[:nbytes // 2]), (dst[nbytes // 2:], src[nbytes // 2:])]
-    best = float("inf")
     with ThreadPoolExecutor(THREADS) as pool:
-        for _ in range(reps):
-            t = time.perf_counter()
-            list(pool.map(lambda p: np.copyto(*p), halves))
-            best = min(best, time.perf_counter() - t)
-    return 2 * nbytes / best / 1e9
+        seconds = time_calls(lambda: list(pool.map(lambda p: np.copyto(*p), halves)), reps)
+    return 2 * nbytes / min(seconds) / 1e9
 
 
 def _json_line(cmd: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:2])} ... failed (exit {out.returncode}): {out.stderr.strip()[-400:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -69,7 +65,7 @@ def run_once(name: str, cmd: list[str], round_no: int, notes: list[str], env: di
     try:
         return _json_line(cmd, env)
     except RuntimeError as e:
-        print(f"[peers] round {round_no}: {name}: {e}", flush=True)
+        progress(f"[peers] round {round_no}: {name}: {e}")
         if not (name.startswith("llama.cpp") and "(exit -11)" in str(e) and "--no-extra-bufts" not in cmd):
             return None
     # Seen here: llama.cpp's AMX weight buffer (its default on AMX CPUs) segfaults on Q4_0. Plain
@@ -84,7 +80,7 @@ def run_llama_cpp(name: str, cmd: list[str], round_no: int, notes: list[str]) ->
     """llama.cpp under both OpenMP wait policies, the faster decode kept: its default spinning
     wait is best on a quiet machine and collapses when the cores are shared (README), passive is
     the reverse. The peer gets its better run every round; the record says which policy it was."""
-    runs = [run_once(name, cmd, round_no, notes, {**os.environ, "OMP_WAIT_POLICY": policy})
+    runs = [run_once(name, cmd, round_no, notes, {**os.environ, **PEERS_ENV, "OMP_WAIT_POLICY": policy})
             for policy in ("ACTIVE", "PASSIVE")]
     runs = [r for r in runs if r is not None]
     return max(runs, key=lambda r: r["decode_tok_s"]) if runs else None
@@ -93,7 +89,8 @@ def run_llama_cpp(name: str, cmd: list[str], round_no: int, notes: list[str]) ->
 def llama_cpp_missing() -> str:
     if not PEERS_PY.is_file():
         return f"llama-cpp-python: {PEERS_PY} does not exist; run `make bench-peers` (builds llama.cpp, ~10+ min)"
-    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"], capture_output=True, text=True)
+    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp, edgecpm.bench_timing"], capture_output=True,
+                           text=True, env={**os.environ, **PEERS_ENV})
     if probe.returncode != 0:
         return f"llama-cpp-python is not importable in {PEERS_PY}; run `make bench-peers`"
     return ""
@@ -109,10 +106,10 @@ def commands(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, list
                       "--prompt-ids", ids, "-n", str(n + 1), "-t", str(THREADS), "--stats-only"]
     if have_llama:
         for name, gguf in ((rep.LLAMA_TQ2, art.ternary_gguf), (rep.LLAMA_Q4, art.int4_gguf)):
-            cmds[name] = [str(PEERS_PY), str(ROOT / "benchmarks" / "peers_llamacpp.py"), str(gguf),
+            cmds[name] = [str(PEERS_PY), "-m", "benchmarks.peers_llamacpp", str(gguf),
                           "--prompt-ids", ids, "-n", str(n), "--threads", str(THREADS)]
     if art.et_8da4w is not None:
-        cmds[rep.ET_8DA4W] = [sys.executable, str(ROOT / "benchmarks" / "peers_8da4w.py"), "time",
+        cmds[rep.ET_8DA4W] = [sys.executable, "-m", "benchmarks.peers_8da4w", "time",
                               str(art.et_8da4w), "--prompt-ids", ids, "-n", str(n)]
     return cmds
 
@@ -133,6 +130,7 @@ def main() -> None:
     ap.add_argument("--no-8da4w-export", action="store_true",
                     help="do not build ExecuTorch's 8da4w program if it is not cached (15-20 min at 0.5B)")
     ap.add_argument("--no-profile", action="store_true")
+    add_format_option(ap)
     args = ap.parse_args()
     if not RUNNER.is_file():
         sys.exit(f"{RUNNER} is not built: run `make kernels`")
@@ -158,28 +156,33 @@ def main() -> None:
                 del got[name]
                 continue
             policy = f" (OMP_WAIT_POLICY={got[name]['omp_wait_policy']})" if "omp_wait_policy" in got[name] else ""
-            print(f"[peers] round {r + 1}: {name}: prefill {got[name]['prefill_tok_s']:.1f} tok/s, "
-                  f"decode {got[name]['decode_tok_s']:.1f} tok/s{policy}", flush=True)
+            progress(f"[peers] round {r + 1}: {name}: prefill {got[name]['prefill_tok_s']:.1f} tok/s, "
+                     f"decode {got[name]['decode_tok_s']:.1f} tok/s{policy}")
         rounds.append(got)
     load_after = os.getloadavg()
 
     profile = "" if args.no_profile else perf_top(RUNNER, art.ternary_pte)
-    print(f"\n### Peers: {args.shape} shapes, random weights, prompt {args.prompt} random ids, {args.tokens} greedy "
-          f"decode steps, {THREADS} threads, median of {args.rounds} interleaved rounds\n")
-    print(f"date {datetime.datetime.now().isoformat(timespec='minutes')}; load average (1/5/15 min) before "
-          f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
-          f"copy bandwidth {copy_gb_s:.1f} GB/s (2-thread copy of 512 MiB, read + write bytes)\n")
-    print(rep.table(rounds, file_sizes(art), copy_gb_s))
-    print("\nfile MB = 10^6 bytes of the program (.pte) or GGUF; effective GB/s = file bytes x decode tok/s "
-          "(the whole file counted as weights streamed per token).")
-    for m in missing:
-        print(f"missing peer: {m}")
-    for n in notes:
-        print(f"note: {n}")
+    sizes = file_sizes(art)
+    report = BenchReport(
+        rep.rows(rounds, sizes, copy_gb_s, args.prompt, args.tokens, preset(args.shape).num_parameters / 1e6,
+                 THREADS, cpu_name()),
+        title=f"Peers: {args.shape} shapes, random weights, prompt {args.prompt} random ids, {args.tokens} greedy "
+              f"decode steps, {THREADS} threads, {args.rounds} interleaved rounds (samples: one per round)",
+        summary={"ratio": {"decode_ternary_over_best": rep.ratio_to_best(rounds, rep.OURS_TERNARY, "decode_tok_s"),
+                           "prefill_ternary_over_best": rep.ratio_to_best(rounds, rep.OURS_TERNARY, "prefill_tok_s"),
+                           "decode_int4_over_best": rep.ratio_to_best(rounds, rep.OURS_INT4, "decode_tok_s")},
+                 "copy_gb_s": copy_gb_s, "load_before": load_before, "load_after": load_after})
+    report.notes = [
+        f"date {datetime.datetime.now().isoformat(timespec='minutes')}; load average (1/5/15 min) before "
+        f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
+        f"copy bandwidth {copy_gb_s:.1f} GB/s (2-thread copy of 512 MiB, read + write bytes)",
+        "size = MiB of the program (.pte) or GGUF, file MB = 10^6 bytes of it; GB/s (tg rows) = file bytes x mean "
+        "decode tok/s (the whole file counted as weights streamed per token).",
+        *rep.missing_lines(rounds, sizes), *(f"missing peer: {m}" for m in missing), *(f"note: {n}" for n in notes)]
     if profile:
-        print("\n" + profile)
-    print()
-    print(rep.ratio_line(rounds))
+        report.notes += ["", profile]
+    report.notes += ["", rep.ratio_line(rounds)]
+    emit([report], args.format)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """ExecuTorch's own int4 path as a peer: export_llm's Llama with 8da4w + XNNPACK, exported and timed.
 
-    .venv/bin/python benchmarks/peers_8da4w.py export --shape minicpm4-0.5b --max-context 128 -o P.pte
-    .venv/bin/python benchmarks/peers_8da4w.py time P.pte --prompt-ids 5,9,... -n 32
+    .venv/bin/python -m benchmarks.peers_8da4w export --shape minicpm4-0.5b --max-context 128 -o P.pte
+    .venv/bin/python -m benchmarks.peers_8da4w time P.pte --prompt-ids 5,9,... -n 32
 
 `export` calls export_llm's `export_llama(LlmConfig)` directly (what `python -m
 executorch.extension.llm.export.export_llm base.params=... quantization.qmode=8da4w ...` runs
@@ -10,7 +10,8 @@ throw-away checkpoint), 8da4w g32 linears (output head included: export_llm's Ll
 an 8-bit per-row embedding table (`embedding_quantize '8,0'`: the closest to our int8 table; '4,32'
 would make its file smaller than ours for a reason unrelated to the kernels), XNNPACK, KV cache,
 custom SDPA. About 15-20 minutes at 0.5B on 2 cores. Run it with cwd = the cache folder: export_llm
-may write relative to the working directory.
+may write relative to the working directory (``benchmarks.peers_artifacts`` does, with the
+repository on PYTHONPATH).
 
 `time` loads the program through the ExecuTorch Python runtime in its own process (nothing shared
 with the other runs), warms up, then times one prefill of the whole prompt and a greedy decode
@@ -23,6 +24,8 @@ import argparse
 import json
 import time
 from pathlib import Path
+
+from edgecpm.bench_timing import time_calls
 
 # export_llm's Llama ModelArgs for each preset (MiniCPM's muP scalings and LongRoPE do not
 # change the cost of a step; the shapes do).
@@ -99,18 +102,21 @@ def time_program(pte: Path, prompt: list[int], n: int) -> dict:
     method = program.load_method("forward")
     load_s = time.perf_counter() - t
     # Warm-up at the same positions: the timed run rewrites every cache slot it then attends to.
-    step(method, prompt, 0)
     step(method, prompt[:1], len(prompt))
-    t = time.perf_counter()
-    logits = step(method, prompt, 0)
-    prefill_s = time.perf_counter() - t
-    finite = bool(torch.isfinite(logits).all())
+    out: dict[str, torch.Tensor] = {}
+
+    def prefill():
+        out["logits"] = step(method, prompt, 0)
+
+    (prefill_s,) = time_calls(prefill, reps=1, warmup=1)
+    finite = bool(torch.isfinite(out["logits"]).all())
     tokens = []
-    t = time.perf_counter()
-    for i in range(n):
-        tokens.append(int(logits.reshape(-1).argmax()))
-        logits = step(method, tokens[-1:], len(prompt) + i)
-    decode_s = time.perf_counter() - t
+
+    def decode_step():
+        tokens.append(int(out["logits"].reshape(-1).argmax()))
+        out["logits"] = step(method, tokens[-1:], len(prompt) + len(tokens) - 1)
+
+    decode_s = sum(time_calls(decode_step, reps=n, warmup=0))
     return {"runtime": "executorch (python) 8da4w + xnnpack", "load_ms": round(load_s * 1e3, 1),
             "prefill_tok_s": len(prompt) / prefill_s, "decode_tok_s": n / decode_s,
             "logits_finite": finite, "tokens": tokens}

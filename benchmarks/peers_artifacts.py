@@ -1,4 +1,4 @@
-"""The files benchmarks/peers.py times, built under build/peers/<shape>/.
+"""The files ``benchmarks.peers`` times, built under build/peers/<shape>/.
 
 Cached (reused when present; `--fresh` rebuilds them): the random bf16 checkpoint of the preset
 shape, its two quantizations (ternary TQ2_0 g256 and int4 sym g32, both with an int8 embedding
@@ -9,6 +9,7 @@ quantized bytes as the bundles, llama.cpp's TQ2_0 / Q4_0 + Q8_0 table).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.common import ROOT, progress
+
 REAL_TOKENIZER = ROOT.parent / "shared" / "data" / "minicpm4-0.5b"
 
 
@@ -33,7 +35,7 @@ class Artifacts:
 
 
 def _say(msg: str) -> None:
-    print(f"[peers] {msg}", flush=True)
+    progress(f"[peers] {msg}")
 
 
 def tokenizer_files(shape: str) -> dict[str, bytes]:
@@ -72,12 +74,14 @@ def checkpoints(shape: str, cache: Path, fresh: bool) -> tuple[Path, Path]:
 
 def export_8da4w(shape: str, ctx: int, cache: Path) -> Path:
     """ExecuTorch's own export in a child process with cwd = the cache folder (export_llm may write
-    relative to the working directory, and its memory should not stay in ours)."""
+    relative to the working directory, and its memory should not stay in ours); PYTHONPATH names
+    the repository so that ``-m benchmarks.peers_8da4w`` is found from there."""
     pte = cache / f"et-8da4w-ctx{ctx}.pte"
     _say(f"ExecuTorch export_llm 8da4w of {shape} shapes -> {pte} (15-20 minutes at 0.5B on 2 cores)")
     t = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers_8da4w.py"), "export", "--shape", shape,
-                    "--max-context", str(ctx), "-o", str(pte)], cwd=cache, check=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "benchmarks.peers_8da4w", "export", "--shape", shape,
+                    "--max-context", str(ctx), "-o", str(pte)], cwd=cache, check=True, env=env)
     _say(f"8da4w export took {time.perf_counter() - t:.0f} s")
     return pte
 

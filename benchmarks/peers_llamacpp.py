@@ -1,10 +1,11 @@
 """Time one GGUF in llama.cpp (llama-cpp-python): prefill of a prompt, then greedy decode. One JSON line.
 
 Runs under build/peers-venv/bin/python (`make bench-peers` makes it), never in .venv: it imports
-only numpy and llama_cpp, so llama.cpp's build stays out of the project's environment and its
-process shares nothing with the runs it is compared to.
+only numpy, llama_cpp and the timing harness (``edgecpm.bench_timing``, standard library only,
+found through PYTHONPATH since edgecpm is not installed there), so llama.cpp's build stays out of
+the project's environment and its process shares nothing with the runs it is compared to.
 
-    build/peers-venv/bin/python benchmarks/peers_llamacpp.py M.gguf --prompt-ids 5,9,... -n 32
+    PYTHONPATH=toolchain build/peers-venv/bin/python -m benchmarks.peers_llamacpp M.gguf --prompt-ids 5,9,... -n 32
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import os
 import time
 
 import numpy as np
+
+from edgecpm.bench_timing import time_calls
 
 
 def main() -> None:
@@ -58,18 +61,17 @@ def main() -> None:
         # Without logits_all, eval() does not fill llm.scores: read the context's last logits.
         return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
 
-    llm.eval(prompt + prompt[:2])  # warm-up: fault the mmapped weights in (our runs load them first too)
-    llm.reset()
-    t = time.perf_counter()
-    llm.eval(prompt)
-    prefill_s = time.perf_counter() - t
+    # One warm-up prefill (it faults the mmapped weights in; our runs load them first too), then
+    # the timed one, each from an empty context.
+    (prefill_s,) = time_calls(lambda: llm.eval(prompt), reps=1, warmup=1, setup=llm.reset)
     finite = bool(np.isfinite(last_logits()).all())
     tokens = []
-    t = time.perf_counter()
-    for _ in range(args.n):
+
+    def step():
         tokens.append(int(last_logits().argmax()))
         llm.eval([tokens[-1]])
-    decode_s = time.perf_counter() - t
+
+    decode_s = sum(time_calls(step, reps=args.n, warmup=0))
     print(json.dumps({"runtime": f"llama-cpp-python {__version__}", "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "load_ms": round(load_s * 1e3, 1),
                       "prefill_tok_s": len(prompt) / prefill_s, "decode_tok_s": args.n / decode_s,
                       "logits_finite": finite, "tokens": tokens}))

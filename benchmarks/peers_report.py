@@ -1,4 +1,4 @@
-"""The arithmetic of benchmarks/peers.py: medians, the markdown table and the ratio line.
+"""The arithmetic of ``benchmarks.peers``: its rows, the ratio line and the missing artifacts.
 
 Pure functions over timing records, so a test can check them with made-up numbers. A record is
 {"prefill_tok_s": float, "decode_tok_s": float}; a round maps artifact name -> record (an artifact
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import statistics
 
+from edgecpm.bench_records import BenchRow
+
 OURS_TERNARY = "edgecpm ternary TQ2_0 g256 (runner)"
 OURS_INT4 = "edgecpm int4 sym g32 (runner)"
 LLAMA_TQ2 = "llama.cpp TQ2_0"
@@ -17,11 +19,6 @@ ET_8DA4W = "executorch 8da4w + xnnpack"
 ORDER = (OURS_TERNARY, OURS_INT4, LLAMA_TQ2, LLAMA_Q4, ET_8DA4W)
 # Who "best" is for each of ours: the faster of the peers with the same kind of weights.
 PEERS = {OURS_TERNARY: (LLAMA_TQ2, ET_8DA4W), OURS_INT4: (LLAMA_Q4, ET_8DA4W)}
-
-
-def median_rate(rounds: list[dict], artifact: str, key: str) -> float | None:
-    values = [r[artifact][key] for r in rounds if artifact in r]
-    return statistics.median(values) if values else None
 
 
 def ratio_to_best(rounds: list[dict], ours: str, key: str) -> float | None:
@@ -44,20 +41,35 @@ def ratio_line(rounds: list[dict]) -> str:
             f"int4/best decode {_fmt(ratio_to_best(rounds, OURS_INT4, 'decode_tok_s'))}")
 
 
-def table(rounds: list[dict], file_bytes: dict[str, int], copy_gb_s: float) -> str:
-    """Effective GB/s = file bytes x decode tok/s: the whole program/GGUF counted as weights streamed
-    once per token (the embedding table is read one row per token, so this overstates the bytes a
-    little, the same way for every row; the KV cache is left out: small at this context)."""
-    lines = ["| artifact | file MB | prefill tok/s | decode tok/s | effective GB/s | % of copy bandwidth |",
-             "| --- | --- | --- | --- | --- | --- |"]
+def backend_of(artifact: str) -> str:
+    if artifact in (OURS_TERNARY, OURS_INT4):
+        return "edgecpm-runner (C++)"
+    return "llama.cpp (llama-cpp-python)" if artifact.startswith("llama.cpp") else "executorch (python) + xnnpack"
+
+
+def rows(rounds: list[dict], file_bytes: dict[str, int], copy_gb_s: float, n_prompt: int, n_gen: int,
+         params_m: float, threads: int, device: str) -> list[BenchRow]:
+    """A pp and a tg row per artifact that ran, its samples one per round, size = the program or
+    GGUF file: the tg row's GB/s is then the whole file counted as weights streamed once per token
+    (the embedding table is read one row per token, so this overstates the bytes a little, the
+    same way for every row; the KV cache is left out: small at this context)."""
+    out = []
     for name in ORDER:
         if name not in file_bytes:
             continue
-        pp, tg = median_rate(rounds, name, "prefill_tok_s"), median_rate(rounds, name, "decode_tok_s")
-        if tg is None:
-            lines.append(f"| {name} | {file_bytes[name] / 1e6:.1f} | missing | missing | | |")
+        pp = [r[name]["prefill_tok_s"] for r in rounds if name in r]
+        tg = [r[name]["decode_tok_s"] for r in rounds if name in r]
+        if not tg:
             continue
-        gb_s = file_bytes[name] * tg / 1e9
-        lines.append(f"| {name} | {file_bytes[name] / 1e6:.1f} | {pp:.1f} | {tg:.1f} | {gb_s:.2f} | "
-                     f"{100 * gb_s / copy_gb_s:.0f}% |")
-    return "\n".join(lines)
+        common = (name, file_bytes[name] / 2**20, params_m, backend_of(name), threads)
+        out.append(BenchRow(*common, f"pp{n_prompt}", pp, device=device, extra={"file MB": file_bytes[name] / 1e6}))
+        row = BenchRow(*common, f"tg{n_gen}", tg, device=device, extra={"file MB": file_bytes[name] / 1e6})
+        row.extra["% of copy bandwidth"] = f"{100 * row.weight_gb_s / copy_gb_s:.0f}%"
+        out.append(row)
+    return out
+
+
+def missing_lines(rounds: list[dict], file_bytes: dict[str, int]) -> list[str]:
+    """An artifact that was built but never ran (each failure was printed as it happened)."""
+    return [f"missing: {name} ({file_bytes[name] / 1e6:.1f} MB) has no timings: every run of it failed"
+            for name in ORDER if name in file_bytes and not any(name in r for r in rounds)]

@@ -1,11 +1,12 @@
 """Speculative decoding on the embedded tiny model: acceptance, speedup over plain decoding, and the
 draft LM head's cost with FR-Spec vs the full vocabulary, side by side in one run.
 
-Not a test: it prints markdown tables. Shared machines are noisy; read the ratios, run it twice.
+Not a test: it prints tables. Shared machines are noisy; read the ratios, run it twice.
 
-    .venv/bin/python benchmarks/speculative.py                        # eager, .pte (Python), native runner
-    .venv/bin/python benchmarks/speculative.py --backends eager -n 32 # quicker
-    .venv/bin/python benchmarks/speculative.py --model DIR --draft DRAFT_DIR --frspec FILE
+    .venv/bin/python -m benchmarks.speculative                        # eager, .pte (Python), native runner
+    .venv/bin/python -m benchmarks.speculative --backends eager -n 32 # quicker
+    .venv/bin/python -m benchmarks.speculative --backends eager --prompts 2 -n 8 --reps 3   # a quick check
+    .venv/bin/python -m benchmarks.speculative --model DIR --draft DRAFT_DIR --frspec FILE
 
 Backends (each compares against its own plain decoding, in the same run):
 - ``eager``: PyTorch, ``torch.set_num_threads(--threads)``.
@@ -16,22 +17,26 @@ Backends (each compares against its own plain decoding, in the same run):
 
 Prompts: evenly spaced 32-token windows of the embedded corpus's held-out split (never trained
 on, by the base or the draft). Every configuration decodes the same prompts greedily; the table
-says whether its tokens equal plain decoding's (they must). tok/s counts generated tokens over
-prefill + decode wall time. The FR-Spec list (default: the 25% most frequent ids of the training
-split, EOS kept) is built in-process unless --frspec gives one.
+says whether its tokens equal plain decoding's (they must). A row's samples are its prompts' tok/s
+(generated tokens over prefill + decode wall time, one sample per prompt); its speedup is all
+prompts' tokens over all their time, against plain decoding's. The per-call tables time --reps
+calls after a warm-up; their ratios compare the best calls. The FR-Spec list (default: the 25%
+most frequent ids of the training split, EOS kept) is built in-process unless --frspec gives one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
 import torch
 
-from edgecpm.bench import runner_spec_flags, runner_stats
+from benchmarks.common import ROOT, RUNNER, add_format_option, emit, progress
+from edgecpm.bench import executorch_threads, runner_spec_flags, runner_stats
+from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.bench_timing import in_ms, time_calls
 from edgecpm.checkpoint.contents import load_config
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
@@ -45,8 +50,6 @@ from edgecpm.speculative.tree import SpecConfig
 from edgecpm.tiny.corpus import split_text, stdlib_documents
 from edgecpm.tokenizer.tokenizer import load_tokenizer
 
-REPO = Path(__file__).resolve().parent.parent
-RUNNER = REPO / "build" / "kernels" / "host" / "edgecpm-runner"
 CONFIGS = [("chain 1", SpecConfig(mode="chain", chain_len=1)),
            ("chain 2", SpecConfig(mode="chain", chain_len=2)),
            ("chain 3", SpecConfig(mode="chain", chain_len=3)),
@@ -59,8 +62,10 @@ class Totals:
 
     def __init__(self):
         self.outputs, self.seconds, self.steps, self.emitted, self.draft_s, self.verify_s = [], 0.0, 0, 0, 0.0, 0.0
+        self.rates: list[float] = []  # tok/s of each prompt: the row's samples
 
     def add(self, tokens, seconds, steps=0, emitted=0, draft_s=0.0, verify_s=0.0):
+        self.rates.append(len(tokens) / seconds)
         self.outputs.append(tokens)
         self.seconds += seconds
         self.steps += steps
@@ -116,79 +121,83 @@ def exported(model_dir: Path, draft: str, fr_path: Path | None, out: Path, max_s
     stamp = out / "bench-inputs.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return out
-    print(f"exporting {out} (about 2.5 minutes)", flush=True)
+    progress(f"exporting {out} (about 2.5 minutes)")
     export_pte(model_dir, out, max_seq_len=max_seq_len, speculative=draft_methods(draft, fr_path), overwrite=True)
     stamp.write_text(json.dumps(want))
     return out
 
 
-def table(rows) -> None:
-    print("| backend | decoding | same tokens as plain | accepted tok/step | draft time share | tok/s | speedup |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+def decode_rows(rows, model_name: str, params_m: float, n: int, threads: dict[str, int | None]) -> list[BenchRow]:
+    out, device = [], cpu_name()
     for backend, name, same, t, plain in rows:
-        print(f"| {backend} | {name} | {same} | {t.mean_accepted:.2f} | {100 * t.draft_share:.0f}% | "
-              f"{t.tok_s:.1f} | {t.tok_s / plain.tok_s:.2f}x |")
+        out.append(BenchRow(model_name, None, params_m, backend, threads[backend], f"tg{n} {name}", t.rates,
+                            device=device, extra={"same tokens as plain": same,
+                                                  "accepted tok/step": f"{t.mean_accepted:.2f}",
+                                                  "draft time share": f"{100 * t.draft_share:.0f}%",
+                                                  "speedup": f"{t.tok_s / plain.tok_s:.2f}x"}))
+    return out
 
 
-def head_table(draft, cfg, fr: FrequencyList, reps: int) -> None:
+def head_report(draft, cfg, fr: FrequencyList, reps: int) -> BenchReport:
     """The draft LM head alone: one row (chain step) and ten rows (a tree expansion)."""
     h = cfg.hidden_size
-    print(f"\nDraft LM head, hidden {h}: full vocabulary {cfg.vocab_size} rows vs FR-Spec {fr.ids.numel()} rows "
-          f"(best of {reps}, eager)\n")
-    print("| rows in | head | FLOPs | time (us) | vs full |")
-    print("| --- | --- | --- | --- | --- |")
+    report = BenchReport(title=f"Draft LM head, hidden {h}: full vocabulary {cfg.vocab_size} rows vs FR-Spec "
+                               f"{fr.ids.numel()} rows (eager; vs full: best calls)")
     with torch.no_grad():
         for t_rows in (1, 10):
             x = torch.randn(t_rows, h)
-            times = {}
+            best = {}
             for label, ids in (("full", None), ("FR-Spec", fr.ids)):
                 draft.set_vocab(ids)
-                times[label] = best_time(lambda: draft.logits(x), reps)
+                samples = call_ms(lambda: draft.logits(x), reps)
+                best[label] = min(samples)
                 rows_n = cfg.vocab_size if ids is None else ids.numel()
-                flops = t_rows * head_cost(h, rows_n)
-                print(f"| {t_rows} | {label} ({rows_n}) | {flops / 1e6:.2f} M | {times[label] * 1e6:.0f} | "
-                      f"{times[label] / times['full']:.2f}x |")
+                report.rows.append(BenchRow(
+                    "draft LM head", None, None, "torch-eager", torch.get_num_threads(),
+                    f"{t_rows} rows in, {label} ({rows_n})", samples, unit="ms", device=cpu_name(),
+                    extra={"FLOPs": f"{t_rows * head_cost(h, rows_n) / 1e6:.2f} M",
+                           "vs full": f"{best[label] / best['full']:.2f}x"}))
     draft.set_vocab(None)
+    return report
 
 
-def call_costs(bundles: dict, hidden_size: int, max_seq_len: int, reps: int) -> None:
+def call_costs(bundles: dict, hidden_size: int, max_seq_len: int, reps: int) -> BenchReport:
     """What one call of each method costs in the Python runtime, relative to a plain decode step:
     speculation wins when a verify of T tokens costs little more than one plain step."""
     from edgecpm.runtime.pte import PteModel
     from edgecpm.torch_env import execute_single_threaded
 
-    def per_call(method: str, t: int, with_fr: bool = False) -> float:
+    def per_call(method: str, t: int, with_fr: bool = False) -> list[float]:
         pos = torch.arange(40, 40 + t)
         mask = pos.unsqueeze(1) >= torch.arange(max_seq_len).unsqueeze(0)
         args = {"forward": [pos], "verify": [pos, pos.clone(), mask, no_move, no_move.clone()],
                 "draft": [torch.randn(1, t, hidden_size), pos, pos.clone(), mask]}[method]
         call = programs[with_fr].load_method(method)
-        return best_time(lambda: execute_single_threaded(call, [torch.full((1, t), 5), *args]), reps)
+        return call_ms(lambda: execute_single_threaded(call, [torch.full((1, t), 5), *args]), reps)
 
     programs = {k: PteModel(b).program for k, b in bundles.items()}
     no_move = torch.zeros(1, dtype=torch.long)
-    base = per_call("forward", 1)
-    print(f"\nOne call, best of {reps} (ExecuTorch Python runtime, T tokens at positions 40..)\n")
-    print("| call | T | time (us) | vs plain decode step |")
-    print("| --- | --- | --- | --- |")
-    print(f"| forward (plain decode step) | 1 | {base * 1e6:.0f} | 1.00x |")
+    report = BenchReport(title="One call (ExecuTorch Python runtime, T tokens at positions 40..; vs plain decode "
+                               "step: best calls)")
+
+    def add(label: str, t: int, samples: list[float]) -> None:
+        report.rows.append(BenchRow(label, None, None, "executorch (python)", executorch_threads(), f"T={t}",
+                                    samples, unit="ms", device=cpu_name(),
+                                    extra={"vs plain decode step": f"{min(samples) / base:.2f}x"}))
+
+    plain = per_call("forward", 1)
+    base = min(plain)
+    add("forward (plain decode step)", 1, plain)
     for t in (2, 4, 6, 12):
-        cost = per_call("verify", t)
-        print(f"| verify | {t} | {cost * 1e6:.0f} | {cost / base:.2f}x |")
+        add("verify", t, per_call("verify", t))
     for label, with_fr in (("draft, full vocabulary", False), ("draft, FR-Spec", True)):
         for t in (1, 4, 10):
-            cost = per_call("draft", t, with_fr)
-            print(f"| {label} | {t} | {cost * 1e6:.0f} | {cost / base:.2f}x |")
+            add(label, t, per_call("draft", t, with_fr))
+    return report
 
 
-def best_time(fn, reps: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def call_ms(fn, reps: int) -> list[float]:
+    return in_ms(time_calls(fn, reps))
 
 
 def main():
@@ -202,8 +211,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="eager: torch threads")
     ap.add_argument("--backends", default="eager,pte,runner", help="any of eager, pte, runner (the "
                     "per-call cost table comes with pte or runner)")
-    ap.add_argument("--bundles", type=Path, default=REPO / "build" / "spec-bench")
-    ap.add_argument("--reps", type=int, default=200, help="LM-head timing repetitions")
+    ap.add_argument("--bundles", type=Path, default=ROOT / "build" / "spec-bench")
+    ap.add_argument("--reps", type=int, default=200, help="timed calls per row of the per-call tables")
+    add_format_option(ap)
     args = ap.parse_args()
     backends = args.backends.split(",")
     torch.set_num_threads(args.threads)
@@ -229,12 +239,13 @@ def main():
     configs = [(name, spec, False) for name, spec in CONFIGS] + \
               [(f"{name} + {fr_name}", spec, True) for name, spec in CONFIGS]
 
-    print(f"model {args.model} ({cfg.num_parameters / 1e6:.1f}M params, vocab {cfg.vocab_size}), draft "
-          f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, FR-Spec {fr.ids.numel()} ids "
-          f"({100 * fr.coverage:.1f}% of corpus tokens), torch {torch.__version__}\n", flush=True)
-    rows = []
+    about = (f"model {args.model} ({cfg.num_parameters / 1e6:.1f}M params, vocab {cfg.vocab_size}), draft "
+             f"{args.draft}, {len(prompts)} held-out prompts x {args.n} greedy tokens, FR-Spec {fr.ids.numel()} ids "
+             f"({100 * fr.coverage:.1f}% of corpus tokens), torch {torch.__version__}")
+    rows, reports, threads = [], [], {}
     if "eager" in backends:
-        name = f"eager ({args.threads} thread)"
+        name = "torch-eager"
+        threads[name] = args.threads
         plain = python_plain(model, prompts, args.n, eos)
         rows.append((name, "plain", "-", plain, plain))
         for label, spec, with_fr in configs:
@@ -249,9 +260,10 @@ def main():
         max_seq_len = 32 + 1 + args.n + 32   # + draft headroom: tree 2/10/12 needs 21 slots
         bundles = {False: exported(model_dir, args.draft, None, args.bundles / "full", max_seq_len),
                    True: exported(model_dir, args.draft, fr_path, args.bundles / "frspec", max_seq_len)}
-        call_costs(bundles, cfg.hidden_size, max_seq_len, args.reps)
+        reports.append(call_costs(bundles, cfg.hidden_size, max_seq_len, args.reps))
         if "pte" in backends:
             name = "executorch (python)"
+            threads[name] = executorch_threads()
             programs = {k: PteModel(b) for k, b in bundles.items()}
             plain = python_plain(programs[False], prompts, args.n, eos)
             rows.append((name, "plain", "-", plain, plain))
@@ -263,13 +275,16 @@ def main():
             if not RUNNER.is_file():
                 raise SystemExit(f"{RUNNER} is not built: run `make kernels`")
             name = "edgecpm-runner (C++)"
+            threads[name] = None  # the runner's default: one per core
             plain = runner(bundles[False], prompts, args.n, [])
             rows.append((name, "plain", "-", plain, plain))
             for label, spec, with_fr in configs:
                 t = runner(bundles[with_fr], prompts, args.n, runner_spec_flags(spec))
                 rows.append((name, label, "yes" if t.outputs == plain.outputs else "NO", t, plain))
-    table(rows)
-    head_table(draft, cfg, fr, args.reps)
+    decoding = BenchReport(decode_rows(rows, f"{args.model} + {args.draft}", cfg.num_parameters / 1e6, args.n, threads),
+                           title=f"Speculative decoding: {len(prompts)} held-out prompts x {args.n} greedy tokens "
+                                 "(samples: one per prompt)", notes=[about])
+    emit([decoding, *reports, head_report(draft, cfg, fr, args.reps)], args.format)
 
 
 if __name__ == "__main__":

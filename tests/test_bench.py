@@ -8,7 +8,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from edgecpm.bench import BenchRow, _agreement, run_bench
+from edgecpm.bench import _agreement, run_bench
+from edgecpm.bench_records import BenchRow
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
 from edgecpm.cli.app import app
@@ -28,7 +29,7 @@ def test_eager_bench_reports_llama_bench_rows():
     # decode streams every stored weight once per token
     assert tg.weight_gb_s == pytest.approx(tg.size_mib * 2**20 * tg.mean / 1e9)
     table = report.markdown().splitlines()
-    assert table[0].startswith("| model | size | params | backend | threads | test | t/s")
+    assert table[0].startswith("| model | size | params | backend | threads | test | t/s | median | GB/s | device")
     assert len(table) == 4
 
 
@@ -40,8 +41,8 @@ def test_json_output_keeps_raw_samples():
 
 
 def test_row_statistics():
-    row = BenchRow("m", 100.0, 1.0, "b", 2, "tg8", [10.0, 12.0])
-    assert row.mean == 11.0 and row.sd == pytest.approx(2**0.5)
+    row = BenchRow("m", 100.0, 1.0, "b", 2, "tg8", [10.0, 12.0, 20.0])
+    assert row.mean == 14.0 and row.median == 12.0 and row.sd == pytest.approx(28**0.5)
     assert BenchRow("m", 100.0, 1.0, "b", 2, "pp8", [1.0]).weight_gb_s is None
 
 
@@ -55,7 +56,7 @@ def test_agreement_of_a_moved_model_with_its_reference():
 
 @pytest.mark.parametrize("device, message", [
     ("cuda", "no CUDA device"),
-    ("ssh://me@jetson", "not supported yet"),
+    ("ssh://me@jetson", "runs an exported bundle"),
     ("tpu", "choose one of host, cuda"),
 ])
 def test_unavailable_devices_are_refused(device, message):

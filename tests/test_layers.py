@@ -15,6 +15,8 @@ Where the modules that ARCHITECTURE.md does not name sit, and why:
   is placed beside ``tokenizer``; it imports nothing of edgecpm.
 - ``demo`` (the whole pipeline on the embedded model) and ``doctor`` (versions, kernels built)
   are commands' bodies that use every layer below: tools, like ``bench``.
+- ``on_device`` (generate and bench on a remote device, through ``runtime.deploy``) is the
+  device side of ``generate``/``bench``: a tool at their level.
 - The package's own ``__init__`` is a utility (it holds the version).
 
 A new top-level module or package must be given a layer here (``test_every_module_has_a_layer``).
@@ -33,7 +35,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "toolchain" / "edgecpm"
 LAYERS = {
     "edgecpm.cli": 5,
     "edgecpm.generate": 4, "edgecpm.eval": 4, "edgecpm.bench": 4, "edgecpm.reproduce": 4,
-    "edgecpm.demo": 4, "edgecpm.doctor": 4, "edgecpm.tiny": 4,
+    "edgecpm.bench_records": 4, "edgecpm.bench_timing": 4,
+    "edgecpm.demo": 4, "edgecpm.doctor": 4, "edgecpm.tiny": 4, "edgecpm.on_device": 4,
     "edgecpm.speculative": 3, "edgecpm.runtime": 3,
     "edgecpm.model": 2, "edgecpm.export": 2, "edgecpm.checkpoint": 2,
     "edgecpm.attention": 1, "edgecpm.quant": 1, "edgecpm.tokenizer": 1,

@@ -1,11 +1,11 @@
-"""benchmarks/peers.py's arithmetic on made-up timing records (no peers run, no timing asserts)."""
+"""``benchmarks.peers``' arithmetic on made-up timing records (no peers run, no timing asserts)."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.peers_report import (ET_8DA4W, LLAMA_Q4, LLAMA_TQ2, OURS_INT4, OURS_TERNARY, ratio_line,
-                                     ratio_to_best, table)
+from benchmarks.peers_report import (ET_8DA4W, LLAMA_Q4, LLAMA_TQ2, OURS_INT4, OURS_TERNARY, missing_lines,
+                                     ratio_line, ratio_to_best, rows)
 
 
 def rec(pp, tg):
@@ -43,17 +43,23 @@ def test_a_missing_peer_leaves_the_ratio_to_those_present_and_none_gives_na():
     assert ratio_line(only_ours) == "ratio decode ternary/best n/a prefill n/a; int4/best decode n/a"
 
 
-def test_table_rows_medians_and_effective_bandwidth():
+def test_rows_per_artifact_samples_over_rounds_and_effective_bandwidth():
     sizes = {OURS_TERNARY: 100_000_000, LLAMA_TQ2: 110_000_000, ET_8DA4W: 300_000_000}
-    rows = table(ROUNDS, sizes, copy_gb_s=20.0).splitlines()
-    assert rows[0].startswith("| artifact | file MB |")
-    assert len(rows) == 2 + 3  # header, rule, one row per artifact with a size, in ORDER
-    # ternary: median prefill 100, decode 60; 100 MB x 60 tok/s = 6 GB/s = 30% of 20 GB/s
-    assert rows[2] == f"| {OURS_TERNARY} | 100.0 | 100.0 | 60.0 | 6.00 | 30% |"
-    # 8da4w: decode median 60 -> 300 MB x 60 = 18 GB/s = 90%
-    assert rows[4] == f"| {ET_8DA4W} | 300.0 | 100.0 | 60.0 | 18.00 | 90% |"
+    got = rows(ROUNDS, sizes, copy_gb_s=20.0, n_prompt=64, n_gen=32, params_m=433.0, threads=2, device="cpu")
+    # a pp and a tg row per artifact with a size, in ORDER
+    assert [(r.model, r.test) for r in got] == [(n, t) for n in (OURS_TERNARY, LLAMA_TQ2, ET_8DA4W)
+                                                for t in ("pp64", "tg32")]
+    pp, tg = got[0], got[1]
+    assert pp.samples == [100, 100, 300] and tg.samples == [50, 60, 90] and tg.median == 60
+    assert pp.backend == "edgecpm-runner (C++)" and got[2].backend.startswith("llama.cpp")
+    # ternary: mean decode 200/3 tok/s x 100 MB = 6.67 GB/s = 33% of 20 GB/s; prefill has no GB/s
+    assert tg.weight_gb_s == pytest.approx(100e6 * 200 / 3 / 1e9)
+    assert tg.extra == {"file MB": 100.0, "% of copy bandwidth": "33%"} and pp.weight_gb_s is None
+    # 8da4w: decode mean 190/3 -> 300 MB x 63.3 = 19 GB/s = 95%
+    assert got[5].extra["% of copy bandwidth"] == "95%"
 
 
-def test_an_artifact_with_a_size_but_no_timings_says_missing():
-    rows = table([{}], {LLAMA_Q4: 5_000_000}, copy_gb_s=10.0).splitlines()
-    assert rows[2] == f"| {LLAMA_Q4} | 5.0 | missing | missing | | |"
+def test_an_artifact_with_a_size_but_no_timings_is_named_missing():
+    assert rows([{}], {LLAMA_Q4: 5_000_000}, 10.0, 64, 32, 1.0, 2, "cpu") == []
+    assert missing_lines([{}], {LLAMA_Q4: 5_000_000}) == [
+        f"missing: {LLAMA_Q4} (5.0 MB) has no timings: every run of it failed"]

@@ -26,7 +26,7 @@ QUICK = ["--n-prompt", 4, "-n", 2, "-r", 1]
     (["-n", 0], "-n/--n-gen 0: must be at least 1"),
     (["-r", 0], "-r/--repetitions 0: must be at least 1"),
     (["-r", 1000], "-r/--repetitions 1000: must be at most 100"),
-    (["--format", "xml"], "--format xml: choose md, csv or json"),
+    (["--format", "xml"], "--format xml: choose md, csv, json or jsonl"),
     (["-o", "json"], "-o json: -o is the file to write; for the format pass --format json"),
     (["--threads", 0], "--threads 0: must be at least 1"),
     (["--threads", 100000], "--threads 100000: must be at most"),

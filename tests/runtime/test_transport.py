@@ -1,5 +1,6 @@
 """``LocalTransport``: the runner's rows in ``bench`` go through it, so a device transport can
-replace it; and a failed run is one error naming the runner and the bundle."""
+replace it; a failed run is one error naming the runner and the bundle; output streams, and a
+timeout stops the program. (The device transports: tests/device/.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgecpm.bench import runner_stats
-from edgecpm.errors import EdgecpmError
+from edgecpm.errors import DeviceError, EdgecpmError
 from edgecpm.runtime.transport import Completed, LocalTransport
 
 
@@ -21,6 +22,21 @@ def test_push_is_the_local_path(tmp_path):
 def test_run_returns_status_and_output():
     done = LocalTransport().run([sys.executable, "-c", "import sys; print('out'); sys.exit(3)"])
     assert done == Completed(3, "out\n", "")
+
+
+def test_run_streams_stdout_and_passes_the_environment():
+    chunks = []
+    code = "import os, sys, time; print('a', flush=True); time.sleep(0.2); print(os.environ['EDGECPM_X'])"
+    done = LocalTransport().run([sys.executable, "-c", code], on_stdout=chunks.append, env={"EDGECPM_X": "b c"})
+    assert done.stdout == "a\nb c\n" and b"".join(chunks) == b"a\nb c\n" and len(chunks) >= 2   # as written
+
+
+def test_a_run_past_its_timeout_is_stopped(tmp_path):
+    marker = tmp_path / "finished"
+    code = f"import time, pathlib; time.sleep(30); pathlib.Path({str(marker)!r}).touch()"
+    with pytest.raises(DeviceError, match=r"^host: python\S* timed out after 0.5 s and was stopped"):
+        LocalTransport().run([sys.executable, "-c", code], timeout=0.5)
+    assert not marker.exists()
 
 
 def test_pull_copies_a_file_and_a_directory(tmp_path):

@@ -37,7 +37,7 @@ def test_bench_spec_eager_rows_and_summary():
     report = run_bench("tiny", "host", n_prompt=12, n_gen=8, reps=1, spec_arg="tiny-draft",
                        spec=SpecConfig(mode="chain", chain_len=2))
     assert [r.test for r in report.rows] == ["pp12", "tg8", "tg8 spec"]
-    (summary,) = report.speculative
+    (summary,) = report.summary["speculative"]
     assert summary["identical"] and summary["label"] == "chain 2"
     assert 1.0 <= summary["mean_accepted"] <= 3.0 and 0 < summary["draft_share"] < 1
     assert "speculative (chain 2) on torch-eager" in report.markdown()
@@ -62,7 +62,7 @@ def test_program_with_draft_generates_and_benches(tiny_bundles):
 
     report = run_bench(str(bundle), "host", n_prompt=16, n_gen=16, reps=1, spec_arg="program",
                        spec=SpecConfig(mode="chain"))
-    assert all(s["identical"] for s in report.speculative)
+    assert all(s["identical"] for s in report.summary["speculative"])
     assert "tg16 spec" in [r.test for r in report.rows]
 
 

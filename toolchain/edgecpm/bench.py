@@ -6,10 +6,13 @@ Devices:
 - ``cuda``: the GPU reference path (ARCHITECTURE.md principle 4): the checkpoint on the GPU with the
   quantized linears and InfLLM-v2 attention dispatched to the Triton kernels (beside their ops), plus
   its agreement with the eager CPU model (top-1 match, max logit difference) on the prompt.
-- ``ssh://`` and ``adb://`` are on the roadmap and refused with a message.
+- ``ssh://`` and ``adb://``: an exported bundle deployed to the device and run there by the native
+  runner (``edgecpm.on_device.bench``), with the device's fingerprint in the report and, on a
+  Jetson, the power tegrastats saw during each run on its rows (W, tokens per joule).
 
-Rows use llama-bench's columns; ``t/s`` is mean ± sd over ``reps`` runs after one warm-up, and
-``GB/s`` on decode rows is the stored weight bytes streamed per second (the roofline measure).
+Rows (``edgecpm.bench_records``) use llama-bench's columns; ``t/s`` is mean ± sd over ``reps`` runs
+after one warm-up (the native runner's: no warm-up, each run is its own process), then the median,
+and ``GB/s`` on decode rows is the stored weight bytes streamed per second (the roofline measure).
 
 ``--spec DRAFT`` (or ``program`` for a ``.pte`` exported with ``--draft``) adds a speculative
 decode row per backend and a summary: mean tokens per verify step, the draft's share of decode
@@ -22,12 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import statistics
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
+from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
+from edgecpm.bench_timing import mean, repeat_calls
 from edgecpm.errors import EdgecpmError
 from edgecpm.quiet import native_stderr_filtered
 from edgecpm.runtime.transport import LocalTransport, Transport
@@ -35,71 +38,12 @@ from edgecpm.runtime.transport import LocalTransport, Transport
 DEVICES = ("host", "cuda")
 
 
-@dataclass
-class BenchRow:
-    model: str
-    size_mib: float
-    params_m: float
-    backend: str
-    threads: int
-    test: str
-    samples: list[float]  # tokens/s, one per repetition
-
-    @property
-    def mean(self) -> float:
-        return statistics.mean(self.samples)
-
-    @property
-    def sd(self) -> float:
-        return statistics.stdev(self.samples) if len(self.samples) > 1 else 0.0
-
-    @property
-    def weight_gb_s(self) -> float | None:
-        # Each decoded token reads every stored weight once; prefill amortises it over the chunk.
-        return self.size_mib * 2**20 * self.mean / 1e9 if self.test.startswith("tg") else None
-
-
-@dataclass
-class BenchReport:
-    rows: list[BenchRow] = field(default_factory=list)
-    agreement: dict | None = None  # cuda: {"top1_match": fraction, "max_abs_logit_diff": float}
-    speculative: list[dict] = field(default_factory=list)  # one summary per backend (--spec)
-
-    def markdown(self) -> str:
-        lines = ["| model | size | params | backend | threads | test | t/s | GB/s |",
-                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for r in self.rows:
-            gbs = f"{r.weight_gb_s:.2f}" if r.weight_gb_s is not None else ""
-            lines.append(f"| {r.model} | {r.size_mib:.1f} MiB | {r.params_m:.2f} M | {r.backend} | {r.threads} | "
-                         f"{r.test} | {r.mean:.1f} ± {r.sd:.1f} | {gbs} |")
-        for sp in self.speculative:
-            lines.append(f"\nspeculative ({sp['label']}) on {sp['backend']}: {sp['mean_accepted']:.2f} tok per verify "
-                         f"step, draft {100 * sp['draft_share']:.0f} % of decode time, {sp['speedup']:.2f}x plain "
-                         f"decode, greedy tokens {'identical to' if sp['identical'] else 'DIFFERENT FROM'} plain")
-        if self.agreement:
-            a = self.agreement
-            lines.append(f"\nagreement with eager CPU over the prompt: top-1 {100 * a['top1_match']:.1f} %, "
-                         f"max |Δlogit| {a['max_abs_logit_diff']:.3g}")
-        return "\n".join(lines)
-
-    def json(self) -> str:
-        rows = [{**asdict(r), "mean_t_s": r.mean, "sd_t_s": r.sd, "weight_gb_s": r.weight_gb_s} for r in self.rows]
-        return json.dumps({"rows": rows, "agreement": self.agreement, "speculative": self.speculative}, indent=2)
-
-    def csv(self) -> str:
-        out = ["model,size_mib,params_m,backend,threads,test,mean_t_s,sd_t_s,weight_gb_s"]
-        out += [f'"{r.model}",{r.size_mib:.3f},{r.params_m:.3f},"{r.backend}",{r.threads},{r.test},'
-                f"{r.mean:.3f},{r.sd:.3f},{'' if r.weight_gb_s is None else f'{r.weight_gb_s:.3f}'}"
-                for r in self.rows]
-        return "\n".join(out)
-
-
 def check_device(device: str) -> str:
     if device in DEVICES:
         return device
     if device.startswith(("ssh://", "adb://")):
-        raise EdgecpmError(f"--device {device}: remote devices are not supported yet (roadmap); export with "
-                           "--target jetson, copy the bundle and run build/kernels/aarch64/edgecpm-runner there")
+        raise EdgecpmError(f"--device {device}: a remote device runs an exported bundle through "
+                           "edgecpm.on_device.bench (the CLI's `edgecpm bench BUNDLE --device URL`)")
     raise EdgecpmError(f"--device {device}: choose one of {', '.join(DEVICES)}")
 
 
@@ -107,30 +51,19 @@ def generate_samples(model, prompt: list[int], n_gen: int, reps: int) -> list[tu
     """Prefill and decode tok/s of ``edgecpm.generate`` over ``reps`` runs after a warm-up."""
     from edgecpm.generate import generate
 
-    generate(model, prompt, 2)
-    pp, tg = [], []
-    for _ in range(reps):
-        res = generate(model, prompt, n_gen)
-        pp.append(res.prefill_tok_s)
-        tg.append(res.decode_tok_s)
-    return [(f"pp{len(prompt)}", pp), (f"tg{n_gen}", tg)]
+    runs = repeat_calls(lambda: generate(model, prompt, n_gen), reps)
+    return [(f"pp{len(prompt)}", [r.prefill_tok_s for r in runs]), (f"tg{n_gen}", [r.decode_tok_s for r in runs])]
 
 
 def spec_samples(base, draft, prompt: list[int], n_gen: int, reps: int, spec) -> tuple[list[float], dict]:
     """Speculative decode tok/s over ``reps`` runs after a warm-up, and the runs' statistics."""
     from edgecpm.speculative.decode import speculative_generate
 
-    speculative_generate(base, draft, prompt, 2, spec=spec)
-    tg, emitted, steps, draft_s, verify_s = [], 0, 0, 0.0, 0.0
-    for _ in range(reps):
-        res = speculative_generate(base, draft, prompt, n_gen, spec=spec)
-        tg.append(res.decode_tok_s)
-        emitted += sum(res.accepted_per_step)
-        steps += res.verify_steps
-        draft_s += res.draft_s
-        verify_s += res.verify_s
-    return tg, {"mean_accepted": emitted / steps, "draft_share": draft_s / (draft_s + verify_s),
-                "tokens": res.tokens}
+    runs = repeat_calls(lambda: speculative_generate(base, draft, prompt, n_gen, spec=spec), reps)
+    emitted, steps = sum(sum(r.accepted_per_step) for r in runs), sum(r.verify_steps for r in runs)
+    draft_s, verify_s = sum(r.draft_s for r in runs), sum(r.verify_s for r in runs)
+    return [r.decode_tok_s for r in runs], {"mean_accepted": emitted / steps,
+                                            "draft_share": draft_s / (draft_s + verify_s), "tokens": runs[-1].tokens}
 
 
 def _plain_tokens(model, prompt: list[int], n_gen: int) -> list[int]:
@@ -175,8 +108,14 @@ def runner_stats(runner: Path, bundle: Path, prompt: list[int], n_gen: int, flag
 def runner_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int,
                    threads: int | None = None) -> list[tuple[str, list[float]]]:
     """The native runner's own prefill / decode rates, from its JSON stats line."""
-    return _runner_rows([runner_stats(runner, bundle, prompt, n_gen, threads=threads) for _ in range(reps)],
-                        len(prompt), n_gen)
+    return _runner_rows(_runner_runs(runner, bundle, prompt, n_gen, reps, threads=threads), len(prompt), n_gen)
+
+
+def _runner_runs(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, flags: list[str] = (),
+                 threads: int | None = None) -> list[dict]:
+    # No warm-up run: every run is a fresh process that loads the program itself (its prefill
+    # includes the first touch of the mmapped weights), so a discarded one would warm nothing in it.
+    return repeat_calls(lambda: runner_stats(runner, bundle, prompt, n_gen, flags, threads), reps, warmup=0)
 
 
 def _runner_rows(runs: list[dict], n_prompt: int, n_gen: int) -> list[tuple[str, list[float]]]:
@@ -186,7 +125,7 @@ def _runner_rows(runs: list[dict], n_prompt: int, n_gen: int) -> list[tuple[str,
 def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, spec,
                         threads: int | None = None) -> tuple[list[float], dict]:
     """``spec_samples`` for the native runner's ``--spec`` loop."""
-    runs = [runner_stats(runner, bundle, prompt, n_gen, runner_spec_flags(spec), threads) for _ in range(reps)]
+    runs = _runner_runs(runner, bundle, prompt, n_gen, reps, runner_spec_flags(spec), threads)
     draft_s, verify_s = sum(s["draft_s"] for s in runs), sum(s["verify_s"] for s in runs)
     steps = sum(s["verify_steps"] for s in runs)
     return [s["decode_tok_s"] for s in runs], {
@@ -219,10 +158,10 @@ def _speculative(model, runner: Path | None, bundle: Path, runs: list, prompt: l
         measured.append(runner_spec_samples(runner, bundle, prompt, n_gen, reps, spec, threads))
     summaries = []
     for (backend, _, samples), (tg, summary), plain in zip(runs, measured, plain_tokens):
-        plain_tg = statistics.mean(samples[-1][1])
+        plain_tg = mean(samples[-1][1])
         samples.append((f"tg{n_gen} spec", tg))
         summaries.append({"backend": backend, "label": label, "mean_accepted": summary["mean_accepted"],
-                          "draft_share": summary["draft_share"], "speedup": statistics.mean(tg) / plain_tg,
+                          "draft_share": summary["draft_share"], "speedup": mean(tg) / plain_tg,
                           "identical": summary["tokens"] == plain})
     return summaries
 
@@ -308,7 +247,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
             from edgecpm.runtime.cuda import cuda_model
 
             gpu = cuda_model(path, max_seq_len, dtype)
-            report.agreement = _agreement(model, gpu, prompt)
+            report.summary["agreement"] = _agreement(model, gpu, prompt)
             runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", torch.get_num_threads(),
                          generate_samples(gpu, prompt, n_gen, reps)))
         elif is_program:
@@ -322,14 +261,30 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
             if not runner.is_file():
                 raise EdgecpmError(f"{runner} is not built: run `make kernels` (the native runner's rows are part "
                                    "of a .pte bench)")
-            stats = [runner_stats(runner, path, prompt, n_gen, threads=threads) for _ in range(reps)]
+            stats = _runner_runs(runner, path, prompt, n_gen, reps, threads=threads)
             runs.append((f"edgecpm-runner (C++) + {isa}", stats[0]["threads"], _runner_rows(stats, n_prompt, n_gen)))
         else:
             runs.append(("torch-eager", torch.get_num_threads(), generate_samples(model, prompt, n_gen, reps)))
         if spec_arg is not None:
-            report.speculative = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg, spec, frspec,
-                                              threads)
+            report.summary["speculative"] = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg,
+                                                         spec, frspec, threads)
+    device_name = torch.cuda.get_device_name() if device == "cuda" else cpu_name()
     for backend, n_threads, samples in runs:
         for test, values in samples:
-            report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values))
+            report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values,
+                                        device=device_name))
+    report.notes = [speculative_line(sp) for sp in report.summary.get("speculative", [])]
+    if "agreement" in report.summary:
+        report.notes.append(agreement_line(report.summary["agreement"]))
     return report
+
+
+def speculative_line(sp: dict) -> str:
+    return (f"speculative ({sp['label']}) on {sp['backend']}: {sp['mean_accepted']:.2f} tok per verify step, "
+            f"draft {100 * sp['draft_share']:.0f} % of decode time, {sp['speedup']:.2f}x plain decode, greedy "
+            f"tokens {'identical to' if sp['identical'] else 'DIFFERENT FROM'} plain")
+
+
+def agreement_line(a: dict) -> str:
+    return (f"agreement with eager CPU over the prompt: top-1 {100 * a['top1_match']:.1f} %, "
+            f"max |Δlogit| {a['max_abs_logit_diff']:.3g}")

@@ -41,3 +41,9 @@ class OutputPathError(EdgecpmError):
 class UsageError(EdgecpmError):
     """A bad option value or combination of options, found below the CLI layer (the library knows
     the vocabulary or the program); the CLI's own flag checks raise ``typer.BadParameter``."""
+
+
+class DeviceError(EdgecpmError):
+    """A device (``ssh://``, ``adb://``) that cannot be reached or logged into, that times out,
+    drops the connection, runs out of disk, cannot run the bundle's architecture, or whose runner
+    dies; the message names the device and what to do."""

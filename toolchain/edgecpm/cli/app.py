@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli import write_commands
+from edgecpm.cli import device_commands, write_commands
 from edgecpm.cli.bounds import check_range
+from edgecpm.cli.device_commands import check_timeout, device_option, timeout_option
 from edgecpm.cli.common import (DTYPE_HELP, ModelArg, friendly_errors, load_model_and_tokenizer, parse_dtype,
                                 progress_bar, read_text_file)
 from edgecpm.cli.stream import reply_printer, streamed_line
@@ -71,8 +72,11 @@ def generate(
     topk_per_iter: Optional[int] = TopkOption,
     tree_size: Optional[int] = TreeSizeOption,
     chain_len: Optional[int] = ChainLenOption,
+    device: str = device_option(),
+    timeout: Optional[float] = timeout_option(),
 ):
-    """Generate text with the KV cache (eager PyTorch, or an exported .pte), streaming as it goes."""
+    """Generate text with the KV cache (eager PyTorch, or an exported .pte, here or on a device),
+    streaming as it goes."""
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.cli.bounds import refuse_unless
     from edgecpm.cli.common import is_program_dir, utf8_argument
@@ -80,9 +84,22 @@ def generate(
     from edgecpm.cli.sampling_options import sampling_config
     from edgecpm.cli.spec import spec_config
     from edgecpm.generate import TextStream, generate as run
+    from edgecpm.runtime.devices import open_device
 
     utf8_argument("-p/--prompt", prompt)
     check_range("-n/--max-new-tokens", n, 1)
+    seconds = check_timeout(device, timeout)
+    if device != "host":
+        from edgecpm.cli.device_commands import generate_remote, refuse_host_only
+
+        open_device(device)   # a malformed URL is named before anything loads
+        refuse_host_only(device, {"--temperature": temperature or None, "--top-p": top_p, "--top-k": top_k,
+                                  "--seed": seed, "--max-seq-len": max_seq_len, "--dtype": dtype, "--spec": spec,
+                                  "--tree/--chain": tree, "--frspec": frspec, "--num-iter": num_iter,
+                                  "--topk-per-iter": topk_per_iter, "--tree-size": tree_size,
+                                  "--chain-len": chain_len})
+        generate_remote(device, model, prompt, n, chat, stats, seconds)
+        return
     sampling = sampling_config(temperature, top_p, top_k, seed)
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if is_program_dir(resolve_model(model)):
@@ -168,11 +185,15 @@ def eval_(
 def bench(
     model: str = ModelArg,
     device: str = typer.Option("host", help="host (eager, or .pte via the ExecuTorch runtime and the native "
-                                            "runner) or cuda (the checkpoint on the GPU with the Triton kernels)"),
+                                            "runner), cuda (the checkpoint on the GPU with the Triton kernels), "
+                                            "ssh://user@host:port/folder (user, port, folder optional) or "
+                                            "adb://SERIAL (an exported bundle, run there by the native runner)"),
+    timeout: Optional[float] = timeout_option(),
     n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
     n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),
     reps: int = typer.Option(3, "-r", "--repetitions", help=f"Runs per test after one warm-up, 1..{MAX_REPS}"),
-    fmt: str = typer.Option("md", "--format", help="md, csv or json (json keeps the raw samples)"),
+    fmt: str = typer.Option("md", "--format", help="md, csv, json or jsonl (one row per line); all but md keep "
+                                                   "the raw samples"),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
                                                                 "print it)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
@@ -195,28 +216,36 @@ def bench(
 ):
     """Prefill / decode speed of a checkpoint or an exported .pte, llama-bench style (with --spec:
     speculative decoding beside plain, on held-out text)."""
-    from edgecpm.bench import run_bench
-    from edgecpm.checkpoint.contents import load_config
-    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.bench_records import FORMATS
     from edgecpm.cli.bounds import check_threads, refuse_unless
-    from edgecpm.cli.common import is_program_dir
     from edgecpm.cli.output_file import check_output_file, write_text
-    from edgecpm.cli.seq_len import check_seq_len
     from edgecpm.cli.spec import spec_config
+    from edgecpm.runtime.devices import is_remote
 
     if old_prompt_count is not None:
         raise typer.BadParameter(f"-p {old_prompt_count}: bench's prompt length is --n-prompt N (-p is prompt text, "
                                  "as in generate)")
-    if fmt not in ("md", "csv", "json"):
-        raise typer.BadParameter(f"--format {fmt}: choose md, csv or json")
-    if out in ("md", "csv", "json"):  # the older meaning of -o; as typed, so -o ./json is a file
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format {fmt}: choose md, csv, json or jsonl")
+    if out in FORMATS:  # the older meaning of -o; as typed, so -o ./json is a file
         raise typer.BadParameter(f"-o {out}: -o is the file to write; for the format pass --format {out} "
                                  f"(to write a file named {out}, pass -o ./{out})")
     out = None if out is None else Path(out)
     check_range("--n-prompt", n_prompt, 1)
     check_range("-n/--n-gen", n_gen, 1)
     check_range("-r/--repetitions", reps, 1, MAX_REPS)
-    check_threads("--threads", threads)
+    seconds = check_timeout(device, timeout)
+    if is_remote(device):
+        from edgecpm.cli.device_commands import bench_remote, refuse_host_only
+        from edgecpm.runtime.devices import open_device
+
+        open_device(device)   # a malformed URL is named before anything loads
+        check_range("--threads", threads, 1, 256, " (the runner's limit)")
+        refuse_host_only(device, {"--dtype": dtype, "--spec": spec, "--tree/--chain": tree, "--frspec": frspec,
+                                  "--num-iter": num_iter, "--topk-per-iter": topk_per_iter, "--tree-size": tree_size,
+                                  "--chain-len": chain_len})
+    else:
+        check_threads("--threads", threads)
     check_range("--seed", seed, 0, 2**63 - 1)
     refuse_unless(spec is None, {"--seed": seed}, "only for the random prompt; with --spec the prompt is "
                                                   "held-out text")
@@ -224,6 +253,30 @@ def bench(
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if out is not None:
         check_output_file(out, force, f"bench.{fmt}")  # before minutes of benchmarking
+    if is_remote(device):
+        report = bench_remote(device, model, n_prompt, n_gen, reps, seed or 0, threads, seconds)
+    else:
+        report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec)
+    text = report.render(fmt)
+    if report.fingerprint is not None and (out is not None or fmt != "md"):   # md on screen shows them already
+        for warning in report.fingerprint["warnings"]:
+            typer.echo(f"warning: {warning}", err=True)
+    if out is None:
+        typer.echo(text)
+    else:
+        write_text(out, text)
+        typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
+
+
+def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec):
+    """``bench`` on this machine (host or cuda): checks that need the model, then the run."""
+    from edgecpm.bench import run_bench
+    from edgecpm.checkpoint.contents import load_config
+    from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.cli.bounds import refuse_unless
+    from edgecpm.cli.common import is_program_dir
+    from edgecpm.cli.seq_len import check_seq_len
+
     path = resolve_model(model)
     if is_program_dir(path):
         refuse_unless(False, {"--dtype": dtype}, f"{model} is an exported program, whose dtype was fixed at export")
@@ -233,14 +286,8 @@ def bench(
         need = n_prompt + n_gen + 2 + headroom
         check_seq_len("-n", need, load_config(path), dtype,
                       label=f"--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
-    report = run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
-                       spec=speculative, frspec=frspec, threads=threads)
-    text = {"md": report.markdown, "csv": report.csv, "json": report.json}[fmt]()
-    if out is None:
-        typer.echo(text)
-    else:
-        write_text(out, text)
-        typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
+    return run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
+                     spec=speculative, frspec=frspec, threads=threads)
 
 
 @app.command()
@@ -272,6 +319,7 @@ app.command(rich_help_panel=MAKE, epilog=write_commands.quant_types_help())(frie
 app.command(rich_help_panel=MAKE)(friendly_errors(write_commands.export))
 app.command(rich_help_panel=MAKE)(friendly_errors(write_commands.frspec))
 app.command("train-draft", rich_help_panel=MAKE)(friendly_errors(write_commands.train_draft))
+app.command()(friendly_errors(device_commands.deploy))
 
 
 def main():

@@ -1,10 +1,12 @@
 """Taking a bundle to the machine that runs it, running a command there, bringing files back.
 
-``bench`` runs the native runner through a ``Transport``; today only ``LocalTransport`` (this
-machine: nothing to copy, a subprocess) exists. A device transport (``ssh://``, ``adb://``) is a
-class with the same three methods: ``push`` copies a file or directory over and says where it
-landed, ``run`` runs a command there and returns its status and output, ``pull`` copies a result
-back. Callers use the paths ``push`` returns, never local ones, so they need not know which.
+A ``Transport`` has three operations. ``push`` copies a file over and says where it landed (only
+when its checksum differs from what is there), ``run`` runs an argument list there, streaming its
+stdout, with a timeout, and stops it there when the caller gives up, ``pull`` copies a result back.
+Callers use the paths ``push`` returns, never local ones, so they need not know which machine it
+is. ``LocalTransport`` is this machine; ``ssh_transport.SshTransport`` (``ssh://user@host``) and
+``adb_transport.AdbTransport`` (``adb://SERIAL``) reach devices; ``devices.open_device`` picks
+one from a ``--device`` value.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Mapping, Protocol
+
+from edgecpm.errors import DeviceError
+from edgecpm.runtime.client_process import ClientProcess
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,16 @@ class Completed:
 
 
 class Transport(Protocol):
-    name: str   # how rows and messages name the device ("host", later "ssh://jetson" ...)
+    name: str   # how records and messages name the device ("host", "ssh://jetson", "adb://R58N...")
 
-    def push(self, local: Path) -> str:
-        """Make ``local`` (a file or directory) available on the device; its path there."""
+    def push(self, local: Path, dest: str | None = None) -> str:
+        """Make the file ``local`` available on the device (at ``dest``, a path there, when given);
+        its path there."""
 
-    def run(self, argv: list[str]) -> Completed:
-        """Run ``argv`` on the device (paths in it from ``push``) and wait for it."""
+    def run(self, argv: list[str], timeout: float | None = None, on_stdout: Callable[[bytes], None] | None = None,
+            env: Mapping[str, str] | None = None) -> Completed:
+        """Run ``argv`` on the device (paths in it from ``push``) and wait at most ``timeout``
+        seconds; ``on_stdout`` gets its output as it comes. A timeout or Ctrl-C stops it there."""
 
     def pull(self, remote: str, local: Path) -> Path:
         """Copy ``remote`` (a path on the device) to ``local`` here; ``local``."""
@@ -41,12 +49,25 @@ class LocalTransport:
 
     name = "host"
 
-    def push(self, local: Path) -> str:
+    def push(self, local: Path, dest: str | None = None) -> str:
+        if dest is not None and Path(dest).resolve() != Path(local).resolve():
+            shutil.copyfile(local, dest)
+            return str(Path(dest).resolve())
         return str(Path(local).resolve())
 
-    def run(self, argv: list[str]) -> Completed:
-        out = subprocess.run([str(a) for a in argv], capture_output=True, text=True)
-        return Completed(out.returncode, out.stdout, out.stderr)
+    def run(self, argv: list[str], timeout: float | None = None, on_stdout: Callable[[bytes], None] | None = None,
+            env: Mapping[str, str] | None = None) -> Completed:
+        proc = ClientProcess([str(a) for a in argv], on_stdout, env)
+        try:
+            status = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise DeviceError(f"host: {Path(str(argv[0])).name} timed out after {timeout:g} s and was stopped; "
+                              "pass a longer --timeout or a smaller job") from None
+        except BaseException:   # Ctrl-C: the child goes too
+            proc.kill()
+            raise
+        return Completed(status, proc.stdout, proc.stderr)
 
     def pull(self, remote: str, local: Path) -> Path:
         source, local = Path(remote), Path(local)
