@@ -1,6 +1,6 @@
 """The app end to end without a phone: `make android`'s APK installed on a fake adb device (a
-folder + qemu-aarch64: fake_adb.py), a tiny aarch64 bundle pushed where `edgecpm deploy` puts
-it, and the exact command line the app builds (RunnerCommand, printed by ProtocolTool) run
+folder + qemu-aarch64: tests/device/fake_adb.py), a tiny aarch64 bundle pushed into the app's bundles
+folder, and the exact command line the app builds (RunnerCommand, printed by ProtocolTool) run
 through `adb shell` against the libraries the install extracted from the APK, with no host
 sysroot, driven by the app's own ChatSession (ChatTool, a JUnit-side driver that sends prompts and
 Stop as ChatActivity does). The answers must be eager PyTorch's greedy tokens; the second turn must
@@ -31,7 +31,8 @@ from tests.runner.test_runner import AARCH64_RUNNER, exported_for, require
 pytestmark = pytest.mark.slow  # qemu, and the float tiny bundle's export when no other test made it
 
 APK = REPO / "android_demo" / "build" / "edgecpm-demo.apk"
-FAKE_ADB = Path(__file__).with_name("fake_adb.py")
+FAKE_ADB = REPO / "tests" / "device" / "fake_adb.py"
+SERIAL = "fake-phone"
 PACKAGE = "org.edgecpm.demo"
 DEVICE_BUNDLE = f"/sdcard/Android/data/{PACKAGE}/files/bundles/tiny"
 N = 12
@@ -58,9 +59,13 @@ def classes(tmp_path_factory):
     return compile_classes(tmp_path_factory.mktemp("app-classes"), with_tests=True)
 
 
+def fake_adb_env(device: Path) -> dict:
+    return {**os.environ, "FAKE_ADB_ROOT": str(device), "FAKE_ADB_SERIAL": SERIAL}
+
+
 def adb(device: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    res = subprocess.run([sys.executable, str(FAKE_ADB), *args], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "FAKE_ADB_ROOT": str(device)})
+    res = subprocess.run([sys.executable, str(FAKE_ADB), "-s", SERIAL, *args], capture_output=True, text=True,
+                         timeout=300, env=fake_adb_env(device))
     assert res.returncode == 0 or not check, res.stdout + res.stderr
     return res
 
@@ -70,6 +75,7 @@ def test_install_refuses_a_damaged_apk(apk, tmp_path):
     shutil.copyfile(apk, tampered)
     with zipfile.ZipFile(tampered, "a") as z:
         z.writestr("assets/extra.txt", "changes the signed contents")
+    (tmp_path / "device").mkdir()
     res = adb(tmp_path / "device", "install", str(tampered), check=False)
     assert res.returncode == 1 and "INSTALL_PARSE_FAILED_NO_CERTIFICATES" in res.stdout
     assert not (tmp_path / "device" / "data" / "app").exists()
@@ -77,6 +83,7 @@ def test_install_refuses_a_damaged_apk(apk, tmp_path):
 
 def test_app_command_line_on_a_fake_device_matches_eager(apk, classes, tiny_bundles, tmp_path):
     device = tmp_path / "device"
+    device.mkdir()
     assert adb(device, "install", "-r", str(apk)).stdout.strip() == "Success"
     base_apk = adb(device, "shell", "pm", "path", PACKAGE).stdout.strip().removeprefix("package:")
     native_dir = str(Path(base_apk).parent / "lib" / "arm64")  # the app's nativeLibraryDir
@@ -91,8 +98,8 @@ def test_app_command_line_on_a_fake_device_matches_eager(apk, classes, tiny_bund
     assert argv[:4] == [f"{native_dir}/libld_glibc.so", "--library-path", native_dir, f"{native_dir}/libedgecpm_runner.so"]
     command = " ".join(shlex.quote(word) for word in [*env, *argv])
     res = subprocess.run(["java", "-cp", ":".join([str(classes), *map(str, JUNIT_JARS)]), "org.edgecpm.demo.core.ChatTool",
-                          str(N), FIRST, SECOND, "!stop:And divide?", "--", sys.executable, str(FAKE_ADB), "shell", command],
-                         capture_output=True, text=True, timeout=900, env={**os.environ, "FAKE_ADB_ROOT": str(device)})
+                          str(N), FIRST, SECOND, "!stop:And divide?", "--", sys.executable, str(FAKE_ADB), "-s", SERIAL, "shell", command],
+                         capture_output=True, text=True, timeout=900, env=fake_adb_env(device))
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     assert res.returncode == 0 and lines[-1] == {"exit": 0}, res.stdout[-2000:] + res.stderr[-2000:]
 

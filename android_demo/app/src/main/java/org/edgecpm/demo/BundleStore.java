@@ -16,8 +16,9 @@ import org.edgecpm.demo.core.BundleInfo;
 
 /**
  * Where the model picker finds bundles (folders holding manifest.json and model.pte):
- *  - the app's external files, bundles/NAME: `edgecpm deploy adb://SERIAL/sdcard/Android/data/org.edgecpm.demo/files/bundles`
- *    writes there, and the app may read it without any permission;
+ *  - the app's external files, bundles/NAME: `adb push BUNDLE /sdcard/Android/data/org.edgecpm.demo/files/bundles/NAME`
+ *    writes there, and the app may read it without any permission (`edgecpm deploy` does not
+ *    fit: it also starts its runner in the folder it copies to, and /sdcard is mounted noexec);
  *  - the app's internal files, bundles/NAME (where packed assets are copied);
  *  - bundles packed in the APK as assets/bundles/NAME, copied out on first use, because the
  *    runner maps model.pte from a real file.
