@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.edgecpm-installed
 
-.PHONY: setup demo test test-fast kernels kernels-aarch64 kernels-sanitize tiny-model tiny-ternary quality bench-peers clean
+.PHONY: setup demo test test-fast kernels kernels-aarch64 kernels-sanitize android android-test tiny-model tiny-ternary quality bench-peers clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: setup kernels
 	$(VENV)/bin/edgecpm demo
 
+# PYTEST_ARGS: extra pytest arguments (.ci/run leaves out tests/android, which android-test ran).
 test: setup kernels kernels-aarch64
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup kernels
 	$(PY) -m pytest -q -m "not slow"
@@ -45,6 +46,17 @@ kernels-aarch64: $(ET_AARCH64)/.extracted
 		-DCMAKE_TOOLCHAIN_FILE=$(abspath runtime_kernels/cmake/aarch64-linux-gnu.cmake) > /dev/null
 	cmake --build build/kernels/aarch64 -j2
 
+# The Android demo app as a signed debug APK, android_demo/build/edgecpm-demo.apk, and its static
+# checks (android_demo/README.md). Needs Debian's Android build tools and a JDK (see .ci/run); the
+# two pinned bullseye packages (android.jar, dx) are fetched into build/android/ once.
+android: kernels-aarch64
+	android_demo/build.sh
+
+# The app's JUnit tests and the end-to-end test of that APK on a fake adb device (qemu); the
+# host kernels export the test's tiny bundle.
+android-test: setup kernels android
+	$(PY) -m pytest -q tests/android
+
 # The kernels and the runner built with AddressSanitizer + UBSan, run over the kernel self-check
 # and the runner fuzz test (tests/fuzz/test_runner_fuzz.py); any report fails the target (ASan
 # halts on the first error, UBSan does not recover, both exit 86). The executorch wheel's prebuilt
@@ -61,7 +73,7 @@ kernels-sanitize: kernels
 	cmake --build $(SANITIZE_DIR) -j2 --target edgecpm_kernel_check edgecpm-runner
 	$(SANITIZE_ENV) $(SANITIZE_DIR)/edgecpm_kernel_check
 	$(SANITIZE_ENV) EDGECPM_RUNNER=$(abspath $(SANITIZE_DIR))/edgecpm-runner $(PY) -m pytest -q -p no:cacheprovider \
-		tests/fuzz/test_runner_fuzz.py tests/runner/test_runner_tokenizer.py
+		tests/fuzz/test_runner_fuzz.py tests/fuzz/test_serve_fuzz.py tests/runner/test_runner_tokenizer.py
 
 # Retrain the embedded default model (about 35 minutes on 2 cores; the result is committed).
 tiny-model: setup

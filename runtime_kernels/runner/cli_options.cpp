@@ -18,6 +18,7 @@ const char* kUsage =
     "                      [--temperature T [--top-p P] [--top-k K]] [--seed S]\n"
     "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
     "       edgecpm-runner (BUNDLE | --model DIR/model.pte | --tokenizer DIR) --tokenize FILE\n"
+    "       edgecpm-runner BUNDLE --serve [--chat] [-t THREADS] [--no-verify] [--spec chain|tree ...]\n"
     "\n"
     "Text generation from an `edgecpm export` bundle (BUNDLE = --model BUNDLE/model.pte --vocab\n"
     "BUNDLE/vocab.bin). --prompt is encoded with the bundle's tokenizer (tokenizer.json, or\n"
@@ -29,6 +30,8 @@ const char* kUsage =
     "-> a draw, as `edgecpm generate`; --seed makes the draws reproducible.\n"
     "--tokenize FILE: FILE holds one JSON string per line; prints each one's ids (no BOS) as a JSON\n"
     "array per line, and runs nothing.\n"
+    "--serve: one process per conversation; prompts as JSON lines on stdin, tokens and stats as JSON\n"
+    "lines on stdout; the KV cache is kept between turns (protocol: runner/chat_session.h).\n"
     "-t: threads for every op (edgecpm kernels and XNNPACK share one pool); default one per core.\n"
     "Before loading, the bundle's manifest.json is checked: the architecture it was exported for,\n"
     "and the sha256 of every file (model.pte included). --no-verify skips both (hashing a large\n"
@@ -94,6 +97,19 @@ void parse_tree(const std::string& text, CliOptions& options) {
   options.tree_num_iter = parse_int(text.substr(0, a), "--tree NUM_ITER", 0);
   options.tree_topk = parse_int(text.substr(a + 1, b - a - 1), "--tree TOPK_PER_ITER", 1);
   options.tree_size = parse_int(text.substr(b + 1), "--tree TREE_SIZE", 1);
+}
+
+// --serve reads prompts and their sampling settings from stdin, line by line.
+CliOptions serve_options(CliOptions options, bool have_prompt, const std::string& sampling_flag) {
+  if (have_prompt || options.sampling.temperature != 0 || options.sampling.seeded || !sampling_flag.empty() ||
+      options.stats_only) {
+    throw RunnerError("--serve reads each prompt and its settings from stdin (runner/chat_session.h): drop "
+                      "--prompt/--prompt-ids, the sampling flags and --stats-only");
+  }
+  if (options.vocab_path.empty()) {
+    throw RunnerError("--serve streams text: pass a BUNDLE directory (or --vocab)");
+  }
+  return options;
 }
 
 }  // namespace
@@ -163,6 +179,8 @@ CliOptions parse_cli(int argc, char** argv) {
       options.prompt_text = value();
       options.text_prompt = true;
       have_prompt = true;
+    } else if (arg == "--serve") {
+      options.serve = true;
     } else if (arg == "--chat") {
       options.chat = true;
     } else if (arg == "--tokenizer") {
@@ -221,6 +239,12 @@ CliOptions parse_cli(int argc, char** argv) {
   }
   if (options.model_path.empty()) {
     throw RunnerError(std::string("a bundle directory or --model is required\n") + kUsage);
+  }
+  if (!spec_flag.empty() && options.spec.empty()) {
+    throw RunnerError(spec_flag + " sets up speculative decoding: pass --spec chain or --spec tree with it");
+  }
+  if (options.serve) {
+    return serve_options(options, have_prompt, sampling_flag);
   }
   if (!have_prompt) {
     throw RunnerError(std::string("--prompt, --prompt-ids or --prompt-ids-file is required\n") + kUsage);

@@ -15,6 +15,7 @@ struct CliOptions {
   std::vector<int64_t> prompt_ids;   // --prompt-ids / --prompt-ids-file
   bool text_prompt = false;          // --prompt TEXT: encoded with the bundle's tokenizer, BOS first
   std::string prompt_text;
+  bool serve = false;                // --serve: a long-lived chat process (chat_session.h)
   bool chat = false;                 // --chat: the prompt as one ChatML user turn (Python's --chat)
   std::string tokenizer_dir;         // --tokenizer DIR; default: the program's directory
   std::string tokenize_path;         // --tokenize FILE: print each line's ids and exit (no program run)

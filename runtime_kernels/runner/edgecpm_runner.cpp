@@ -2,6 +2,7 @@
 // alone (no libtorch, no Python), for the host and for aarch64 boards.
 //
 //   edgecpm-runner BUNDLE --prompt TEXT [--chat] [-n 32] [--temperature T --top-p P --top-k K --seed S]
+//   edgecpm-runner BUNDLE --serve [--chat]   (a long-lived chat process: chat_session.h)
 //   edgecpm-runner --model DIR/model.pte --vocab DIR/vocab.bin --prompt-ids 1,604,322
 //                  [--spec chain|tree ...]   (speculative decoding: spec_decode.h)
 //
@@ -20,6 +21,7 @@
 #include <executorch/runtime/platform/runtime.h>
 
 #include "bundle_manifest.h"
+#include "chat_session.h"
 #include "cli_options.h"
 #include "draft_vocab.h"
 #include "forward_call.h"
@@ -168,9 +170,12 @@ int run(const CliOptions& options) {
   }
   const auto eos_list = program->constant_ints("get_eos_ids");
   const std::set<int64_t> eos_ids(eos_list.begin(), eos_list.end());
-  const std::vector<int64_t> prompt_ids = options.text_prompt ? text_prompt_ids(options, *program) : options.prompt_ids;
+  // --serve reads its prompts later, from stdin (chat_session.h).
+  std::unique_ptr<TextTokenizer> serve_tokenizer = options.serve ? bundle_tokenizer(options) : nullptr;
+  const std::vector<int64_t> prompt_ids =
+      options.serve ? std::vector<int64_t>{} : options.text_prompt ? text_prompt_ids(options, *program) : options.prompt_ids;
   stats.prompt_tokens = prompt_ids.size();
-  check_prompt(prompt_ids, options, max_seq_len, vocab_size, options.model_path);
+  if (!options.serve) check_prompt(prompt_ids, options, max_seq_len, vocab_size, options.model_path);
 
   Vocab vocab;
   if (!options.vocab_path.empty()) {
@@ -190,7 +195,9 @@ int run(const CliOptions& options) {
     settings.tree = options.spec == "tree";
     settings.chain_len = options.chain_len;
     settings.shape = {options.tree_num_iter, options.tree_topk, options.tree_size};
-    check_spec_headroom(settings, prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
+    if (!options.serve) {
+      check_spec_headroom(settings, prompt_ids.size(), options.max_new_tokens, max_seq_len, options.model_path);
+    }
     spec = std::make_unique<SpecMethods>(*program, max_seq_len);
     draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
   } else {
@@ -200,6 +207,24 @@ int run(const CliOptions& options) {
     forward = std::make_unique<ForwardCall>(program->load_method(method), options.model_path);
   }
   stats.load_s = seconds_since(load_start);
+
+  if (options.serve) {
+    ServeModel model;
+    model.forward = forward.get();
+    model.spec = spec.get();
+    model.draft_vocab = &draft_vocab;
+    model.spec_settings = settings;
+    model.tokenizer = serve_tokenizer.get();
+    model.vocab = &vocab;
+    model.eos_ids = eos_ids;
+    model.bos_id = single_value(*program, "get_bos_id");
+    model.max_seq_len = max_seq_len;
+    model.vocab_size = vocab_size;
+    model.chat = options.chat;
+    model.program_path = options.model_path;
+    return serve(model, "\"verify_ms\":" + std::to_string(stats.verify_s * 1e3) + ",\"load_ms\":" +
+                            std::to_string(stats.load_s * 1e3) + ",\"threads\":" + std::to_string(stats.threads));
+  }
 
   const bool print_text = !options.stats_only;
   Utf8Stream text;
