@@ -17,9 +17,8 @@ $(STAMP): pyproject.toml
 demo: setup kernels
 	$(VENV)/bin/edgecpm demo
 
-# PYTEST_ARGS: extra pytest arguments (.ci/run leaves out tests/android, which android-test ran).
 test: setup kernels kernels-aarch64
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q
 
 test-fast: setup kernels
 	$(PY) -m pytest -q -m "not slow"
