@@ -1,5 +1,7 @@
 #include "json_reader.h"
 
+#include "unicode_text.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -212,33 +214,13 @@ class Parser {
 
   // Copies one well-formed UTF-8 character (shortest form, no surrogates, <= U+10FFFF).
   void copy_utf8_char(std::string& out) {
-    const auto lead = static_cast<unsigned char>(s_[at_]);
-    int extra;
-    unsigned cp, min;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      extra = 1, cp = lead & 0x1F, min = 0x80;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      extra = 2, cp = lead & 0x0F, min = 0x800;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      extra = 3, cp = lead & 0x07, min = 0x10000;
-    } else {
+    uint32_t cp;
+    size_t length;
+    if (!decode_utf8(s_, at_, &cp, &length)) {
       fail("invalid UTF-8 in a string");
     }
-    if (s_.size() - at_ <= size_t(extra)) {
-      fail("truncated UTF-8 in a string");
-    }
-    for (int i = 1; i <= extra; ++i) {
-      const auto b = static_cast<unsigned char>(s_[at_ + i]);
-      if ((b & 0xC0) != 0x80) {
-        fail("invalid UTF-8 in a string");
-      }
-      cp = cp << 6 | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      fail("invalid UTF-8 in a string");
-    }
-    out.append(s_, at_, size_t(extra) + 1);
-    at_ += size_t(extra) + 1;
+    out.append(s_, at_, length);
+    at_ += length;
   }
 
   std::string parse_string() {
