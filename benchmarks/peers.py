@@ -35,12 +35,10 @@ from benchmarks.peers_profile import perf_top
 from edgecpm.bench_records import BenchReport, cpu_name
 from edgecpm.bench_timing import time_calls
 from edgecpm.model.presets import preset
+from edgecpm.peers.llamacpp import WORKER as LLAMACPP_WORKER
 
 PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
 THREADS = 2
-# The llama.cpp peer runs in its own venv, where edgecpm is not installed: it finds the timing
-# harness (standard library only) in the source tree, and `benchmarks` from the working directory.
-PEERS_ENV = {"PYTHONPATH": str(ROOT / "toolchain")}
 
 
 def copy_bandwidth_gb_s(nbytes: int = 512 * 2**20, reps: int = 5) -> float:
@@ -80,7 +78,7 @@ def run_llama_cpp(name: str, cmd: list[str], round_no: int, notes: list[str]) ->
     """llama.cpp under both OpenMP wait policies, the faster decode kept: its default spinning
     wait is best on a quiet machine and collapses when the cores are shared (README), passive is
     the reverse. The peer gets its better run every round; the record says which policy it was."""
-    runs = [run_once(name, cmd, round_no, notes, {**os.environ, **PEERS_ENV, "OMP_WAIT_POLICY": policy})
+    runs = [run_once(name, cmd, round_no, notes, {**os.environ, "OMP_WAIT_POLICY": policy})
             for policy in ("ACTIVE", "PASSIVE")]
     runs = [r for r in runs if r is not None]
     return max(runs, key=lambda r: r["decode_tok_s"]) if runs else None
@@ -89,8 +87,7 @@ def run_llama_cpp(name: str, cmd: list[str], round_no: int, notes: list[str]) ->
 def llama_cpp_missing() -> str:
     if not PEERS_PY.is_file():
         return f"llama-cpp-python: {PEERS_PY} does not exist; run `make bench-peers` (builds llama.cpp, ~10+ min)"
-    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp, edgecpm.bench_timing"], capture_output=True,
-                           text=True, env={**os.environ, **PEERS_ENV})
+    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"llama-cpp-python is not importable in {PEERS_PY}; run `make bench-peers`"
     return ""
@@ -106,10 +103,10 @@ def commands(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, list
                       "--prompt-ids", ids, "-n", str(n + 1), "-t", str(THREADS), "--stats-only"]
     if have_llama:
         for name, gguf in ((rep.LLAMA_TQ2, art.ternary_gguf), (rep.LLAMA_Q4, art.int4_gguf)):
-            cmds[name] = [str(PEERS_PY), "-m", "benchmarks.peers_llamacpp", str(gguf),
+            cmds[name] = [str(PEERS_PY), str(LLAMACPP_WORKER), str(gguf),
                           "--prompt-ids", ids, "-n", str(n), "--threads", str(THREADS)]
     if art.et_8da4w is not None:
-        cmds[rep.ET_8DA4W] = [sys.executable, "-m", "benchmarks.peers_8da4w", "time",
+        cmds[rep.ET_8DA4W] = [sys.executable, "-m", "edgecpm.peers.et_8da4w_worker", "time",
                               str(art.et_8da4w), "--prompt-ids", ids, "-n", str(n)]
     return cmds
 

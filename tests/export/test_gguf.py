@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -152,11 +151,10 @@ def test_llama_cpp_loads_and_evals_a_bf16_gguf(bf16_gguf):
     import subprocess
 
     python = _llama_cpp_python()
-    from benchmarks.peers import PEERS_ENV  # the peers venv finds the harness through PYTHONPATH
+    from edgecpm.peers.llamacpp import WORKER
 
-    out = subprocess.run([python, "-m", "benchmarks.peers_llamacpp", str(bf16_gguf), "--prompt-ids", "5,6,7,8",
-                          "-n", "2"], capture_output=True, text=True, timeout=300, cwd=ROOT,
-                         env={**os.environ, **PEERS_ENV})
+    out = subprocess.run([python, str(WORKER), str(bf16_gguf), "--prompt-ids", "5,6,7,8", "-n", "2"],
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["logits_finite"] and len(result["tokens"]) == 2

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -199,11 +200,14 @@ def executorch_threads() -> int:
 
 def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
               dtype: torch.dtype | None = None, seed: int = 0, spec_arg: str | None = None, spec=None,
-              frspec: Path | None = None, threads: int | None = None) -> BenchReport:
+              frspec: Path | None = None, threads: int | None = None, compare: list[str] = (),
+              weights: Path | None = None) -> BenchReport:
     """``spec_arg``/``spec``/``frspec``: a draft head (or 'program'), its ``SpecConfig`` and
     FR-Spec list for the speculative rows (host only). ``threads``: every backend's thread count
     (torch's; ExecuTorch's pool; the runner's ``-t``); None keeps each one's default.
-    ``seed``: of the random prompt ids (not used with ``spec_arg``: that prompt is text)."""
+    ``seed``: of the random prompt ids (not used with ``spec_arg``: that prompt is text).
+    ``compare``: peers (``edgecpm.peers``) run on the same weights for a bundle, ``weights`` the
+    checkpoint it came from when its manifest does not say."""
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.runtime.footprint import describe_scheme, weight_bytes
@@ -223,6 +227,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         spec = spec or SpecConfig()
     # Speculation needs cache slots for a step's draft nodes beyond the last token.
     max_seq_len = n_prompt + n_gen + 2 + (max(spec.max_nodes, spec.max_draft_slots + 1) if spec_arg else 0)
+    peer_artifacts = _prepare_peers(path, is_program, device, compare, weights, max_seq_len)
     if is_program:
         from edgecpm.runtime.pte import PteModel
 
@@ -273,10 +278,34 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         for test, values in samples:
             report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values,
                                         device=device_name))
-    report.notes = [speculative_line(sp) for sp in report.summary.get("speculative", [])]
+    if compare:
+        from edgecpm.peers.compare import peer_rows, ratio_lines
+
+        peers = peer_rows(peer_artifacts, cfg.num_parameters / 1e6, prompt, n_gen, reps, threads, device_name)
+        report.rows += [r for rows in peers.values() for r in rows]
+        report.notes += ratio_lines([r for r in report.rows if r.backend.startswith("edgecpm-runner")], peers)
+    report.notes += [speculative_line(sp) for sp in report.summary.get("speculative", [])]
     if "agreement" in report.summary:
         report.notes.append(agreement_line(report.summary["agreement"]))
     return report
+
+
+def _prepare_peers(path: Path, is_program: bool, device: str, compare: list[str], weights: Path | None,
+                   max_context: int) -> dict[str, Path]:
+    """``compare``'s peers checked and their artifacts made before any run."""
+    if not compare:
+        return {}
+    from edgecpm.peers.compare import check_sources, missing_peers, peer_sources, prepare_peers
+
+    if not is_program or device != "host":
+        raise EdgecpmError(f"--compare: peers are compared with an exported bundle on the host (ours in the native "
+                           f"runner); {path} on --device {device} is not one")
+    missing = missing_peers(compare)
+    if missing:
+        raise EdgecpmError("--compare: " + "; ".join(missing))
+    sources = peer_sources(path, weights)
+    check_sources(compare, sources)
+    return prepare_peers(compare, sources, max_context, progress=lambda m: print(m, file=sys.stderr, flush=True))
 
 
 def speculative_line(sp: dict) -> str:

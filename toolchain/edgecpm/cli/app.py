@@ -211,6 +211,11 @@ def bench(
     topk_per_iter: Optional[int] = TopkOption,
     tree_size: Optional[int] = TreeSizeOption,
     chain_len: Optional[int] = ChainLenOption,
+    compare: Optional[str] = typer.Option(None, "--compare", help="Peers run on the same weights beside a bundle: "
+                                                                  "llama.cpp (our GGUF export), et-8da4w (ExecuTorch's "
+                                                                  "export_llm), comma-separated"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="--compare: the checkpoint the bundle was exported "
+                                                                   "from (default: the one its manifest names)"),
     old_prompt_count: Optional[str] = typer.Option(None, "-p", hidden=True,
                                                    help="Refused with a pointer to --n-prompt (older usage)"),
 ):
@@ -220,6 +225,7 @@ def bench(
     from edgecpm.cli.bounds import check_threads, refuse_unless
     from edgecpm.cli.output_file import check_output_file, write_text
     from edgecpm.cli.spec import spec_config
+    from edgecpm.peers.compare import parse_peers
     from edgecpm.runtime.devices import is_remote
 
     if old_prompt_count is not None:
@@ -241,22 +247,25 @@ def bench(
 
         open_device(device)   # a malformed URL is named before anything loads
         check_range("--threads", threads, 1, 256, " (the runner's limit)")
-        refuse_host_only(device, {"--dtype": dtype, "--spec": spec, "--tree/--chain": tree, "--frspec": frspec,
-                                  "--num-iter": num_iter, "--topk-per-iter": topk_per_iter, "--tree-size": tree_size,
-                                  "--chain-len": chain_len})
+        refuse_host_only(device, {"--compare": compare, "--weights": weights, "--dtype": dtype, "--spec": spec,
+                                  "--tree/--chain": tree, "--frspec": frspec, "--num-iter": num_iter,
+                                  "--topk-per-iter": topk_per_iter, "--tree-size": tree_size, "--chain-len": chain_len})
     else:
         check_threads("--threads", threads)
     check_range("--seed", seed, 0, 2**63 - 1)
     refuse_unless(spec is None, {"--seed": seed}, "only for the random prompt; with --spec the prompt is "
                                                   "held-out text")
     refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
+    refuse_unless(compare is not None, {"--weights": weights}, "only with --compare")
+    peers = [] if compare is None else parse_peers(compare)
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if out is not None:
         check_output_file(out, force, f"bench.{fmt}")  # before minutes of benchmarking
     if is_remote(device):
         report = bench_remote(device, model, n_prompt, n_gen, reps, seed or 0, threads, seconds)
     else:
-        report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec)
+        report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec,
+                             peers, weights)
     text = report.render(fmt)
     if report.fingerprint is not None and (out is not None or fmt != "md"):   # md on screen shows them already
         for warning in report.fingerprint["warnings"]:
@@ -268,7 +277,7 @@ def bench(
         typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
 
 
-def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec):
+def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec, peers, weights):
     """``bench`` on this machine (host or cuda): checks that need the model, then the run."""
     from edgecpm.bench import run_bench
     from edgecpm.checkpoint.contents import load_config
@@ -287,7 +296,7 @@ def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec
         check_seq_len("-n", need, load_config(path), dtype,
                       label=f"--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
     return run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
-                     spec=speculative, frspec=frspec, threads=threads)
+                     spec=speculative, frspec=frspec, threads=threads, compare=peers, weights=weights)
 
 
 @app.command()

@@ -184,7 +184,8 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
             # The draft's logits index this subset; the C++ runner reads it as binary.
             write_draft_vocab_bin(tmp / DRAFT_VOCAB_BIN, spec_info["draft_vocab_ids"])
         files = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
-        manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name,
+        # "source": the checkpoint it came from, where peers (bench --compare) find the same weights.
+        manifest = {"manifest_version": MANIFEST_VERSION, "model": model_dir.name, "source": str(model_dir.resolve()),
                     "scheme": describe_scheme(model), "bits_per_weight": round(weight_bytes(model)[0], 4),
                     "target": recipe.name, "arch": recipe.machine, "backend": "xnnpack",
                     "max_seq_len": max_seq_len, "prefill_chunk": chunk, "config": cfg.to_hf_dict(),
