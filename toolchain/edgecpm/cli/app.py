@@ -313,11 +313,26 @@ def demo(
 
 
 @app.command()
-def doctor():
-    """Versions and what is available on this machine."""
+@friendly_errors
+def doctor(
+    device: list[str] = typer.Option([], "--device", help="Also check this device (repeatable): ssh://... or "
+                                                          "adb://SERIAL; EDGECPM_DEVICES=URL,URL names more, and "
+                                                          "every serial `adb devices` lists is checked"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each device may take to answer "
+                                                                    "(default 10)"),
+):
+    """Versions and what is available on this machine, then the devices it can reach and what
+    each lacks."""
     from edgecpm.doctor import report
 
-    typer.echo(report())
+    from edgecpm.runtime.devices import is_remote
+
+    for url in device:
+        if not is_remote(url):
+            raise typer.BadParameter(f"--device {url}: doctor checks remote devices: ssh://[user@]host[:port][/folder] "
+                                     "or adb://SERIAL (this machine is the table it always prints)")
+    check_range("--timeout", timeout, 1, 600)
+    typer.echo(report(device, timeout))
 
 
 # The commands that write artifacts live in write_commands.py; registered here, in a help panel
