@@ -53,6 +53,11 @@ def test_series_against_depth_when_rows_have_several():
     assert panels["prefill"] == {}
 
 
+def test_rows_of_several_lengths_are_separate_lines():
+    rows = [row("a", "eager", 1, "tg4", [10.0]), row("a", "eager", 1, "tg16", [9.0])]
+    assert sorted(plot_series(rows)[1]["decode"]) == ["a · eager · tg16 · cpu", "a · eager · tg4 · cpu"]
+
+
 def test_nothing_to_plot_is_one_error():
     with pytest.raises(EdgecpmError, match="no tokens/s rows"):
         plot_series([row("op", "kernel", 1, "matmul", [1.0], unit="ms")])

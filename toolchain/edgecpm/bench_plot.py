@@ -66,10 +66,14 @@ def plot_series(rows: list[BenchRow]) -> tuple[str, dict[str, dict[str, list[tup
         missing = next(r for r, _ in parsed if r.threads is None)
         raise EdgecpmError(f"cannot plot: the row {missing.model} / {missing.backend} / {missing.test} has no "
                            "thread count and the rows are not at several depths")
+    # Rows of several lengths (tg32 and tg128 from two reports) are separate lines, named by length.
+    lengths = {kind: {r.test.split()[0] for r, m in parsed if m.group("kind") == kind} for kind in ("pp", "tg")}
     panels: dict[str, dict[str, list[tuple[float, BenchRow]]]] = {"decode": {}, "prefill": {}}
     for r, m in parsed:
         x = float(m.group("depth") or 0) if by_depth else float(r.threads)
         label = f"{r.model} · {r.backend}{m.group('rest')}"
+        if len(lengths[m.group("kind")]) > 1:
+            label += f" · {r.test.split()[0]}"
         if by_depth and r.threads is not None:
             label += f" · {r.threads} threads"
         if r.device:
