@@ -20,6 +20,7 @@ as a JSON line, so tests can see what reached "the phone").
   an aarch64 ELF file runs under ``qemu-aarch64`` (what binfmt_misc does on a machine that has it
   registered; an Android shell would exec it natively). The exit status is the command's, as
   adb's shell protocol returns it.
+- ``adb devices``: the one serial, in state ``FAKE_ADB_STATE`` (default ``device``).
 - Another serial: ``adb: device 'X' not found``, exit 1, as adb says it.
 """
 
@@ -120,6 +121,9 @@ def shell(command: str) -> int:
 def main(argv: list[str]) -> int:
     with open(os.environ.get("FAKE_ADB_LOG", os.devnull), "a") as log:
         log.write(json.dumps(argv) + "\n")
+    if argv == ["devices"]:
+        print(f"List of devices attached\n{SERIAL}\t{os.environ.get('FAKE_ADB_STATE', 'device')}\n")
+        return 0
     if len(argv) < 3 or argv[0] != "-s":
         print("adb: fake adb takes -s SERIAL COMMAND ...", file=sys.stderr)
         return 1

@@ -69,3 +69,15 @@ def test_a_phone_of_another_abi_is_refused_before_copying(phone, aarch64_bundle,
     r = invoke("deploy", aarch64_bundle, "--device", f"adb://{phone.serial}")
     assert r.exit_code == 2 and f"adb://{phone.serial} is a x86_64 device, but" in r.output
     assert not any(c[2] == "push" for c in phone.calls())
+
+
+def test_bench_thread_list_on_the_phone_with_a_plot(phone, aarch64_bundle, tmp_path):
+    out, plot = tmp_path / "bench.json", tmp_path / "speed.png"
+    r = invoke("bench", aarch64_bundle, "--device", f"adb://{phone.serial}", "--n-prompt", 4, "-n", 4, "-r", 1,
+               "--threads", "1,2", "--format", "json", "-o", out, "--plot", plot)
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    assert [(row["threads"], row["test"]) for row in report["rows"]] == [(1, "pp4"), (1, "tg4"), (2, "pp4"),
+                                                                          (2, "tg4")]
+    assert report["device"]["model"] == "fake-adb phone"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

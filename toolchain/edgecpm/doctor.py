@@ -1,4 +1,5 @@
-"""``edgecpm doctor``: the versions that matter, each checked against what edgecpm expects."""
+"""``edgecpm doctor``: the versions that matter, each checked against what edgecpm expects, then the
+devices it can reach and what each lacks (``runtime.device_check``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ def _version(pkg: str) -> str | None:
         return None
 
 
-def report() -> str:
+def report(devices: list[str] = (), timeout: float | None = None) -> str:
+    """``devices``: URLs to check besides EDGECPM_DEVICES' and adb's; ``timeout``: seconds each
+    device may take to answer."""
+    return "\n".join([_host_table(), "", device_table(devices, timeout)])
+
+
+def _host_table() -> str:
     rows = [("python", platform.python_version(), "3.11"),
             ("torch", _version("torch"), TORCH_PIN),
             ("executorch", _version("executorch"), EXECUTORCH_PIN)]
@@ -62,3 +69,34 @@ def _kernel_rows() -> list[str]:
     qemu = shutil.which("qemu-aarch64")
     rows.append(f"| qemu-aarch64 (runs aarch64 builds here) | {qemu or 'missing'} | any | {'yes' if qemu else 'NO'} |")
     return rows
+
+
+def device_table(named: list[str], timeout: float | None = None) -> str:
+    """One row per device: reached or why not, its CPU, the runner built here for it, its free
+    disk and state, and what it lacks, each with the fix."""
+    from edgecpm.runtime.device_check import (DEVICES_ENV, PROBE_TIMEOUT_S, adb_client, adb_devices, check_device,
+                                              device_urls)
+    from edgecpm.errors import DeviceError
+
+    timeout = timeout or PROBE_TIMEOUT_S
+    checks, adb = [], []
+    try:
+        adb = adb_devices(timeout)
+    except DeviceError as e:
+        checks.append(("adb", "NO", "", "", "", "", str(e)))
+    urls = device_urls(list(named), os.environ.get(DEVICES_ENV), adb)
+    if not urls and not checks:
+        where = "adb lists none" if adb_client() else "adb is not installed"
+        return (f"devices: none to check ({where}); name them with `edgecpm doctor --device URL` or "
+                f"{DEVICES_ENV}=ssh://host,adb://SERIAL")
+    states = {f"adb://{serial}": state for serial, state in adb}
+    for url in urls:
+        c = check_device(url, timeout, states.get(url, "device"))
+        checks.append((c.url, "yes" if c.reached else "NO", c.arch or "", c.runner or ("" if not c.reached else
+                                                                                     "not built"),
+                       "" if c.free_mib is None else f"{c.free_mib / 1024:.1f} GiB", c.state,
+                       "; ".join(c.lacks) or "nothing"))
+    lines = ["| device | reached | arch | runner for it | free disk | state | lacks (fix) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |" for cells in checks]
+    return "\n".join(lines)

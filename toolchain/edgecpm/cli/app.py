@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli import device_commands, write_commands
+from edgecpm.cli import bench_sweep, device_commands, write_commands
 from edgecpm.cli.bounds import check_range
 from edgecpm.cli.device_commands import check_timeout, device_option, timeout_option
 from edgecpm.cli.common import (DTYPE_HELP, ModelArg, friendly_errors, load_model_and_tokenizer, parse_dtype,
@@ -197,10 +197,8 @@ def bench(
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
                                                                 "print it)"),
     force: bool = typer.Option(False, help="Replace OUT if it exists"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads for every backend: torch's (eager, "
-                                                                  "cuda), ExecuTorch's pool (.pte in Python) and "
-                                                                  "the runner's -t (default: each one's own, "
-                                                                  "one per core for ExecuTorch and the runner)"),
+    threads: Optional[str] = typer.Option(None, "--threads", help=bench_sweep.THREADS_HELP),
+    plot: Optional[Path] = typer.Option(None, "--plot", help=bench_sweep.PLOT_HELP),
     seed: Optional[int] = typer.Option(None, help="Seed of the random prompt ids (default 0; not with --spec, "
                                                   "whose prompt is held-out text)"),
     dtype: Optional[str] = typer.Option(None, help=DTYPE_HELP + "; checkpoints only"),
@@ -241,31 +239,37 @@ def bench(
     check_range("-n/--n-gen", n_gen, 1)
     check_range("-r/--repetitions", reps, 1, MAX_REPS)
     seconds = check_timeout(device, timeout)
+    thread_counts = bench_sweep.parse_threads(threads)
     if is_remote(device):
         from edgecpm.cli.device_commands import bench_remote, refuse_host_only
         from edgecpm.runtime.devices import open_device
 
         open_device(device)   # a malformed URL is named before anything loads
-        check_range("--threads", threads, 1, 256, " (the runner's limit)")
+        for count in thread_counts:
+            check_range("--threads", count, 1, 256, " (the runner's limit)")
         refuse_host_only(device, {"--compare": compare, "--weights": weights, "--dtype": dtype, "--spec": spec,
                                   "--tree/--chain": tree, "--frspec": frspec, "--num-iter": num_iter,
                                   "--topk-per-iter": topk_per_iter, "--tree-size": tree_size, "--chain-len": chain_len})
     else:
-        check_threads("--threads", threads)
+        for count in thread_counts:
+            check_threads("--threads", count)
     check_range("--seed", seed, 0, 2**63 - 1)
     refuse_unless(spec is None, {"--seed": seed}, "only for the random prompt; with --spec the prompt is "
                                                   "held-out text")
-    refuse_unless(out is not None, {"--force": force}, "only with -o FILE")
+    refuse_unless(out is not None or plot is not None, {"--force": force}, "only with -o FILE or --plot FILE")
     refuse_unless(compare is not None, {"--weights": weights}, "only with --compare")
     peers = [] if compare is None else parse_peers(compare)
     speculative = spec_config(spec, tree, num_iter, topk_per_iter, tree_size, chain_len, frspec)
     if out is not None:
         check_output_file(out, force, f"bench.{fmt}")  # before minutes of benchmarking
+    bench_sweep.check_plot(plot, force)
     if is_remote(device):
-        report = bench_remote(device, model, n_prompt, n_gen, reps, seed or 0, threads, seconds)
+        report = bench_sweep.run_each(thread_counts, lambda t: bench_remote(device, model, n_prompt, n_gen, reps,
+                                                                            seed or 0, t, seconds))
     else:
-        report = _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec,
-                             peers, weights)
+        report = bench_sweep.run_each(thread_counts, lambda t: _bench_here(model, device, n_prompt, n_gen, reps, seed,
+                                                                           t, dtype, spec, speculative, frspec, peers,
+                                                                           weights))
     text = report.render(fmt)
     if report.fingerprint is not None and (out is not None or fmt != "md"):   # md on screen shows them already
         for warning in report.fingerprint["warnings"]:
@@ -275,6 +279,11 @@ def bench(
     else:
         write_text(out, text)
         typer.echo(f"wrote {out} ({fmt}, {len(report.rows)} rows)")
+    if plot is not None:
+        from edgecpm.bench_plot import write_plot
+
+        write_plot(report.rows, plot, report.title)
+        typer.echo(f"wrote {plot} (plot of {len(report.rows)} rows)")
 
 
 def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec, peers, weights):
@@ -313,11 +322,26 @@ def demo(
 
 
 @app.command()
-def doctor():
-    """Versions and what is available on this machine."""
+@friendly_errors
+def doctor(
+    device: list[str] = typer.Option([], "--device", help="Also check this device (repeatable): ssh://... or "
+                                                          "adb://SERIAL; EDGECPM_DEVICES=URL,URL names more, and "
+                                                          "every serial `adb devices` lists is checked"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each device may take to answer "
+                                                                    "(default 10)"),
+):
+    """Versions and what is available on this machine, then the devices it can reach and what
+    each lacks."""
     from edgecpm.doctor import report
 
-    typer.echo(report())
+    from edgecpm.runtime.devices import is_remote
+
+    for url in device:
+        if not is_remote(url):
+            raise typer.BadParameter(f"--device {url}: doctor checks remote devices: ssh://[user@]host[:port][/folder] "
+                                     "or adb://SERIAL (this machine is the table it always prints)")
+    check_range("--timeout", timeout, 1, 600)
+    typer.echo(report(device, timeout))
 
 
 # The commands that write artifacts live in write_commands.py; registered here, in a help panel
@@ -329,6 +353,7 @@ app.command(rich_help_panel=MAKE)(friendly_errors(write_commands.export))
 app.command(rich_help_panel=MAKE)(friendly_errors(write_commands.frspec))
 app.command("train-draft", rich_help_panel=MAKE)(friendly_errors(write_commands.train_draft))
 app.command()(friendly_errors(device_commands.deploy))
+app.command("bench-plot")(friendly_errors(bench_sweep.bench_plot))
 
 
 def main():

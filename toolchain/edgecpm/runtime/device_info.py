@@ -42,9 +42,9 @@ _X86_FEATURES = {"sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", 
                  "avx512_bf16", "amx_tile", "amx_int8"}
 
 
-def fingerprint(transport: RemoteTransport) -> dict:
+def fingerprint(transport: RemoteTransport, timeout: float = 60) -> dict:
     """The device's description, as stored with every record measured on it."""
-    done = transport.shell(FINGERPRINT, timeout=60)
+    done = transport.shell(FINGERPRINT, timeout=timeout)
     raw = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     info = {"device": transport.name, "machine": raw.get("machine") or None, "kernel": raw.get("kernel") or None,
             "cores": int(raw["cores"]) if raw.get("cores", "").isdigit() else None,
