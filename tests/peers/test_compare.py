@@ -116,3 +116,22 @@ def test_the_cli_refuses_before_any_run():
     assert r.exit_code == 2 and "--weights" in r.output and "only with --compare" in r.output
     r = invoke("bench", "tiny", "--compare", "llama.cpp", "-n", "2", "--n-prompt", "4", "-r", "1")
     assert r.exit_code == 2 and "compared with an exported bundle" in r.output
+
+
+@pytest.mark.slow
+def test_executorch_8da4w_of_the_same_weights_beside_our_runner(tiny_bundles, tmp_path, monkeypatch):
+    """export_llm's 8da4w program of the tiny model's own float weights (2-3 minutes), timed beside
+    the int4 bundle, its logits finite; cached, so a second comparison exports nothing."""
+    pytest.importorskip("executorch.examples.models.llama.export_llama_lib")
+    from edgecpm.bench import run_bench
+
+    monkeypatch.setenv("EDGECPM_CACHE", str(tmp_path / "cache"))
+    bundle, _ = tiny_bundles["int4"]
+    report = run_bench(str(bundle), n_prompt=8, n_gen=4, reps=1, compare=["et-8da4w"])
+    peers = [r for r in report.rows if "8da4w" in r.backend]
+    assert [r.test for r in peers] == ["pp8", "tg4"] and all(r.mean > 0 for r in peers)
+    assert any("/ et-8da4w tg4:" in line for line in report.notes)
+    (program,) = (tmp_path / "cache" / "peers").glob("export-llm-*/model-ctx*.pte")
+    stamp = program.stat().st_mtime_ns
+    run_bench(str(bundle), n_prompt=8, n_gen=4, reps=1, compare=["et-8da4w"])
+    assert program.stat().st_mtime_ns == stamp

@@ -97,7 +97,8 @@ def peer_rows(artifacts: dict[str, Path], params_m: float, prompt: list[int], n_
         if name == "llama.cpp":
             n_threads = threads or os.cpu_count() or 1
             runs = [llamacpp.time_gguf(artifact, prompt, n_gen, n_threads) for _ in range(reps)]
-            backend = f"llama.cpp ({runs[0]['runtime']}), our GGUF"
+            plain = "" if all(r["extra_bufts"] for r in runs) else ", plain buffers (AMX/repack crashed)"
+            backend = f"llama.cpp ({runs[0]['runtime']}), our GGUF{plain}"
         else:
             n_threads = os.cpu_count() or 1
             runs = [et_8da4w.time_8da4w(artifact, prompt, n_gen) for _ in range(reps)]

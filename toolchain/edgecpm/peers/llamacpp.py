@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,18 +49,28 @@ def gguf_of(model_dir: Path, progress=print) -> Path:
 def time_gguf(gguf: Path, prompt: list[int], n: int, threads: int) -> dict:
     """One run under each OpenMP wait policy, the faster decode kept (the record says which): llama.cpp's
     default spinning wait is best on a quiet machine and collapses when the cores are shared, passive
-    waiting the reverse, so the peer always gets its better run. An OMP_WAIT_POLICY set by the user wins."""
+    waiting the reverse, so the peer always gets its better run. An OMP_WAIT_POLICY set by the user wins.
+
+    llama.cpp's extra weight buffers (AMX, CPU_REPACK) crash it on some CPUs and types (Q4_0 on this
+    project's AMX machine): a run that dies by a signal is repeated with plain buffers, and the
+    record says so (``extra_bufts``)."""
     python = llama_python()
     if python is None:
         raise EdgecpmError(f"--compare llama.cpp: {INSTALL_HINT}")
     policies = [os.environ["OMP_WAIT_POLICY"]] if os.environ.get("OMP_WAIT_POLICY") else ["ACTIVE", "PASSIVE"]
     runs = []
     for policy in policies:
-        res = subprocess.run([python, str(WORKER), str(gguf), "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n),
-                              "--threads", str(threads)], capture_output=True, text=True,
-                             env={**os.environ, "OMP_WAIT_POLICY": policy})
+        argv = [python, str(WORKER), str(gguf), "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n),
+                "--threads", str(threads)]
+        env = {**os.environ, "OMP_WAIT_POLICY": policy}
+        res = subprocess.run(argv, capture_output=True, text=True, env=env)
+        extra_bufts = True
+        if res.returncode < 0:
+            res = subprocess.run([*argv, "--no-extra-bufts"], capture_output=True, text=True, env=env)
+            extra_bufts = False
         if res.returncode != 0:
-            raise EdgecpmError(f"the llama.cpp peer failed on {gguf}: "
-                               f"{(res.stderr.strip().splitlines() or ['?'])[-1]}")
-        runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+            why = (f"killed by {signal.Signals(-res.returncode).name}" if res.returncode < 0
+                   else (res.stderr.strip().splitlines() or ["no message"])[-1])
+            raise EdgecpmError(f"the llama.cpp peer failed on {gguf}: {why}")
+        runs.append({**json.loads(res.stdout.strip().splitlines()[-1]), "extra_bufts": extra_bufts})
     return max(runs, key=lambda r: r["decode_tok_s"])
