@@ -120,3 +120,21 @@ def test_a_runner_killed_by_a_signal_is_one_line(jetson, ssh_config, aarch64_bun
     assert r.output.strip().splitlines()[-1].startswith("error: ssh://") and \
         "edgecpm-runner was killed by SIGKILL" in r.output, r.output
     assert gone(marker, within=10), [Path(f"/proc/{p}/cmdline").read_bytes() for p in processes_with(marker)]
+
+
+def test_bench_compares_with_llama_bench_found_on_the_device(jetson, ssh_config, aarch64_bundle, tmp_path,
+                                                            monkeypatch):
+    """`--compare llama.cpp` on a device: our GGUF export of the bundle's checkpoint copied there and
+    llama-bench run on it (the rehearsal Jetson's llama-bench is a stand-in printing llama-bench's
+    JSONL with made-up rates), its rows beside the runner's with a ratio line."""
+    monkeypatch.setenv("EDGECPM_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "bench.json"
+    r = invoke("bench", aarch64_bundle, "--device", jetson, "--n-prompt", 8, "-n", 4, "-r", 2, "--compare",
+               "llama.cpp", "--format", "json", "-o", out)
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    peer = [row for row in report["rows"] if row["backend"].startswith("llama.cpp llama-bench (standin) on ssh://")]
+    assert [row["test"] for row in peer] == ["pp8", "tg4"] and peer[1]["samples"] == [10.0, 10.0]
+    assert any("/ llama.cpp tg4:" in note for note in report["notes"])
+    r = invoke("bench", aarch64_bundle, "--device", jetson, "--compare", "et-8da4w")
+    assert r.exit_code == 2 and "on the host only" in r.output

@@ -247,9 +247,9 @@ def bench(
         open_device(device)   # a malformed URL is named before anything loads
         for count in thread_counts:
             check_range("--threads", count, 1, 256, " (the runner's limit)")
-        refuse_host_only(device, {"--compare": compare, "--weights": weights, "--dtype": dtype, "--spec": spec,
-                                  "--tree/--chain": tree, "--frspec": frspec, "--num-iter": num_iter,
-                                  "--topk-per-iter": topk_per_iter, "--tree-size": tree_size, "--chain-len": chain_len})
+        refuse_host_only(device, {"--dtype": dtype, "--spec": spec, "--tree/--chain": tree, "--frspec": frspec,
+                                  "--num-iter": num_iter, "--topk-per-iter": topk_per_iter, "--tree-size": tree_size,
+                                  "--chain-len": chain_len})
     else:
         for count in thread_counts:
             check_threads("--threads", count)
@@ -265,7 +265,7 @@ def bench(
     bench_sweep.check_plot(plot, force)
     if is_remote(device):
         report = bench_sweep.run_each(thread_counts, lambda t: bench_remote(device, model, n_prompt, n_gen, reps,
-                                                                            seed or 0, t, seconds))
+                                                                            seed or 0, t, seconds, peers, weights))
     else:
         report = bench_sweep.run_each(thread_counts, lambda t: _bench_here(model, device, n_prompt, n_gen, reps, seed,
                                                                            t, dtype, spec, speculative, frspec, peers,

@@ -10,10 +10,17 @@ not locked. On a phone the thermal status is read before and after the runs, and
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import torch
 
 from edgecpm.bench_records import BenchReport, BenchRow
+from edgecpm.errors import DeviceError
 from edgecpm.on_device.bundle_info import BundleInfo, check_fits
+from edgecpm.on_device.llama_bench import find_llama_bench, llama_bench_rows
+from edgecpm.peers.compare import peer_sources, ratio_lines
+from edgecpm.peers.llamacpp import gguf_of
 from edgecpm.runtime.deploy import deploy
 from edgecpm.runtime.device_info import read_thermal_status
 from edgecpm.runtime.device_runner import run_runner
@@ -21,8 +28,11 @@ from edgecpm.runtime.devices import open_device
 
 
 def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, reps: int, seed: int,
-                    threads: int | None, timeout: float) -> BenchReport:
+                    threads: int | None, timeout: float, compare: list[str] = (),
+                    weights: Path | None = None) -> BenchReport:
+    """``compare``: ``llama.cpp`` adds llama-bench's rows from the device (``llama_bench``)."""
     check_fits(bundle, n_prompt, n_gen)
+    gguf = _peer_gguf(bundle, compare, weights, url)
     cfg = bundle.config
     prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
 
@@ -31,6 +41,7 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
                 *([] if threads is None else ["-t", str(threads)])]
 
     d = deploy(open_device(url), bundle.path, timeout)
+    llama_bench = find_llama_bench(d, timeout) if gguf is not None else None
     info = {**d.info, "warnings": list(d.info["warnings"])}
     sample_power = bool((info.get("jetson") or {}).get("tegrastats"))
     android = "android" in info
@@ -57,4 +68,19 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
         report.rows.append(BenchRow(bundle.label, bundle.size_mib, cfg.num_parameters / 1e6, backend,
                                     runs[0].stats["threads"], test, [r.stats[key] for r in runs],
                                     device=d.transport.name, power_w=watts))
+    if gguf is not None:
+        peers = {"llama.cpp": llama_bench_rows(d, llama_bench, gguf, n_prompt, n_gen, reps, threads,
+                                               cfg.num_parameters / 1e6, timeout)}
+        report.rows += peers["llama.cpp"]
+        report.notes += ratio_lines(report.rows[:2], peers)
     return report
+
+
+def _peer_gguf(bundle: BundleInfo, compare: list[str], weights: Path | None, url: str) -> Path | None:
+    """Our GGUF export of the bundle's checkpoint for llama-bench, made before anything is sent."""
+    if not compare:
+        return None
+    if "et-8da4w" in compare:
+        raise DeviceError(f"--compare et-8da4w on {url}: ExecuTorch's 8da4w peer runs in its Python runtime, on the "
+                          f"host only; compare it there with `edgecpm bench {bundle.path} --compare et-8da4w`")
+    return gguf_of(peer_sources(bundle.path, weights).checkpoint, progress=lambda m: print(m, file=sys.stderr))
