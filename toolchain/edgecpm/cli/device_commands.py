@@ -86,8 +86,8 @@ def generate_remote(device: str, model: str, prompt: str, n: int, chat: bool, st
 
 
 def bench_remote(device: str, model: str, n_prompt: int, n_gen: int, reps: int, seed: int,
-                 threads: Optional[int], timeout: float):
+                 threads: Optional[int], timeout: float, depths: tuple[int, ...] = (0,)):
     from edgecpm.on_device.bench import bench_on_device
     from edgecpm.on_device.bundle_info import bundle_info
 
-    return bench_on_device(device, bundle_info(model), n_prompt, n_gen, reps, seed, threads, timeout)
+    return bench_on_device(device, bundle_info(model), n_prompt, n_gen, reps, seed, threads, timeout, depths)
