@@ -31,7 +31,7 @@ def test_eager_bench_reports_llama_bench_rows():
     table = report.markdown().splitlines()
     assert table[0].startswith("| model | size | params | backend | threads | test | t/s | median | GB/s | % bw "
                                "| device")
-    assert len(table) == 4
+    assert len(table) == 6 and table[-1].startswith("copy bandwidth: ") and table[-1].endswith("GB/s over it)")
 
 
 def test_json_output_keeps_raw_samples():

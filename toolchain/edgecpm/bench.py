@@ -36,7 +36,8 @@ from pathlib import Path
 
 import torch
 
-from edgecpm.bench_depth import context_ids, host_copy_bandwidth, samples_at_depth, depth_test_name
+from edgecpm.bench_depth import (context_ids, copy_bandwidth_line, depth_test_name, host_copy_bandwidth,
+                                 samples_at_depth)
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import mean, repeat_calls
 from edgecpm.errors import EdgecpmError
@@ -309,6 +310,8 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     report.notes = [speculative_line(sp) for sp in report.summary.get("speculative", [])]
     if "agreement" in report.summary:
         report.notes.append(agreement_line(report.summary["agreement"]))
+    if "copy_bandwidth" in report.summary:
+        report.notes.append(copy_bandwidth_line(report.summary["copy_bandwidth"]))
     return report
 
 

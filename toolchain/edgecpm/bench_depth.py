@@ -93,6 +93,11 @@ def parse_copy_bandwidth(stdout: str, where: str) -> dict:
     return result
 
 
+def copy_bandwidth_line(result: dict) -> str:
+    return (f"copy bandwidth: {result['copy_gb_s']:.1f} GB/s (memcpy of {result['buffer_mib']} MiB on "
+            f"{result['threads']} threads, read + written; % bw = decode GB/s over it)")
+
+
 def host_copy_bandwidth(kernel_dir: Path) -> dict:
     """This machine's copy bandwidth, from the local build of the copy bandwidth program."""
     program = kernel_dir / COPY_BANDWIDTH

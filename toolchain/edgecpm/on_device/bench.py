@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from edgecpm.bench_depth import check_depths_fit, context_ids, parse_copy_bandwidth, depth_test_name
+from edgecpm.bench_depth import (check_depths_fit, context_ids, copy_bandwidth_line, depth_test_name,
+                                 parse_copy_bandwidth)
 from edgecpm.bench_records import BenchReport, BenchRow
 from edgecpm.errors import DeviceError
 from edgecpm.on_device.bundle_info import BundleInfo
@@ -75,7 +76,7 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
             info["warnings"].append(f"{info['device']}: tegrastats printed no power rails during a run; "
                                     "the W column is empty")
     backend = f"edgecpm-runner (C++) on {d.transport.name}"
-    report = BenchReport(fingerprint=info, summary={"copy_bandwidth": copy})
+    report = BenchReport(fingerprint=info, summary={"copy_bandwidth": copy}, notes=[copy_bandwidth_line(copy)])
     peak_rss = max(r.stats["peak_rss_mb"] for r in every_run)
     for depth, at_depth in runs.items():
         power = [r.power.watts for r in at_depth] if has_power else None
