@@ -33,9 +33,12 @@ def test_names_follow_llama_bench():
 
 
 def test_the_deepest_run_must_fit_the_cache():
-    check_depths_fit([0, 80], 8, 8, 96, "x")
-    with pytest.raises(UsageError, match=r"--depth 81 \+ --n-prompt 8 \+ -n 8 = 97 positions, but B.pte holds 96"):
-        check_depths_fit([0, 81], 8, 8, 96, "B.pte")
+    check_depths_fit([0, 80], 8, 8, 96, "x", "")
+    with pytest.raises(UsageError, match=r"^--depth 81 \+ --n-prompt 8 \+ -n 8 = 97 positions, but B holds 96; "
+                                         r"re-export$"):
+        check_depths_fit([0, 81], 8, 8, 96, "B", "re-export")
+    with pytest.raises(UsageError, match=r"^--n-prompt 90 \+ -n 8 = 98 positions"):   # no depth to name
+        check_depths_fit([0], 90, 8, 96, "B", "re-export")
 
 
 def test_context_ids_are_seeded_and_past_the_special_tokens():

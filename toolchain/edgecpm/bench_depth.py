@@ -34,11 +34,12 @@ def positions_needed(depths: list[int], n_prompt: int, n_gen: int) -> int:
     return max(depths) + n_prompt + n_gen
 
 
-def check_depths_fit(depths: list[int], n_prompt: int, n_gen: int, max_seq_len: int, where: str) -> None:
+def check_depths_fit(depths: list[int], n_prompt: int, n_gen: int, max_seq_len: int, where: str, hint: str) -> None:
     need = positions_needed(depths, n_prompt, n_gen)
     if need > max_seq_len:
-        raise UsageError(f"--depth {max(depths)} + --n-prompt {n_prompt} + -n {n_gen} = {need} positions, but "
-                           f"{where} holds {max_seq_len}: lower them or raise --max-seq-len")
+        deepest = f"--depth {max(depths)} + " if max(depths) else ""
+        raise UsageError(f"{deepest}--n-prompt {n_prompt} + -n {n_gen} = {need} positions, but {where} holds "
+                         f"{max_seq_len}; {hint}")
 
 
 def context_ids(vocab_size: int, depth: int, seed: int) -> list[int]:

@@ -42,7 +42,8 @@ def device_copy_bandwidth(d: Deployment, timeout: float) -> dict:
 def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, reps: int, seed: int,
                     threads: int | None, timeout: float, depths: tuple[int, ...] = (0,)) -> BenchReport:
     depths = sorted(set(depths))
-    check_depths_fit(depths, n_prompt, n_gen, bundle.max_seq_len, f"{bundle.path}'s KV cache (fixed at export)")
+    check_depths_fit(depths, n_prompt, n_gen, bundle.max_seq_len, f"{bundle.path}'s KV cache (fixed at export)",
+                     "ask for fewer tokens or re-export with --max-seq-len")
     cfg = bundle.config
     prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
 
