@@ -40,7 +40,7 @@ def jetson(sshd, tmp_path_factory):
 def test_deploy_copies_once_then_only_what_changed(jetson, ssh_config, aarch64_bundle):
     first = invoke("deploy", aarch64_bundle, "--device", jetson)
     assert first.exit_code == 0, first.output
-    assert "runtime/aarch64: 6 file(s) copied" in first.stdout
+    assert "runtime/aarch64: 7 file(s) copied" in first.stdout   # runner, kernels, copy bandwidth, 4 ExecuTorch libs
     assert "bundles/tiny float: 5 file(s) copied" in first.stdout
     again = invoke("deploy", aarch64_bundle, "--device", jetson)
     assert again.exit_code == 0, again.output
