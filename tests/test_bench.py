@@ -29,8 +29,9 @@ def test_eager_bench_reports_llama_bench_rows():
     # decode streams every stored weight once per token
     assert tg.weight_gb_s == pytest.approx(tg.size_mib * 2**20 * tg.mean / 1e9)
     table = report.markdown().splitlines()
-    assert table[0].startswith("| model | size | params | backend | threads | test | t/s | median | GB/s | device")
-    assert len(table) == 4
+    assert table[0].startswith("| model | size | params | backend | threads | test | t/s | median | GB/s | % bw "
+                               "| device")
+    assert len(table) == 6 and table[-1].startswith("copy bandwidth: ") and table[-1].endswith("GB/s over it)")
 
 
 def test_json_output_keeps_raw_samples():

@@ -53,6 +53,19 @@ def test_markdown_columns_units_and_notes():
     assert "| 14.00 ± 5.29 | 12.00 |" in one_unit[3]
 
 
+def test_peak_memory_and_copy_bandwidth_columns():
+    tg = BenchRow("m", 512.0, 1.0, "edgecpm-runner", 4, "tg8 @ d64", [20.0, 30.0], peak_rss_mib=700.5, copy_gb_s=40.0)
+    pp = BenchRow("m", 512.0, 1.0, "edgecpm-runner", 4, "pp8", [200.0], peak_rss_mib=700.5, copy_gb_s=40.0)
+    assert tg.bw_pct == pytest.approx(100 * 512 * 2**20 * 25 / 1e9 / 40) and pp.bw_pct is None
+    assert BenchRow("m", 512.0, 1.0, "b", 4, "tg8", [20.0]).bw_pct is None   # no copy bandwidth measured
+    for fmt in ("csv", "json", "jsonl"):
+        assert parse_rows(BenchReport([pp, tg]).render(fmt), fmt) == [pp, tg]
+    assert json.loads(BenchReport([tg]).jsonl())["bw_pct"] == pytest.approx(tg.bw_pct)
+    md = BenchReport([pp, tg]).markdown().splitlines()
+    assert md[0].endswith("| GB/s | % bw | peak RSS | device |")
+    assert md[3].endswith(f"| {tg.weight_gb_s:.2f} | {tg.bw_pct:.1f} | 700 MiB |  |")
+
+
 def test_numbers_keep_their_digits_at_any_magnitude():
     assert [num(x) for x in (374.04, 17.271, 0.01234)] == ["374.0", "17.27", "0.0123"]
 

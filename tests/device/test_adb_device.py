@@ -55,6 +55,7 @@ def test_bench_records_thermal_status_and_flags_throttling(phone, aarch64_bundle
     assert any("throttled" in w for w in device["warnings"])
     assert [row["test"] for row in report["rows"]] == ["pp4", "tg4"]
     assert all(row["power_w"] is None for row in report["rows"])   # phones have no tegrastats
+    assert report["copy_bandwidth"]["copy_gb_s"] > 0 and all(row["bw_pct"] for row in report["rows"][1:])
 
 
 def test_an_unknown_serial_is_one_line(phone, aarch64_bundle):

@@ -21,6 +21,7 @@ from edgecpm.cli.app import app
 from edgecpm.tokenizer.tokenizer import load_tokenizer
 from tests.conftest import GREEDY_PROMPT, greedy_reference
 from tests.device.test_ssh_transport import gone, processes_with
+from tests.runner.test_runner import AARCH64_RUNNER
 
 PROMPT_TEXT = "Raise ValueError if the"   # GREEDY_PROMPT's text
 N = 24
@@ -39,7 +40,7 @@ def jetson(sshd, tmp_path_factory):
 def test_deploy_copies_once_then_only_what_changed(jetson, ssh_config, aarch64_bundle):
     first = invoke("deploy", aarch64_bundle, "--device", jetson)
     assert first.exit_code == 0, first.output
-    assert "runtime/aarch64: 6 file(s) copied" in first.stdout
+    assert "runtime/aarch64: 7 file(s) copied" in first.stdout   # runner, kernels, copy bandwidth, 4 ExecuTorch libs
     assert "bundles/tiny float: 5 file(s) copied" in first.stdout
     again = invoke("deploy", aarch64_bundle, "--device", jetson)
     assert again.exit_code == 0, again.output
@@ -67,12 +68,19 @@ def test_generate_streams_the_eager_models_text(jetson, ssh_config, aarch64_bund
 def test_bench_records_the_device_and_its_power(jetson, ssh_config, aarch64_bundle, tmp_path):
     out = tmp_path / "bench.json"
     r = invoke("bench", aarch64_bundle, "--device", jetson, "--n-prompt", 8, "-n", 8, "-r", 2, "--format", "json",
-               "-o", out)
+               "-o", out, "--depth", "0,16")
     assert r.exit_code == 0, r.output
     assert "warning: ssh://" in r.stderr and "Jetson clocks are not locked" in r.stderr
     report = json.loads(out.read_text())
-    pp, tg = report["rows"]
-    assert (pp["test"], tg["test"]) == ("pp8", "tg8") and tg["backend"].startswith("edgecpm-runner (C++) on ssh://")
+    pp, tg, deep = report["rows"]
+    assert (pp["test"], tg["test"], deep["test"]) == ("pp8", "tg8", "tg8 @ d16")
+    assert tg["backend"].startswith("edgecpm-runner (C++) on ssh://")
+    # The copy bandwidth program deployed beside the runner ran there (under qemu here).
+    copy = report["copy_bandwidth"]["copy_gb_s"]
+    assert copy > 0 and tg["copy_gb_s"] == copy and tg["bw_pct"] == pytest.approx(100 * tg["weight_gb_s"] / copy)
+    runner_mib = AARCH64_RUNNER.stat().st_size / 2**20
+    ram_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    assert all(runner_mib < row["peak_rss_mib"] < ram_mib for row in report["rows"]) and deep["power_w"]
     assert len(tg["samples"]) == 2 and all(s > 0 for s in tg["samples"])
     # The stand-in tegrastats' rails sum to 6.8-7.0 W on AGX Orin's rails.
     assert len(tg["power_w"]) == 2 and all(6.8 < w < 7.0 for w in tg["power_w"])

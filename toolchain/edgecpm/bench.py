@@ -19,6 +19,13 @@ decode row per backend and a summary: mean tokens per verify step, the draft's s
 time, speedup over the plain decode row of the same backend, and whether the greedy tokens equal
 plain decoding's. The prompt is then held-out text (the embedded corpus's held-out split, through
 the model's tokenizer), not random ids, on which every draft is wrong.
+
+``depths`` (``--depth 0,8192``) repeats the tests after that many tokens of context
+(``edgecpm.bench_depth``). On the host's CPU the report records the copy bandwidth measured by
+``edgecpm_copy_bandwidth`` and each decode row its weight GB/s as a percentage of it; the runner's
+rows carry its peak resident memory. The Python backends' rows leave peak RSS empty: this
+process's high-water mark includes torch and every model loaded before, and cannot be reset
+between backends, so it would not be the backend's own.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from pathlib import Path
 
 import torch
 
+from edgecpm.bench_depth import (context_ids, copy_bandwidth_line, depth_test_name, host_copy_bandwidth,
+                                 samples_at_depth)
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import mean, repeat_calls
 from edgecpm.errors import EdgecpmError
@@ -119,8 +128,10 @@ def _runner_runs(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps
     return repeat_calls(lambda: runner_stats(runner, bundle, prompt, n_gen, flags, threads), reps, warmup=0)
 
 
-def _runner_rows(runs: list[dict], n_prompt: int, n_gen: int) -> list[tuple[str, list[float]]]:
-    return [(f"pp{n_prompt}", [s["prefill_tok_s"] for s in runs]), (f"tg{n_gen}", [s["decode_tok_s"] for s in runs])]
+def _runner_rows(runs: list[dict], n_prompt: int, n_gen: int, depth: int = 0) -> list[tuple[str, list[float]]]:
+    """The runner's rows from its runs; at a depth only decode (its prefill call times the context too)."""
+    tg = (depth_test_name(f"tg{n_gen}", depth), [s["decode_tok_s"] for s in runs])
+    return [tg] if depth else [(f"pp{n_prompt}", [s["prefill_tok_s"] for s in runs]), tg]
 
 
 def runner_spec_samples(runner: Path, bundle: Path, prompt: list[int], n_gen: int, reps: int, spec,
@@ -200,14 +211,15 @@ def executorch_threads() -> int:
 
 def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: int = 32, reps: int = 3,
               dtype: torch.dtype | None = None, seed: int = 0, spec_arg: str | None = None, spec=None,
-              frspec: Path | None = None, threads: int | None = None, compare: list[str] = (),
-              weights: Path | None = None) -> BenchReport:
+              frspec: Path | None = None, threads: int | None = None, depths: tuple[int, ...] = (0,),
+              compare: list[str] = (), weights: Path | None = None) -> BenchReport:
     """``spec_arg``/``spec``/``frspec``: a draft head (or 'program'), its ``SpecConfig`` and
     FR-Spec list for the speculative rows (host only). ``threads``: every backend's thread count
     (torch's; ExecuTorch's pool; the runner's ``-t``); None keeps each one's default.
     ``seed``: of the random prompt ids (not used with ``spec_arg``: that prompt is text).
-    ``compare``: peers (``edgecpm.peers``) run on the same weights for a bundle, ``weights`` the
-    checkpoint it came from when its manifest does not say."""
+    ``depths``: context lengths to run the tests after (0: none).
+    ``compare``: peers (``edgecpm.peers``) run on the same weights for a bundle (at depth 0), ``weights``
+    the checkpoint it came from when its manifest does not say."""
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
     from edgecpm.runtime.footprint import describe_scheme, weight_bytes
@@ -225,15 +237,21 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         from edgecpm.speculative.tree import SpecConfig
 
         spec = spec or SpecConfig()
+    depths = sorted(set(depths))
+    if spec_arg is not None and depths != [0]:
+        raise EdgecpmError(f"--depth {','.join(map(str, depths))} with --spec: speculative rows are measured at "
+                           "depth 0 only; drop one of them")
     # Speculation needs cache slots for a step's draft nodes beyond the last token.
-    max_seq_len = n_prompt + n_gen + 2 + (max(spec.max_nodes, spec.max_draft_slots + 1) if spec_arg else 0)
+    max_seq_len = (max(depths) + n_prompt + n_gen + 2
+                   + (max(spec.max_nodes, spec.max_draft_slots + 1) if spec_arg else 0))
+    at_depth = f"--depth {max(depths)} " if max(depths) else ""
     peer_artifacts = _prepare_peers(path, is_program, device, compare, weights, max_seq_len)
     if is_program:
         from edgecpm.runtime.pte import PteModel
 
         model = PteModel(path)
         if model.max_seq_len < max_seq_len:
-            raise EdgecpmError(f"{path}: exported with max_seq_len {model.max_seq_len}; --n-prompt {n_prompt} "
+            raise EdgecpmError(f"{path}: exported with max_seq_len {model.max_seq_len}; {at_depth}--n-prompt {n_prompt} "
                                f"-n {n_gen} needs {max_seq_len}: lower them or re-export with --max-seq-len")
     else:
         model = load_model(path, dtype=dtype, max_seq_len=max_seq_len)
@@ -245,8 +263,14 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     name = f"{path.name} ({describe_scheme(model)})"
     _, size_mib = weight_bytes(model)
 
+    contexts = {d: context_ids(cfg.vocab_size, d, seed) for d in depths}
+
+    def python_samples(m) -> list[tuple[str, list[float]]]:
+        return [s for d in depths for s in (generate_samples(m, prompt, n_gen, reps) if d == 0
+                                            else samples_at_depth(m, contexts[d], prompt, n_gen, reps))]
+
     report = BenchReport()
-    runs, runner = [], None
+    runs, runner, peak_rss = [], None, {}
     with thread_count(threads, executorch=is_program):
         if device == "cuda":
             from edgecpm.runtime.cuda import cuda_model
@@ -254,30 +278,41 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
             gpu = cuda_model(path, max_seq_len, dtype)
             report.summary["agreement"] = _agreement(model, gpu, prompt)
             runs.append((f"cuda ({torch.cuda.get_device_name()}) + triton", torch.get_num_threads(),
-                         generate_samples(gpu, prompt, n_gen, reps)))
+                         python_samples(gpu)))
         elif is_program:
             from edgecpm.export.targets import load_target
             from edgecpm.runtime.kernel_library import kernel_isa
 
             isa = kernel_isa()
-            runs.append((f"executorch (python) + {isa}", executorch_threads(),
-                         generate_samples(model, prompt, n_gen, reps)))
+            runs.append((f"executorch (python) + {isa}", executorch_threads(), python_samples(model)))
             runner = load_target("host").kernel_dir / "edgecpm-runner"
             if not runner.is_file():
                 raise EdgecpmError(f"{runner} is not built: run `make kernels` (the native runner's rows are part "
                                    "of a .pte bench)")
-            stats = _runner_runs(runner, path, prompt, n_gen, reps, threads=threads)
-            runs.append((f"edgecpm-runner (C++) + {isa}", stats[0]["threads"], _runner_rows(stats, n_prompt, n_gen)))
+            samples, stats = [], []
+            for d in depths:
+                at_d = _runner_runs(runner, path, contexts[d] + prompt, n_gen, reps, threads=threads)
+                samples += _runner_rows(at_d, n_prompt, n_gen, d)
+                stats += at_d
+            backend = f"edgecpm-runner (C++) + {isa}"
+            peak_rss[backend] = max(s["peak_rss_mb"] for s in stats)
+            runs.append((backend, stats[0]["threads"], samples))
         else:
-            runs.append(("torch-eager", torch.get_num_threads(), generate_samples(model, prompt, n_gen, reps)))
+            runs.append(("torch-eager", torch.get_num_threads(), python_samples(model)))
         if spec_arg is not None:
             report.summary["speculative"] = _speculative(model, runner, path, runs, prompt, n_gen, reps, spec_arg,
                                                          spec, frspec, threads)
     device_name = torch.cuda.get_device_name() if device == "cuda" else cpu_name()
+    copy_gb_s = None
+    if device == "host":   # the GPU's rows have no CPU copy bandwidth to be set against
+        from edgecpm.export.targets import load_target
+
+        report.summary["copy_bandwidth"] = host_copy_bandwidth(load_target("host").kernel_dir)
+        copy_gb_s = report.summary["copy_bandwidth"]["copy_gb_s"]
     for backend, n_threads, samples in runs:
         for test, values in samples:
             report.rows.append(BenchRow(name, size_mib, cfg.num_parameters / 1e6, backend, n_threads, test, values,
-                                        device=device_name))
+                                        device=device_name, peak_rss_mib=peak_rss.get(backend), copy_gb_s=copy_gb_s))
     if compare:
         from edgecpm.peers.compare import peer_rows, ratio_lines
 
@@ -287,6 +322,8 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
     report.notes += [speculative_line(sp) for sp in report.summary.get("speculative", [])]
     if "agreement" in report.summary:
         report.notes.append(agreement_line(report.summary["agreement"]))
+    if "copy_bandwidth" in report.summary:
+        report.notes.append(copy_bandwidth_line(report.summary["copy_bandwidth"]))
     return report
 
 

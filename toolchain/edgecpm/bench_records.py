@@ -5,7 +5,9 @@ A row has llama-bench's columns (model, size, params, backend, threads, test), t
 on, the raw samples and their unit (``t/s``: tokens per second, one sample per repetition;
 ``ms``: milliseconds per call, for op-level benchmarks), and what is derived from them: mean ± sd,
 median and, where the row knows the bytes of weights a token or a call streams, GB/s; on a device
-that reports power (a Jetson's tegrastats), the mean W of each repetition and tokens per joule. Columns
+that reports power (a Jetson's tegrastats), the mean W of each repetition and tokens per joule; the
+native runner's peak resident memory (MiB); and the copy bandwidth measured on the machine the row
+ran on, with decode's weight GB/s as a percentage of it (``bw_pct``: how near the memory roofline). Columns
 that only one benchmark has (a ratio to a baseline, acceptance of a draft) go in ``extra`` and
 print after the standard ones. The schema is this one dataclass: a new standard column is a new
 field with a default, and every printer picks it up from ``row_dict``.
@@ -24,7 +26,7 @@ from edgecpm.runtime.device_info import describe
 
 FORMATS = ("md", "csv", "json", "jsonl")
 UNITS = ("t/s", "ms")
-DERIVED = ("mean", "sd", "median", "weight_gb_s", "watts", "tokens_per_j")  # computed, never read back
+DERIVED = ("mean", "sd", "median", "weight_gb_s", "bw_pct", "watts", "tokens_per_j")  # computed, never read back
 LISTS = ("samples", "power_w")  # one csv cell each, space-separated
 
 
@@ -41,6 +43,8 @@ class BenchRow:
     device: str = ""
     extra: dict[str, float | str] = field(default_factory=dict)
     power_w: list[float] | None = None  # a device's mean power during each repetition (tegrastats)
+    peak_rss_mib: float | None = None  # the native runner's peak resident memory over the row's runs
+    copy_gb_s: float | None = None  # memcpy GB/s (read + written) on the machine the row ran on
 
     def __post_init__(self):
         if self.unit not in UNITS:
@@ -71,6 +75,12 @@ class BenchRow:
         if self.unit == "ms":
             return nbytes / (self.mean / 1e3) / 1e9
         return nbytes * self.mean / 1e9 if self.test.startswith("tg") else None
+
+    @property
+    def bw_pct(self) -> float | None:
+        """Weight GB/s as a percentage of the machine's measured copy bandwidth."""
+        gb_s = self.weight_gb_s
+        return None if gb_s is None or not self.copy_gb_s else 100 * gb_s / self.copy_gb_s
 
     @property
     def watts(self) -> float | None:
@@ -137,9 +147,12 @@ class BenchReport:
         value_head = units.pop() if len(units) == 1 else "mean ± sd"
         with_gbs = any(r.weight_gb_s is not None for r in self.rows)
         with_power = any(r.power_w for r in self.rows)
+        with_bw = any(r.bw_pct is not None for r in self.rows)
+        with_rss = any(r.peak_rss_mib is not None for r in self.rows)
         extra = _extra_keys(self.rows)
         head = ["model", "size", "params", "backend", "threads", "test", value_head, "median",
-                *(["GB/s"] if with_gbs else []), *(["W", "tok/J"] if with_power else []), "device", *extra]
+                *(["GB/s"] if with_gbs else []),
+                *(["% bw"] if with_bw else []), *(["peak RSS"] if with_rss else []), *(["W", "tok/J"] if with_power else []), "device", *extra]
         lines = ([f"### {self.title}", ""] if self.title else []) + \
             ([describe(self.fingerprint), ""] if self.fingerprint else []) + \
             ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
@@ -151,6 +164,10 @@ class BenchReport:
                      f"{num(r.mean)} ± {num(r.sd)}{unit}", f"{num(r.median)}{unit}"]
             if with_gbs:
                 cells.append("" if r.weight_gb_s is None else f"{r.weight_gb_s:.2f}")
+            if with_bw:
+                cells.append("" if r.bw_pct is None else f"{r.bw_pct:.1f}")
+            if with_rss:
+                cells.append("" if r.peak_rss_mib is None else f"{r.peak_rss_mib:.0f} MiB")
             if with_power:
                 cells += ["" if r.watts is None else f"{r.watts:.2f}",
                           "" if r.tokens_per_j is None else f"{r.tokens_per_j:.2f}"]
@@ -210,7 +227,8 @@ def parse_rows(text: str, fmt: str) -> list[BenchRow]:
             model=d["model"], size_mib=_optional(d["size_mib"], float), params_m=_optional(d["params_m"], float),
             backend=d["backend"], threads=_optional(d["threads"], int), test=d["test"],
             samples=[float(s) for s in d["samples"].split()], unit=d["unit"], device=d["device"], extra=extra,
-            power_w=[float(w) for w in d["power_w"].split()] or None))
+            power_w=[float(w) for w in d["power_w"].split()] or None,
+            peak_rss_mib=_optional(d.get("peak_rss_mib", ""), float), copy_gb_s=_optional(d.get("copy_gb_s", ""), float)))
     return rows
 
 

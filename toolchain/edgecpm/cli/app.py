@@ -192,6 +192,11 @@ def bench(
     n_prompt: int = typer.Option(64, "--n-prompt", help="Prompt tokens (the pp test), at least 1"),
     n_gen: int = typer.Option(32, "-n", "--n-gen", help="Generated tokens (the tg test), at least 1"),
     reps: int = typer.Option(3, "-r", "--repetitions", help=f"Runs per test after one warm-up, 1..{MAX_REPS}"),
+    depth: str = typer.Option("0", "-d", "--depth", help="Comma-separated context depths, e.g. 0,8192: each test "
+                                                         "again after that many random tokens (named tg32 @ d8192). "
+                                                         "Python backends also time the prompt after the context "
+                                                         "(pp64 @ d8192); the native runner gives only the decode "
+                                                         "row at a depth (it times its whole prefill as one)"),
     fmt: str = typer.Option("md", "--format", help="md, csv, json or jsonl (one row per line); all but md keep "
                                                    "the raw samples"),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Write the report to this file (default: "
@@ -238,6 +243,7 @@ def bench(
     check_range("--n-prompt", n_prompt, 1)
     check_range("-n/--n-gen", n_gen, 1)
     check_range("-r/--repetitions", reps, 1, MAX_REPS)
+    depths = parse_depths(depth)
     seconds = check_timeout(device, timeout)
     thread_counts = bench_sweep.parse_threads(threads)
     if is_remote(device):
@@ -265,11 +271,12 @@ def bench(
     bench_sweep.check_plot(plot, force)
     if is_remote(device):
         report = bench_sweep.run_each(thread_counts, lambda t: bench_remote(device, model, n_prompt, n_gen, reps,
-                                                                            seed or 0, t, seconds, peers, weights))
+                                                                            seed or 0, t, seconds, depths, peers,
+                                                                            weights))
     else:
         report = bench_sweep.run_each(thread_counts, lambda t: _bench_here(model, device, n_prompt, n_gen, reps, seed,
-                                                                           t, dtype, spec, speculative, frspec, peers,
-                                                                           weights))
+                                                                           t, dtype, spec, speculative, frspec, depths,
+                                                                           peers, weights))
     text = report.render(fmt)
     if report.fingerprint is not None and (out is not None or fmt != "md"):   # md on screen shows them already
         for warning in report.fingerprint["warnings"]:
@@ -286,7 +293,20 @@ def bench(
         typer.echo(f"wrote {plot} (plot of {len(report.rows)} rows)")
 
 
-def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec, peers, weights):
+def parse_depths(text: str) -> tuple[int, ...]:
+    """``--depth 0,8192``: whole numbers of context tokens, 0 and up."""
+    try:
+        depths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        depths = ()
+    if not depths or min(depths) < 0:
+        raise typer.BadParameter(f"--depth {text}: expected comma-separated whole numbers of tokens, 0 and up "
+                                 "(e.g. 0,8192)")
+    return depths
+
+
+def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec, speculative, frspec, depths, peers,
+                weights):
     """``bench`` on this machine (host or cuda): checks that need the model, then the run."""
     from edgecpm.bench import run_bench
     from edgecpm.checkpoint.contents import load_config
@@ -301,11 +321,12 @@ def _bench_here(model, device, n_prompt, n_gen, reps, seed, threads, dtype, spec
     else:
         # The cache holds the prompt, the generated tokens and a verify step's draft slots.
         headroom = 0 if speculative is None else max(speculative.max_nodes, speculative.max_draft_slots + 1)
-        need = n_prompt + n_gen + 2 + headroom
+        need = max(depths) + n_prompt + n_gen + 2 + headroom
+        at_depth = f"--depth {max(depths)} " if max(depths) else ""
         check_seq_len("-n", need, load_config(path), dtype,
-                      label=f"--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
+                      label=f"{at_depth}--n-prompt {n_prompt} -n {n_gen} (a cache of {need} positions)")
     return run_bench(model, device, n_prompt, n_gen, reps, parse_dtype(dtype), seed=seed or 0, spec_arg=spec,
-                     spec=speculative, frspec=frspec, threads=threads, compare=peers, weights=weights)
+                     spec=speculative, frspec=frspec, threads=threads, depths=depths, compare=peers, weights=weights)
 
 
 @app.command()

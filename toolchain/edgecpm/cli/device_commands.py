@@ -87,9 +87,10 @@ def generate_remote(device: str, model: str, prompt: str, n: int, chat: bool, st
 
 
 def bench_remote(device: str, model: str, n_prompt: int, n_gen: int, reps: int, seed: int,
-                 threads: Optional[int], timeout: float, compare: list[str] = (), weights: Optional[Path] = None):
+                 threads: Optional[int], timeout: float, depths: tuple[int, ...] = (0,), compare: list[str] = (),
+                 weights: Optional[Path] = None):
     from edgecpm.on_device.bench import bench_on_device
     from edgecpm.on_device.bundle_info import bundle_info
 
-    return bench_on_device(device, bundle_info(model), n_prompt, n_gen, reps, seed, threads, timeout, compare,
+    return bench_on_device(device, bundle_info(model), n_prompt, n_gen, reps, seed, threads, timeout, depths, compare,
                            weights)

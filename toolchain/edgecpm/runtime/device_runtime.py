@@ -8,6 +8,10 @@ glibc loader and libraries, and the runner is started through that loader
 (``ld-linux-aarch64.so.1 --library-path DIR edgecpm-runner``, as android_demo does; see
 /work/shared/design/ANDROID.md), with glibc's rseq registration off (outside some Android
 seccomp allow-lists).
+
+Beside the runner goes ``edgecpm_copy_bandwidth`` (``edgecpm bench`` sets the device's decode
+rows against its memcpy bandwidth); the aarch64 build is linked statically, so it starts on a phone
+without the loader.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from edgecpm.export.pte_manifest import LIBRARY_NAME
 from edgecpm.export.targets import REPO_ROOT, load_target
 
 RUNNER = "edgecpm-runner"
+COPY_BANDWIDTH = "edgecpm_copy_bandwidth"
 # The runner's NEEDED ExecuTorch libraries (tests/device/test_device_runtime.py reads them back
 # from the built runner with readelf).
 RUNNER_LIBRARIES = ("libexecutorch.so", "libexecutorch_kernels_optimized.so", "libexecutorch_backend_xnnpack.so",
@@ -54,7 +59,8 @@ def runtime_files(arch: str, android: bool, native_arch: str) -> dict[str, Path]
         target, make = load_target("jetson"), "make kernels-aarch64"
     else:
         raise DeviceError(f"no runner is built for {arch} devices here (only {native_arch} and aarch64)")
-    files = {RUNNER: target.kernel_dir / RUNNER, LIBRARY_NAME: target.kernel_dir / LIBRARY_NAME}
+    files = {RUNNER: target.kernel_dir / RUNNER, LIBRARY_NAME: target.kernel_dir / LIBRARY_NAME,
+             COPY_BANDWIDTH: target.kernel_dir / COPY_BANDWIDTH}
     files.update({name: executorch_lib_dir(arch) / name for name in RUNNER_LIBRARIES})
     if android:
         if arch != "aarch64":
@@ -75,3 +81,9 @@ def launch_command(folder: str, android: bool, prefix: str = "") -> tuple[list[s
     if android:
         return [*wrap, f"{folder}/{GLIBC_LOADER}", "--library-path", folder, f"{folder}/{RUNNER}"], dict(ANDROID_ENV)
     return [*wrap, f"{folder}/{RUNNER}"], {"LD_LIBRARY_PATH": folder}
+
+
+def copy_bandwidth_command(folder: str, prefix: str = "") -> list[str]:
+    """argv that starts the copy bandwidth program from the device folder ``folder`` (through the
+    device's EDGECPM_RUNNER_PREFIX, like the runner)."""
+    return [*shlex.split(prefix), f"{folder}/{COPY_BANDWIDTH}"]
