@@ -98,7 +98,7 @@ def test_llama_cpp_beside_our_runner_on_the_same_bundle(tiny_bundles, tmp_path, 
     from edgecpm.bench import run_bench
 
     monkeypatch.setenv("EDGECPM_CACHE", str(tmp_path / "cache"))
-    bundle, _ = tiny_bundles["int4"]
+    _, bundle = tiny_bundles["int4"]
     report = run_bench(str(bundle), n_prompt=8, n_gen=4, reps=1, compare=["llama.cpp"])
     peers = [r for r in report.rows if r.backend.startswith("llama.cpp")]
     assert [r.test for r in peers] == ["pp8", "tg4"] and all(r.mean > 0 for r in peers)
@@ -126,7 +126,7 @@ def test_executorch_8da4w_of_the_same_weights_beside_our_runner(tiny_bundles, tm
     from edgecpm.bench import run_bench
 
     monkeypatch.setenv("EDGECPM_CACHE", str(tmp_path / "cache"))
-    bundle, _ = tiny_bundles["int4"]
+    _, bundle = tiny_bundles["int4"]
     report = run_bench(str(bundle), n_prompt=8, n_gen=4, reps=1, compare=["et-8da4w"])
     peers = [r for r in report.rows if "8da4w" in r.backend]
     assert [r.test for r in peers] == ["pp8", "tg4"] and all(r.mean > 0 for r in peers)

@@ -11,8 +11,10 @@ of the same shapes and weights, not its output.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from edgecpm.errors import EdgecpmError
@@ -62,27 +64,42 @@ def export_8da4w(float_dir: Path, cfg, max_context: int, progress=print) -> Path
     """The cached 8da4w program of ``float_dir`` for ``max_context`` positions, exported if missing."""
     import torch
 
-    # export_llm takes a checkpoint whose path mentions "8da4w" or "int8" for a pre-quantized one
     folder = peer_dir("export-llm", float_dir)
     pte = folder / f"model-ctx{max_context}.pte"
     if pte.is_file():
         return pte
-    params, checkpoint = folder / "params.json", folder / "weights.pth"
-    params.write_text(json.dumps(llama_params(cfg)))
-    torch.save(llama_state(float_dir, cfg), checkpoint)
     progress(f"exporting {float_dir} with ExecuTorch's export_llm, 8da4w + XNNPACK -> {pte} "
              "(once per checkpoint; 15-20 minutes at 0.5B on 2 cores)")
-    try:
+    # export_llm takes a checkpoint whose path mentions "int8" or "8da4w" for a pre-quantized one
+    # (examples/models/llama/model.py): the float weights go to a scratch folder of a plain name.
+    with tempfile.TemporaryDirectory(prefix="edgecpm-llama-weights-", dir=_plain_tmp(folder)) as scratch:
+        params, checkpoint = Path(scratch) / "params.json", Path(scratch) / "weights.pth"
+        params.write_text(json.dumps(llama_params(cfg)))
+        torch.save(llama_state(float_dir, cfg), checkpoint)
         res = subprocess.run([sys.executable, "-m", "edgecpm.peers.et_8da4w_worker", "export", str(params),
                               str(checkpoint), "--max-context", str(max_context), "-o", str(pte)],
-                             cwd=folder, capture_output=True, text=True)
-    finally:
-        checkpoint.unlink(missing_ok=True)
+                             cwd=scratch, capture_output=True, text=True)
     if res.returncode != 0 or not pte.is_file():
         pte.unlink(missing_ok=True)
         raise EdgecpmError(f"ExecuTorch's export_llm failed on {float_dir} (et-8da4w peer): "
-                           f"{(res.stderr.strip().splitlines() or ['no message'])[-1]}")
+                           f"{_last_error(res.stderr)}")
     return pte
+
+
+def _last_error(stderr: str) -> str:
+    """The exception line of a child's traceback (torch appends hints after it), else its last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    return (errors or lines or ["no message"])[-1]
+
+
+def _plain_tmp(near: Path) -> str:
+    """A folder for scratch files whose path has none of the words export_llm reads."""
+    for candidate in (tempfile.gettempdir(), str(near), "/tmp"):
+        if "int8" not in candidate and "8da4w" not in candidate:
+            return candidate
+    raise EdgecpmError(f"no scratch folder without 'int8' or '8da4w' in its path for export_llm (TMPDIR="
+                       f"{tempfile.gettempdir()}); set TMPDIR to another folder")
 
 
 def time_8da4w(pte: Path, prompt: list[int], n: int) -> dict:
@@ -90,5 +107,5 @@ def time_8da4w(pte: Path, prompt: list[int], n: int) -> dict:
     res = subprocess.run([sys.executable, "-m", "edgecpm.peers.et_8da4w_worker", "time", str(pte),
                           "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n)], capture_output=True, text=True)
     if res.returncode != 0:
-        raise EdgecpmError(f"the et-8da4w peer failed on {pte}: {(res.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise EdgecpmError(f"the et-8da4w peer failed on {pte}: {_last_error(res.stderr)}")
     return json.loads(res.stdout.strip().splitlines()[-1])
