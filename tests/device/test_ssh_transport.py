@@ -21,6 +21,12 @@ from tests.device.sshd import free_port
 NASTY = "it's a \"name\"; touch PWNED $(touch PWNED2) `touch PWNED3` & |x"
 
 
+def unique_sleep(seconds: int) -> str:
+    """A sleep duration no other test run on this machine uses at the same moment (this process's
+    id in its decimals), so that machine-wide process searches find only this run's command."""
+    return f"{seconds}.{os.getpid() % 1000:03d}"
+
+
 def processes_with(marker: str) -> list[int]:
     """Processes of this machine (the loopback device) whose command line holds ``marker``."""
     found = []
@@ -110,34 +116,37 @@ def test_a_host_that_never_answers_times_out(sshd, ssh_config):
 
 def test_a_command_past_its_timeout_is_stopped_on_the_device(sshd, ssh_config):
     t = SshTransport(sshd.url(sshd.plain_port))
+    duration = unique_sleep(31)
     with pytest.raises(DeviceError, match=r"sleep timed out after 1 s; stopped it on the device"):
-        t.run(["sleep", "31.25"], timeout=1)
-    assert gone("sleep 31.25")
+        t.run(["sleep", duration], timeout=1)
+    assert gone(f"sleep {duration}")
 
 
 def test_ctrl_c_stops_the_command_on_the_device(sshd, ssh_config):
     t = SshTransport(sshd.url(sshd.plain_port))
+    duration = unique_sleep(33)
 
     def interrupt():
         deadline = time.monotonic() + 20
-        while not processes_with("sleep 33.75") and time.monotonic() < deadline:
+        while not processes_with(f"sleep {duration}") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt).start()
     with pytest.raises(KeyboardInterrupt):
-        t.run(["sleep", "33.75"], timeout=60)
-    assert gone("sleep 33.75", within=10)
+        t.run(["sleep", duration], timeout=60)
+    assert gone(f"sleep {duration}", within=10)
 
 
 def test_a_dropped_connection_is_one_line_and_the_command_is_stopped(sshd, ssh_config):
     t = SshTransport(sshd.url(sshd.plain_port))
     before = set(sshd.session_pids())
+    duration = unique_sleep(32)
 
     def drop():
         deadline = time.monotonic() + 20
-        while not processes_with("sleep 32.5") and time.monotonic() < deadline:
+        while not processes_with(f"sleep {duration}") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)   # the command's id reaches the client just after it starts
         for pid in set(sshd.session_pids()) - before:
@@ -146,9 +155,9 @@ def test_a_dropped_connection_is_one_line_and_the_command_is_stopped(sshd, ssh_c
     dropper = threading.Thread(target=drop)
     dropper.start()
     with pytest.raises(DeviceError, match=r"the connection dropped while sleep ran \(.*\); stopped it on the device"):
-        t.run(["sleep", "32.5"], timeout=60)
+        t.run(["sleep", duration], timeout=60)
     dropper.join()
-    assert gone("sleep 32.5")
+    assert gone(f"sleep {duration}")
 
 
 def test_out_of_disk_is_refused_before_copying(sshd, ssh_config, tmp_path):
