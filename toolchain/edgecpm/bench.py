@@ -322,7 +322,9 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         from edgecpm.peers.compare import peer_rows, ratio_lines
 
         peers = peer_rows(peer_artifacts, cfg.num_parameters / 1e6, prompt, n_gen, reps, threads, device_name)
-        report.rows += [r for rows in peers.values() for r in rows]
+        for row in (r for rows in peers.values() for r in rows):
+            row.copy_gb_s = copy_gb_s   # the same machine: their % bw reads against the same copy bandwidth
+            report.rows.append(row)
         report.notes += ratio_lines([r for r in report.rows if r.backend.startswith("edgecpm-runner")], peers)
     report.notes += [speculative_line(sp) for sp in report.summary.get("speculative", [])]
     if "agreement" in report.summary:
