@@ -3,12 +3,12 @@
 on a checkpoint's own weights), exported and timed.
 
     .venv/bin/python -m benchmarks.peers_8da4w export --shape minicpm4-0.5b --max-context 128 -o P.pte
-    .venv/bin/python -m benchmarks.peers_8da4w time P.pte --prompt-ids 5,9,... -n 32
+    .venv/bin/python -m edgecpm.peers.et_8da4w_worker time P.pte --prompt-ids 5,9,... -n 32
 
 ``export`` writes a throw-away checkpoint of finite random weights and the shapes' params, then runs
 the worker's export (about 15-20 minutes at 0.5B on 2 cores; run it with cwd = the cache folder:
-export_llm may write relative to the working directory). ``time`` is the worker's: the program
-through the ExecuTorch Python runtime in its own process, one prefill and a greedy decode loop, one
+export_llm may write relative to the working directory). The worker's ``time`` runs the program
+through the ExecuTorch Python runtime in its own process: one prefill and a greedy decode loop, one
 JSON line.
 """
 
@@ -60,22 +60,15 @@ def export(shape: str, max_context: int, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description="export_llm's 8da4w program of a preset's shapes, random weights "
+                                             "(timed by edgecpm.peers.et_8da4w_worker time)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("export")
     e.add_argument("--shape", choices=SHAPES, required=True)
     e.add_argument("--max-context", type=int, required=True)
     e.add_argument("-o", "--out", type=Path, required=True)
-    t = sub.add_parser("time")
-    t.add_argument("pte", type=Path)
-    t.add_argument("--prompt-ids", required=True)
-    t.add_argument("-n", type=int, default=32)
     args = ap.parse_args()
-    if args.cmd == "export":
-        export(args.shape, args.max_context, args.out)
-    else:
-        prompt = [int(x) for x in args.prompt_ids.split(",")]
-        print(json.dumps(worker.time_program(args.pte, prompt, args.n)))
+    export(args.shape, args.max_context, args.out)
 
 
 if __name__ == "__main__":
