@@ -133,9 +133,15 @@ def test_ctrl_c_stops_the_command_on_the_device(sshd, ssh_config):
         time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt).start()
-    with pytest.raises(KeyboardInterrupt):
-        t.run(["sleep", duration], timeout=60)
+    # A process started in the background by a non-interactive shell inherits SIGINT ignored (POSIX),
+    # and Python then installs no KeyboardInterrupt handler: the test sets Python's own for itself.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt).start()
+        with pytest.raises(KeyboardInterrupt):
+            t.run(["sleep", duration], timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert gone(f"sleep {duration}", within=10)
 
 
