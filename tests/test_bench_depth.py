@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecpm.bench import run_bench
-from edgecpm.bench_depth import (check_depths_fit, context_ids, generate_after_context, host_copy_bandwidth,
+from edgecpm.bench_depth import (check_depths_fit, context_ids, host_copy_bandwidth,
                                  parse_copy_bandwidth, depth_test_name)
 from edgecpm.checkpoint.loader import load_model
 from edgecpm.checkpoint.locate import resolve_model
@@ -53,7 +53,7 @@ def test_decode_after_a_context_is_decode_of_the_whole_prompt():
     model = load_model(resolve_model("tiny"), max_seq_len=64)
     context, prompt = context_ids(model.config.vocab_size, 20, seed=0), [1, 3451, 1822, 391, 268]
     reference = generate(model, context + prompt, 6).tokens
-    after = generate_after_context(model, context, prompt, 6)
+    after = generate(model, prompt, 6, context=context)
     assert after.tokens == reference
     assert after.prompt_tokens == prompt and after.prefill_s > 0 and after.decode_s > 0
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import torch
 
-from edgecpm.bench_timing import cuda_sync, repeat_calls
+from edgecpm.bench_timing import repeat_calls
 from edgecpm.errors import EdgecpmError, UsageError
+from edgecpm.generate import generate
 from edgecpm.runtime.device_runtime import COPY_BANDWIDTH
-from edgecpm.runtime.result import GenerationResult
 
 
 def depth_test_name(test: str, depth: int) -> str:
@@ -48,35 +47,10 @@ def context_ids(vocab_size: int, depth: int, seed: int) -> list[int]:
     return torch.randint(3, vocab_size, (depth,), generator=generator).tolist()
 
 
-@torch.no_grad()
-def generate_after_context(model, context: list[int], prompt: list[int], n_gen: int) -> GenerationResult:
-    """Greedy generation after an untimed prefill of ``context``: prefill_s times only ``prompt``'s
-    chunk (at positions len(context) ...), decode_s the one-token steps after it, as ``generate``."""
-    depth = len(context)
-    model.reset_caches()
-    model(torch.tensor([context]), torch.arange(depth))
-    sync = cuda_sync()
-    if sync is not None:   # the context's GPU work ends before the prompt's clock starts
-        sync()
-    result = GenerationResult(prompt_tokens=list(prompt))
-    start = time.perf_counter()
-    token = int(model(torch.tensor([prompt]), torch.arange(depth, depth + len(prompt)))[0, -1].argmax())
-    result.prefill_s = time.perf_counter() - start
-    pos = depth + len(prompt)
-    start = time.perf_counter()
-    result.tokens.append(token)
-    while len(result.tokens) < n_gen:
-        token = int(model(torch.tensor([[token]]), torch.tensor([pos]))[0, -1].argmax())
-        result.tokens.append(token)
-        pos += 1
-    result.decode_s = time.perf_counter() - start
-    return result
-
-
 def samples_at_depth(model, context: list[int], prompt: list[int], n_gen: int,
                      reps: int) -> list[tuple[str, list[float]]]:
     """A Python backend's ``pp``/``tg`` rates at depth ``len(context)`` over ``reps`` runs after a warm-up."""
-    runs = repeat_calls(lambda: generate_after_context(model, context, prompt, n_gen), reps)
+    runs = repeat_calls(lambda: generate(model, prompt, n_gen, context=context), reps)
     depth = len(context)
     return [(depth_test_name(f"pp{len(prompt)}", depth), [r.prefill_tok_s for r in runs]),
             (depth_test_name(f"tg{n_gen}", depth), [r.decode_tok_s for r in runs])]
