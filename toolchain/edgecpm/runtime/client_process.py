@@ -60,6 +60,15 @@ class ClientProcess:
         self._finish_reading(None)
         return status
 
+    def wait_or_kill(self, timeout: float | None = None) -> int:
+        """``wait``, but a timeout (``subprocess.TimeoutExpired``) or an interrupt ends the process
+        first, then propagates."""
+        try:
+            return self.wait(timeout)
+        except BaseException:
+            self.kill()
+            raise
+
     def await_remote_pid(self, seconds: float) -> int | None:
         """The remote command's id, waiting up to ``seconds`` for it while the client still runs
         (a command interrupted just after it started may not have reported it yet)."""

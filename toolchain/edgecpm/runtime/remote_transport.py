@@ -90,14 +90,10 @@ class RemoteTransport:
         be reached, or a timeout, is a DeviceError."""
         proc = ClientProcess(self._client_argv(sh_command(script, list(args))))
         try:
-            status = proc.wait(timeout)
+            status = proc.wait_or_kill(timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
             raise DeviceError(f"{self.name}: no answer within {timeout:g} s; check that the device is up "
                               "and reachable, or pass a longer --timeout") from None
-        except BaseException:
-            proc.kill()
-            raise
         reason = self._explain(status, proc.stderr)
         if reason is not None:
             raise DeviceError(f"{self.name}: {reason}")

@@ -59,14 +59,10 @@ class LocalTransport:
             env: Mapping[str, str] | None = None) -> Completed:
         proc = ClientProcess([str(a) for a in argv], on_stdout, env)
         try:
-            status = proc.wait(timeout)
+            status = proc.wait_or_kill(timeout)   # Ctrl-C: the child goes too
         except subprocess.TimeoutExpired:
-            proc.kill()
             raise DeviceError(f"host: {Path(str(argv[0])).name} timed out after {timeout:g} s and was stopped; "
                               "pass a longer --timeout or a smaller job") from None
-        except BaseException:   # Ctrl-C: the child goes too
-            proc.kill()
-            raise
         return Completed(status, proc.stdout, proc.stderr)
 
     def pull(self, remote: str, local: Path) -> Path:
