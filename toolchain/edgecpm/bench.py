@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 
 from edgecpm.bench_depth import (context_ids, copy_bandwidth_line, depth_test_name, host_copy_bandwidth,
-                                 samples_at_depth)
+                                 prompt_ids, samples_at_depth)
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import mean, repeat_calls
 from edgecpm.errors import EdgecpmError
@@ -258,7 +258,7 @@ def run_bench(artifact: str, device: str = "host", n_prompt: int = 64, n_gen: in
         model = load_model(path, dtype=dtype, max_seq_len=max_seq_len)
     cfg = model.config
     if spec_arg is None:
-        prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+        prompt = prompt_ids(cfg.vocab_size, n_prompt, seed)
     else:
         prompt = text_prompt(path, cfg, n_prompt)
     name = f"{path.name} ({describe_scheme(model)})"

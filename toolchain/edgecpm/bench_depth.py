@@ -41,6 +41,11 @@ def check_depths_fit(depths: list[int], n_prompt: int, n_gen: int, max_seq_len: 
                          f"{max_seq_len}; {hint}")
 
 
+def prompt_ids(vocab_size: int, n_prompt: int, seed: int) -> list[int]:
+    """bench's random prompt: ``n_prompt`` ids from 3 up (past the special tokens), seeded."""
+    return torch.randint(3, vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+
+
 def context_ids(vocab_size: int, depth: int, seed: int) -> list[int]:
     """``depth`` random ids (3 and up: past the special tokens), drawn apart from the prompt's."""
     generator = torch.Generator().manual_seed(seed + 1_000_003)

@@ -18,10 +18,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import torch
-
 from edgecpm.bench_depth import (check_depths_fit, context_ids, copy_bandwidth_line, depth_test_name,
-                                 parse_copy_bandwidth)
+                                 parse_copy_bandwidth, prompt_ids)
 from edgecpm.bench_records import BenchReport, BenchRow
 from edgecpm.errors import DeviceError
 from edgecpm.on_device.bundle_info import BundleInfo
@@ -54,7 +52,7 @@ def bench_on_device(url: str, bundle: BundleInfo, n_prompt: int, n_gen: int, rep
                      "ask for fewer tokens or re-export with --max-seq-len")
     gguf = _peer_gguf(bundle, compare, weights, url)
     cfg = bundle.config
-    prompt = torch.randint(3, cfg.vocab_size, (n_prompt,), generator=torch.Generator().manual_seed(seed)).tolist()
+    prompt = prompt_ids(cfg.vocab_size, n_prompt, seed)
 
     def args(n: int, depth: int = 0) -> list[str]:
         ids = context_ids(cfg.vocab_size, depth, seed) + prompt
