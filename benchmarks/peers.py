@@ -23,92 +23,60 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
-import torch
+from typing import Callable
 
 from benchmarks import peers_report as rep
-from benchmarks.common import ROOT, RUNNER, add_format_option, emit, progress
+from benchmarks.common import RUNNER, add_format_option, emit, progress
 from benchmarks.peers_artifacts import build
 from benchmarks.peers_profile import perf_top
+from edgecpm.bench_depth import copy_bandwidth_line, host_copy_bandwidth, prompt_ids
 from edgecpm.bench_records import BenchReport, cpu_name
-from edgecpm.bench_timing import time_calls
+from edgecpm.errors import EdgecpmError
 from edgecpm.model.presets import preset
-from edgecpm.peers.llamacpp import WORKER as LLAMACPP_WORKER
+from edgecpm.peers import et_8da4w, llamacpp
 
-PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
 THREADS = 2
 
 
-def copy_bandwidth_gb_s(nbytes: int = 512 * 2**20, reps: int = 5) -> float:
-    """A 2-thread copy of a 512 MiB array (each thread one half; numpy drops the GIL while it
-    copies), counted as read + write bytes per second: the traffic the memory system sustained."""
-    src = np.ones(nbytes, dtype=np.uint8)
-    dst = np.zeros_like(src)
-    halves = [(dst[:nbytes // 2], src[:nbytes // 2]), (dst[nbytes // 2:], src[nbytes // 2:])]
-    with ThreadPoolExecutor(THREADS) as pool:
-        seconds = time_calls(lambda: list(pool.map(lambda p: np.copyto(*p), halves)), reps)
-    return 2 * nbytes / min(seconds) / 1e9
-
-
-def _json_line(cmd: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+def _runner_line(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:2])} ... failed (exit {out.returncode}): {out.stderr.strip()[-400:]}")
+        raise EdgecpmError(f"{cmd[0]} failed (exit {out.returncode}): {out.stderr.strip()[-400:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_once(name: str, cmd: list[str], round_no: int, notes: list[str], env: dict | None = None) -> dict | None:
+def run_once(name: str, run: Callable[[], dict], round_no: int, notes: list[str]) -> dict | None:
+    """One timing; a failure is reported and leaves the artifact out of this round."""
     try:
-        return _json_line(cmd, env)
-    except RuntimeError as e:
+        got = run()
+    except EdgecpmError as e:
         progress(f"[peers] round {round_no}: {name}: {e}")
-        if not (name.startswith("llama.cpp") and "(exit -11)" in str(e) and "--no-extra-bufts" not in cmd):
-            return None
-    # Seen here: llama.cpp's AMX weight buffer (its default on AMX CPUs) segfaults on Q4_0. Plain
-    # CPU buffers for this artifact from now on (cmd is kept), said so under the table.
-    cmd.append("--no-extra-bufts")
-    notes.append(f"{name}: the default run crashed (SIGSEGV in llama.cpp's AMX/repack weight buffers); "
-                 f"timed with --no-extra-bufts (plain CPU buffers) from round {round_no} on")
-    return run_once(name, cmd, round_no, notes, env)
+        return None
+    if got.get("extra_bufts") is False:   # llamacpp.time_gguf's retry with plain buffers
+        note = (f"{name}: the default run crashed (llama.cpp's AMX/repack weight buffers); timed with "
+                "--no-extra-bufts (plain CPU buffers)")
+        if note not in notes:
+            notes.append(note)
+    return got
 
 
-def run_llama_cpp(name: str, cmd: list[str], round_no: int, notes: list[str]) -> dict | None:
-    """llama.cpp under both OpenMP wait policies, the faster decode kept: its default spinning
-    wait is best on a quiet machine and collapses when the cores are shared (README), passive is
-    the reverse. The peer gets its better run every round; the record says which policy it was."""
-    runs = [run_once(name, cmd, round_no, notes, {**os.environ, "OMP_WAIT_POLICY": policy})
-            for policy in ("ACTIVE", "PASSIVE")]
-    runs = [r for r in runs if r is not None]
-    return max(runs, key=lambda r: r["decode_tok_s"]) if runs else None
-
-
-def llama_cpp_missing() -> str:
-    if not PEERS_PY.is_file():
-        return f"llama-cpp-python: {PEERS_PY} does not exist; run `make bench-peers` (builds llama.cpp, ~10+ min)"
-    probe = subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        return f"llama-cpp-python is not importable in {PEERS_PY}; run `make bench-peers`"
-    return ""
-
-
-def commands(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, list[str]]:
+def runs(art, prompt: list[int], n: int, have_llama: bool) -> dict[str, Callable[[], dict]]:
+    """Each artifact's timing, one process per call: ours through the runner's stats line, the
+    peers through ``edgecpm.peers`` (llama.cpp under both OpenMP wait policies, the faster kept)."""
     ids = ",".join(map(str, prompt))
-    cmds = {}
+    timings = {}
     for name, bundle in ((rep.OURS_TERNARY, art.ternary_pte), (rep.OURS_INT4, art.int4_pte)):
         # The runner makes n tokens: the first from prefill, then n - 1 decode steps, which its
         # decode_tok_s counts; the peers time n decode steps. Both are per-step rates.
-        cmds[name] = [str(RUNNER), "--model", str(bundle / "model.pte"), "--vocab", str(bundle / "vocab.bin"),
-                      "--prompt-ids", ids, "-n", str(n + 1), "-t", str(THREADS), "--stats-only"]
+        cmd = [str(RUNNER), "--model", str(bundle / "model.pte"), "--vocab", str(bundle / "vocab.bin"),
+               "--prompt-ids", ids, "-n", str(n + 1), "-t", str(THREADS), "--stats-only"]
+        timings[name] = lambda cmd=cmd: _runner_line(cmd)
     if have_llama:
         for name, gguf in ((rep.LLAMA_TQ2, art.ternary_gguf), (rep.LLAMA_Q4, art.int4_gguf)):
-            cmds[name] = [str(PEERS_PY), str(LLAMACPP_WORKER), str(gguf),
-                          "--prompt-ids", ids, "-n", str(n), "--threads", str(THREADS)]
+            timings[name] = lambda gguf=gguf: llamacpp.time_gguf(gguf, prompt, n, THREADS)
     if art.et_8da4w is not None:
-        cmds[rep.ET_8DA4W] = [sys.executable, "-m", "edgecpm.peers.et_8da4w_worker", "time",
-                              str(art.et_8da4w), "--prompt-ids", ids, "-n", str(n)]
-    return cmds
+        timings[rep.ET_8DA4W] = lambda: et_8da4w.time_8da4w(art.et_8da4w, prompt, n)
+    return timings
 
 
 def file_sizes(art) -> dict[str, int]:
@@ -135,20 +103,20 @@ def main() -> None:
     # Program context: next power of two over prompt + decode (min 128), the same for ours and 8da4w.
     ctx = max(128, 1 << (args.prompt + args.tokens + 8 - 1).bit_length())
     art = build(args.shape, ctx, args.fresh, not args.no_8da4w_export)
-    no_llama = llama_cpp_missing()
+    no_llama = "" if llamacpp.llama_python() else f"llama.cpp: {llamacpp.INSTALL_HINT}"
     missing = [m for m in (no_llama, art.missing_8da4w) if m]
     vocab = 8192 if args.shape == "tiny" else 73448
-    prompt = torch.randint(3, min(vocab, 70000), (args.prompt,), generator=torch.Generator().manual_seed(0)).tolist()
-    cmds = commands(art, prompt, args.tokens, not no_llama)
+    prompt = prompt_ids(min(vocab, 70000), args.prompt, 0)
+    timings = runs(art, prompt, args.tokens, not no_llama)
 
     load_before = os.getloadavg()
-    copy_gb_s = copy_bandwidth_gb_s()
+    copy = host_copy_bandwidth(RUNNER.parent)
+    copy_gb_s = copy["copy_gb_s"]
     rounds, notes = [], []
     for r in range(args.rounds):
         got = {}
-        for name, cmd in cmds.items():
-            run = run_llama_cpp if name.startswith("llama.cpp") else run_once
-            got[name] = run(name, cmd, r + 1, notes)
+        for name, run in timings.items():
+            got[name] = run_once(name, run, r + 1, notes)
             if got[name] is None:  # reported by run_once, and left out of this round's ratio
                 del got[name]
                 continue
@@ -172,7 +140,7 @@ def main() -> None:
     report.notes = [
         f"date {datetime.datetime.now().isoformat(timespec='minutes')}; load average (1/5/15 min) before "
         f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
-        f"copy bandwidth {copy_gb_s:.1f} GB/s (2-thread copy of 512 MiB, read + write bytes)",
+        f"{copy_bandwidth_line(copy)}",
         "size = MiB of the program (.pte) or GGUF, file MB = 10^6 bytes of it; GB/s (tg rows) = file bytes x mean "
         "decode tok/s (the whole file counted as weights streamed per token).",
         *rep.missing_lines(rounds, sizes), *(f"missing peer: {m}" for m in missing), *(f"note: {n}" for n in notes)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import gguf
 import numpy as np
@@ -24,7 +23,6 @@ from edgecpm.quant.linear import QuantizedEmbedding
 from edgecpm.quant.tq import dequantize_tq
 from tests.conftest import MINICPM4_05B, make_checkpoint, small_config
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _field(reader, key):
@@ -112,21 +110,14 @@ def test_schemes_without_an_exact_gguf_type_are_refused(tmp_path, scheme, hint):
     assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob(".tmp-*"))
 
 
-# llama.cpp itself, when `make bench-peers` has built llama-cpp-python into its own venv.
-PEERS_PY = ROOT / "build" / "peers-venv" / "bin" / "python"
-
-
 def _llama_cpp_python() -> str:
-    """A python that imports llama_cpp, or skip naming how to get one."""
-    import importlib.util
-    import subprocess
-    import sys
+    """A python with llama-cpp-python (``edgecpm.peers.llamacpp.llama_python``), or skip naming how to get one."""
+    from edgecpm.peers.llamacpp import INSTALL_HINT, llama_python
 
-    if importlib.util.find_spec("llama_cpp") is not None:
-        return sys.executable
-    if PEERS_PY.is_file() and subprocess.run([str(PEERS_PY), "-c", "import llama_cpp"]).returncode == 0:
-        return str(PEERS_PY)
-    pytest.skip(f"llama-cpp-python is importable neither here nor in {PEERS_PY}: `make bench-peers` builds it")
+    python = llama_python()
+    if python is None:
+        pytest.skip(INSTALL_HINT)
+    return python
 
 
 @pytest.fixture(scope="module")
