@@ -11,14 +11,36 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kChunk = 64;  // compressed keys scored per qk call: a chunk stays in L1 across heads
 
 
-// Windows j with s*j + K - 1 <= p.
-int64_t visible_windows(const InfllmConfig& c, int64_t p) {
+void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, bool dense, int64_t b, int64_t g, int64_t t,
+                   const float* qg, InfllmScratch& sc, std::vector<int32_t>& blocks) {
+  const RowWindows windows{pr.ck + (b * pr.Hkv + g) * pr.C * pr.D, infllm_visible_windows(pr.cfg, pr.pos[t]), nullptr};
+  infllm_row_blocks(ak, pr.cfg, int(pr.Hq / pr.Hkv), int(pr.D), pr.pos[t], dense, qg, windows, sc, blocks);
+}
+
+// Stage 2 for one item: online softmax over the selected blocks' slots <= p.
+void attend(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, const float* qg,
+            const std::vector<int32_t>& blocks, InfllmScratch& sc) {
+  const int G = int(pr.Hq / pr.Hkv), D = int(pr.D), bs = int(pr.cfg.block_size);
+  const int64_t p = pr.pos[t];
+  sc.segments.clear();
+  for (const int32_t bk : blocks) {
+    const int64_t s0 = int64_t(bk) * bs;
+    sc.segments.push_back({s0, int(std::min<int64_t>(bs, p + 1 - s0))});
+  }
+  const int64_t kv = (b * pr.Hkv + g) * pr.S * D;
+  float* out = pr.out + ((b * pr.Hq + g * G) * pr.T + t) * D;
+  attend_segments(ak, qg, G, D, pr.k + kv, pr.v + kv, sc.segments.data(), sc.segments.size(), bs,
+                  1.f / std::sqrt(float(pr.D)), sc.attend, out, pr.T * D);
+}
+
+}  // namespace
+
+int64_t infllm_visible_windows(const InfllmConfig& c, int64_t p) {
   const int64_t n = p + 1 - c.kernel_size;
   return n < 0 ? 0 : n / c.kernel_stride + 1;
 }
 
-// The group's query rows, gathered contiguous [G, D] (q is [B, Hq, T, D]).
-const float* gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, InfllmScratch& sc) {
+const float* infllm_gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, InfllmScratch& sc) {
   const int64_t G = pr.Hq / pr.Hkv, D = pr.D;
   sc.q.resize(G * D);
   for (int64_t i = 0; i < G; ++i) {
@@ -28,26 +50,27 @@ const float* gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, 
   return sc.q.data();
 }
 
-void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, bool dense, int64_t b, int64_t g, int64_t t,
-                   const float* qg, InfllmScratch& sc, std::vector<int32_t>& blocks) {
-  const InfllmConfig& c = pr.cfg;
-  const int64_t p = pr.pos[t], qb = p / c.block_size, nb = qb + 1;
+void infllm_row_blocks(const AttnKernels& ak, const InfllmConfig& c, int G, int D, int64_t p, bool dense,
+                       const float* qg, const RowWindows& windows, InfllmScratch& sc, std::vector<int32_t>& blocks) {
+  const int64_t qb = p / c.block_size, nb = qb + 1;
   blocks.clear();
   if (dense || nb <= c.topk) {  // everything is selected: skip stage 1
     for (int64_t i = 0; i < nb; ++i) blocks.push_back(int32_t(i));
     return;
   }
-  const int G = int(pr.Hq / pr.Hkv), D = int(pr.D);
-  const int nw = int(visible_windows(c, p));
-  const float scale = 1.f / std::sqrt(float(pr.D));
+  const int nw = int(infllm_visible_windows(c, p));
+  const float scale = 1.f / std::sqrt(float(D));
 
   // Stage 1: per head, softmax over the visible windows; S = sum over the group's heads.
   sc.s.assign(nw, 0.f);
   if (nw > 0) {
     sc.logits.resize(size_t(G) * nw);
-    const float* ck = pr.ck + (b * pr.Hkv + g) * pr.C * D;
-    for (int j = 0; j < nw; j += kChunk)
-      ak.qk(qg, G, ck + int64_t(j) * D, std::min(kChunk, nw - j), D, scale, sc.logits.data() + j, nw);
+    const int cached = int(std::min<int64_t>(windows.n_cached, nw));
+    for (int j = 0; j < cached; j += kChunk)
+      ak.qk(qg, G, windows.cached + int64_t(j) * D, std::min(kChunk, cached - j), D, scale, sc.logits.data() + j, nw);
+    for (int j = cached; j < nw; j += kChunk)
+      ak.qk(qg, G, windows.own + int64_t(j - cached) * D, std::min(kChunk, nw - j), D, scale, sc.logits.data() + j,
+            nw);
     for (int h = 0; h < G; ++h) {
       float* row = sc.logits.data() + size_t(h) * nw;
       const float sum = ak.exp_sum(row, nw, ak.max(row, nw));
@@ -82,24 +105,6 @@ void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, bool dense, i
   std::sort(blocks.begin(), blocks.end());
 }
 
-// Stage 2 for one item: online softmax over the selected blocks' slots <= p.
-void attend(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, const float* qg,
-            const std::vector<int32_t>& blocks, InfllmScratch& sc) {
-  const int G = int(pr.Hq / pr.Hkv), D = int(pr.D), bs = int(pr.cfg.block_size);
-  const int64_t p = pr.pos[t];
-  sc.segments.clear();
-  for (const int32_t bk : blocks) {
-    const int64_t s0 = int64_t(bk) * bs;
-    sc.segments.push_back({s0, int(std::min<int64_t>(bs, p + 1 - s0))});
-  }
-  const int64_t kv = (b * pr.Hkv + g) * pr.S * D;
-  float* out = pr.out + ((b * pr.Hq + g * G) * pr.T + t) * D;
-  attend_segments(ak, qg, G, D, pr.k + kv, pr.v + kv, sc.segments.data(), sc.segments.size(), bs,
-                  1.f / std::sqrt(float(pr.D)), sc.attend, out, pr.T * D);
-}
-
-}  // namespace
-
 bool infllm_dense_call(const InfllmProblem& pr) {
   if (pr.cfg.dense_len < 0 || pr.T == 0) return false;
   const int64_t last = *std::max_element(pr.pos, pr.pos + pr.T);
@@ -118,14 +123,14 @@ const char* infllm_validate(const InfllmProblem& pr) {
     const int64_t p = pr.pos[t];
     if (p < 0 || p >= pr.S) return "input_pos out of range of the cache (0..S-1)";
     const bool stage1 = !dense && p / c.block_size + 1 > c.topk;
-    if (stage1 && visible_windows(c, p) > pr.C) return "ck_cache has fewer rows than the windows a query sees";
+    if (stage1 && infllm_visible_windows(c, p) > pr.C) return "ck_cache has fewer rows than the windows a query sees";
   }
   return nullptr;
 }
 
 void infllm_select_blocks(const AttnKernels& ak, const InfllmProblem& pr, int64_t b, int64_t g, int64_t t,
                           InfllmScratch& sc, std::vector<int32_t>& blocks) {
-  select_blocks(ak, pr, infllm_dense_call(pr), b, g, t, gather_q(pr, b, g, t, sc), sc, blocks);
+  select_blocks(ak, pr, infllm_dense_call(pr), b, g, t, infllm_gather_q(pr, b, g, t, sc), sc, blocks);
 }
 
 void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int64_t i0, int64_t i1,
@@ -133,7 +138,7 @@ void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int6
   const bool dense = infllm_dense_call(pr);  // once per range of items, not per item: it reads all of pos
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t t = i % pr.T, g = (i / pr.T) % pr.Hkv, b = i / (pr.T * pr.Hkv);
-    const float* qg = gather_q(pr, b, g, t, sc);
+    const float* qg = infllm_gather_q(pr, b, g, t, sc);
     select_blocks(ak, pr, dense, b, g, t, qg, sc, sc.blocks);
     attend(ak, pr, b, g, t, qg, sc.blocks, sc);
   }

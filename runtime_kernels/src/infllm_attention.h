@@ -49,7 +49,7 @@ inline int64_t infllm_items(const InfllmProblem& pr) { return pr.B * pr.Hkv * pr
 
 // Per-thread working memory (reused between calls).
 struct InfllmScratch {
-  std::vector<float> q, logits, s, block_score;
+  std::vector<float> q, logits, s, block_score, own_windows;
   std::vector<int32_t> order, blocks;
   std::vector<Segment> segments;
   AttendScratch attend;
@@ -58,6 +58,26 @@ struct InfllmScratch {
 // Items [i0, i1) (item = (b * Hkv + g) * T + t): writes their rows of out.
 void infllm_attention_items(const AttnKernels& ak, const InfllmProblem& pr, int64_t i0, int64_t i1,
                             InfllmScratch& scratch);
+
+// The compressed keys one row sees, nw in all: rows [0, n_cached) of `cached` (the ck cache of its
+// kv head), then rows [0, nw - n_cached) of `own` (windows computed for this row alone).
+struct RowWindows {
+  const float* cached;
+  int64_t n_cached;
+  const float* own;
+};
+
+// Steps 1-5 for one row at position p of a kv head's query group (qg [G, D], gathered): the blocks
+// it reads, ascending (every block 0..p / block_size when `dense`).
+void infllm_row_blocks(const AttnKernels& ak, const InfllmConfig& c, int G, int D, int64_t p, bool dense,
+                       const float* qg, const RowWindows& windows, InfllmScratch& scratch,
+                       std::vector<int32_t>& blocks);
+
+// Windows j with s*j + K - 1 <= p.
+int64_t infllm_visible_windows(const InfllmConfig& c, int64_t p);
+
+// The group's query rows of item (b, g, t), gathered contiguous [G, D] into scratch.q.
+const float* infllm_gather_q(const InfllmProblem& pr, int64_t b, int64_t g, int64_t t, InfllmScratch& scratch);
 
 // The blocks item (b, g, t) attends to, ascending (every block 0..p / block_size in a dense call).
 // Exposed for the checker.

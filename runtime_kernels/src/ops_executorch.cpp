@@ -17,6 +17,7 @@
 #include "act_quant.h"
 #include "attn_kernels.h"
 #include "infllm_attention.h"
+#include "infllm_tree_attention.h"
 #include "isa.h"
 #include "linear.h"
 #include "ops_common.h"
@@ -233,6 +234,48 @@ Tensor& infllm_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const T
   return out;
 }
 
+// A verification call's InfLLM-v2 (infllm_tree_attention.h): the rows' paths are read from the mask
+// once per call, then the items run as infllm_attention's do.
+Tensor& infllm_tree_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const Tensor& k_cache,
+                                  const Tensor& v_cache, const Tensor& ck_cache, const Tensor& input_pos,
+                                  const Tensor& attn_mask, int64_t kernel_size, int64_t kernel_stride,
+                                  int64_t block_size, int64_t init_blocks, int64_t local_blocks, int64_t topk,
+                                  int64_t dense_len, Tensor& out) {
+  ET_KERNEL_CHECK_MSG(ctx, contiguous_f32(q, 4) && contiguous_f32(k_cache, 4) && contiguous_f32(v_cache, 4) &&
+                      contiguous_f32(ck_cache, 4) && out.scalar_type() == ScalarType::Float,
+                      InvalidArgument, out, "infllm_tree_attention: q, k/v/ck caches and out must be contiguous 4-d "
+                      "float32 (only float32 is implemented)");
+  const int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3), Hkv = k_cache.size(1);
+  const int64_t S = k_cache.size(2);
+  ET_KERNEL_CHECK_MSG(ctx, k_cache.size(0) == B && k_cache.size(3) == D && v_cache.size(0) == B &&
+                      v_cache.size(1) == Hkv && v_cache.size(2) == S && v_cache.size(3) == D &&
+                      ck_cache.size(0) == B && ck_cache.size(1) == Hkv && ck_cache.size(3) == D,
+                      InvalidArgument, out, "infllm_tree_attention: caches must be [B=%d, Hkv, S, D=%d] (k, v) and "
+                      "[B, Hkv, C, D] (ck)", int(B), int(D));
+  ET_KERNEL_CHECK_MSG(ctx, input_pos.scalar_type() == ScalarType::Long && input_pos.dim() == 1 && input_pos.size(0) == T,
+                      InvalidArgument, out, "infllm_tree_attention: input_pos must be int64 [T=%d]", int(T));
+  ET_KERNEL_CHECK_MSG(ctx, attn_mask.scalar_type() == ScalarType::Bool && attn_mask.dim() == 2 &&
+                      attn_mask.size(0) == T && attn_mask.size(1) == S &&
+                      executorch::runtime::tensor_is_contiguous(attn_mask),
+                      InvalidArgument, out, "infllm_tree_attention: attn_mask must be contiguous bool [T=%d, S=%d]",
+                      int(T), int(S));
+  ET_KERNEL_CHECK(ctx, executorch::runtime::resize_tensor(out, q.sizes()) == Error::Ok, InvalidArgument, out);
+  const InfllmTreeProblem tp{{q.const_data_ptr<float>(), k_cache.const_data_ptr<float>(), v_cache.const_data_ptr<float>(),
+                              ck_cache.const_data_ptr<float>(), input_pos.const_data_ptr<int64_t>(),
+                              out.mutable_data_ptr<float>(), B, Hq, Hkv, T, S, ck_cache.size(2), D,
+                              {kernel_size, kernel_stride, block_size, init_blocks, local_blocks, topk, dense_len}},
+                             attn_mask.const_data_ptr<bool>()};
+  TreeRows rows;
+  const char* bad = infllm_tree_prepare(tp, rows);
+  ET_KERNEL_CHECK_MSG(ctx, bad == nullptr, InvalidArgument, out, "infllm_tree_attention: %s", bad ? bad : "");
+  const AttnKernels& ak = active_attn_kernels();
+  executorch::extension::parallel_for(0, infllm_items(tp.pr), 1, [&](int64_t i0, int64_t i1) {
+    thread_local InfllmScratch scratch;
+    infllm_tree_items(ak, tp, rows, i0, i1, scratch);
+  });
+  return out;
+}
+
 }  // namespace
 }  // namespace edgecpm
 
@@ -263,3 +306,4 @@ EXECUTORCH_LIBRARY(edgecpm, "int8_linear.out", edgecpm::int8_linear_out);
 EXECUTORCH_LIBRARY(edgecpm, "int8_embedding.out", edgecpm::int8_embedding_out);
 EXECUTORCH_LIBRARY(edgecpm, "int4_embedding.out", edgecpm::int4_embedding_out);
 EXECUTORCH_LIBRARY(edgecpm, "infllm_attention.out", edgecpm::infllm_attention_out);
+EXECUTORCH_LIBRARY(edgecpm, "infllm_tree_attention.out", edgecpm::infllm_tree_attention_out);

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-import edgecpm.attention.ops  # noqa: F401  defines edgecpm::infllm_attention
+import edgecpm.attention.ops  # noqa: F401  defines edgecpm::infllm_attention and infllm_tree_attention
 import edgecpm.quant.ops  # noqa: F401  defines the quantized linears and embeddings
 
 # op -> (module, function) of its Triton kernel; the function takes the op's arguments.

@@ -31,7 +31,7 @@ from edgecpm.checksum import file_sha256
 from edgecpm.errors import ConfigError, KernelLibraryError
 from edgecpm.export.bundle_tokenizer import copy_tokenizer_files
 from edgecpm.export.draft_vocab_bin import write_draft_vocab_bin
-from edgecpm.export.pte_manifest import LIBRARY_NAME, MANIFEST, MANIFEST_VERSION, PROGRAM
+from edgecpm.export.pte_manifest import LIBRARY_NAME, MANIFEST, MANIFEST_VERSION, PROGRAM, program_features
 from edgecpm.export.targets import Target, load_target
 from edgecpm.export.vocab_bin import write_vocab_bin
 from edgecpm.model.footprint import describe_scheme, weight_bytes
@@ -156,9 +156,6 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
         raise ConfigError(f"{model_dir / 'config.json'} has no sparse_config: --sparse needs a model with "
                           "InfLLM-v2 attention (MiniCPM4-8B); MiniCPM4-0.5B has none")
     sparse = has_sparse if sparse is None else sparse
-    if speculative is not None and sparse:
-        raise ConfigError(f"{model_dir / 'config.json'}: --draft needs dense attention (InfLLM-v2 sparse "
-                          "attention has no tree mask): add --no-sparse")
     kernels = _kernel_library_for(recipe)
     say = progress or (lambda _msg: None)
     say(f"loading {model_dir}")
@@ -194,6 +191,7 @@ def export_pte(model_dir: str | Path, out_dir: str | Path, target: str = "host",
                     "sha256": files}
         if spec_info is not None:
             manifest["speculative"] = spec_info
+        manifest["features"] = program_features(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return Path(out_dir)
 

@@ -105,3 +105,15 @@ def manifest_config(bundle: Path, manifest: dict):
     except (TypeError, ValueError, AttributeError, KeyError, ZeroDivisionError) as e:
         raise CheckpointError(f"{path}: its config is not a valid MiniCPM4 config ({type(e).__name__}: {e}); "
                               f"{_REEXPORT}") from None
+
+
+def program_features(manifest: dict) -> dict:
+    """What a program carries, in one place for users and tools: the weight scheme's kind, InfLLM-v2
+    sparse attention (read by the program's edgecpm::infllm ops), the draft head and its FR-Spec
+    subset."""
+    spec = manifest.get("speculative") or {}
+    ids = spec.get("draft_vocab_ids")
+    return {"weights": manifest["scheme"].split()[0],
+            "sparse_attention": any(op.startswith("edgecpm::infllm") for op in manifest["operators"]),
+            "draft": spec.get("draft"),
+            "frspec_ids": None if ids is None else len(ids)}

@@ -100,10 +100,11 @@ class Attention(nn.Module):
         self.sparse: SparseParams | None = None
         self.ck_cache: CompressedKeyCache | None = None
 
-    def forward(self, x, cos, sin, input_pos=None, mask=None):
+    def forward(self, x, cos, sin, input_pos=None, mask=None, positions=None):
         """``input_pos``: the cache slots of the tokens (None: no cache, the tokens alone).
         ``mask``: with the cache, [T, max_seq_len] bool or None for causal by slot; without,
-        [T, T] bool or None for causal."""
+        [T, T] bool or None for causal. ``positions``: the tokens' positions when they are not
+        their slots (a verification call); only sparse attention needs them."""
         b, t, _ = x.shape
         q, k, v = self.project_qkv(x)
         q = q.reshape(b, t, self.n_heads, self.head_dim)
@@ -117,7 +118,7 @@ class Attention(nn.Module):
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if self.sparse is not None:
-            y = self.sparse_attention(q, k, v, input_pos)
+            y = self.sparse_attention(q, k, v, input_pos, positions, mask)
             return self.o_proj(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
         groups = self.n_heads // self.n_kv
         # Head i reads KV head i // groups, as HF's repeat_kv does.
@@ -135,19 +136,29 @@ class Attention(nn.Module):
         q_size, kv_size = self.n_heads * self.head_dim, self.n_kv * self.head_dim
         return self.qkv_proj(x).split([q_size, kv_size, kv_size], dim=-1)
 
-    def sparse_attention(self, q, k, v, input_pos=None):
-        """InfLLM-v2 (MINICPM4.md §3). With the cache: write K/V, then the compressed keys the
-        new positions complete, then one ``edgecpm::infllm_attention`` (the causal mask is
-        implied by input_pos; tree masks are not supported). Without: the reference over this
-        sequence alone at positions 0..T-1 — what the op gives for a prefill from position 0,
-        dense_len switch included — and differentiable, for training and eval."""
+    def sparse_attention(self, q, k, v, input_pos=None, positions=None, mask=None):
+        """InfLLM-v2 (MINICPM4.md §3). With the cache and no mask (prefill, decode): write K/V and
+        the compressed keys the new positions complete, then one ``edgecpm::infllm_attention``
+        (causal by position). With a mask (a verification call: tree or chain, slots
+        ``input_pos`` at ``positions``): ``edgecpm::infllm_tree_attention``, each row a decode step
+        over the slots its mask allows (``attention/infllm_tree.py``); only rows sitting in the
+        slot of their own position (the first branch, whose keys there are its own path) write
+        compressed keys, the others' windows are computed by the op from their own path. Without
+        the cache: the reference over this sequence alone at positions 0..T-1 — what the op gives
+        for a prefill from position 0, dense_len switch included — and differentiable, for
+        training and eval."""
         p = self.sparse
         if input_pos is None:
             pos = torch.arange(q.shape[2], device=q.device)
             return infllm_attention_reference(q, k, v, compress_keys(k, p.kernel_size, p.kernel_stride), pos, p)
         k_cache, v_cache = self.kv_cache.update(input_pos, k, v)
-        ck_cache = self.ck_cache.update(input_pos, k_cache)
-        return torch.ops.edgecpm.infllm_attention(q, k_cache, v_cache, ck_cache, input_pos, *p.op_args())
+        if mask is None:
+            ck_cache = self.ck_cache.update(input_pos, k_cache)
+            return torch.ops.edgecpm.infllm_attention(q, k_cache, v_cache, ck_cache, input_pos, *p.op_args())
+        positions = input_pos if positions is None else positions
+        # -1: a position that completes no window (the row writes the scratch row).
+        ck_cache = self.ck_cache.update(torch.where(input_pos == positions, positions, -1), k_cache)
+        return torch.ops.edgecpm.infllm_tree_attention(q, k_cache, v_cache, ck_cache, positions, mask, *p.op_args())
 
 
 class MLP(nn.Module):
@@ -176,8 +187,8 @@ class DecoderLayer(nn.Module):
         # scale_depth / sqrt(L); an EAGLE draft layer passes its own (L + 1).
         self.residual_scale = cfg.residual_scale if residual_scale is None else residual_scale
 
-    def forward(self, h, cos, sin, input_pos=None, mask=None):
-        h = h + self.self_attn(self.input_layernorm(h), cos, sin, input_pos, mask) * self.residual_scale
+    def forward(self, h, cos, sin, input_pos=None, mask=None, positions=None):
+        h = h + self.self_attn(self.input_layernorm(h), cos, sin, input_pos, mask, positions) * self.residual_scale
         return h + self.mlp(self.post_attention_layernorm(h)) * self.residual_scale
 
 
@@ -272,23 +283,24 @@ class MiniCPMForCausalLM(nn.Module):
         else:
             cos, sin = self.rope.rows(input_pos)
             mask = cache_mask(input_pos, cache_pos, attn_mask, self.positions)
-        if attn_mask is not None and self.config.sparse_config is not None:
-            raise NotImplementedError("a tree attention mask with InfLLM-v2 sparse attention is not supported: "
-                                      "the sparse op's mask is causal by position")
         slots = input_pos if cache_pos is None else cache_pos
         h = self.model.embed_tokens(tokens) * self.config.scale_emb
         for layer in self.model.layers:
-            h = layer(h, cos, sin, slots, mask)
+            h = layer(h, cos, sin, slots, mask, input_pos)
         return self.model.norm(h)
 
     def compact_caches(self, src: torch.Tensor, dst: torch.Tensor) -> None:
         """Copy the K/V of cache slots ``src`` to slots ``dst`` in every layer (after a tree
         verification, the accepted path moves to contiguous slots; what it leaves behind lies
-        beyond the new length and is masked until overwritten)."""
+        beyond the new length and is masked until overwritten). A sparse layer then writes the
+        compressed keys the moved positions complete: the committed prefix's windows, which the
+        next verification reads from its cache."""
         for layer in self.model.layers:
             cache = layer.self_attn.kv_cache
             cache.k_cache[:, :, dst] = cache.k_cache[:, :, src].clone()
             cache.v_cache[:, :, dst] = cache.v_cache[:, :, src].clone()
+            if layer.self_attn.ck_cache is not None:
+                layer.self_attn.ck_cache.update(dst, cache.k_cache)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         # The official code applies lm_head in the model dtype, then casts to fp32.

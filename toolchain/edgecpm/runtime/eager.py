@@ -3,22 +3,25 @@ needs no wrapper: ``MiniCPMForCausalLM`` is one.)"""
 
 from __future__ import annotations
 
-from edgecpm.errors import UsageError
-
 
 class EagerBase:
     """The base side of speculative decoding (``protocols.SpeculativeBase``) for an eager model;
-    an exported program's ``verify`` method has the same contract (``spec_program.PteSpecBase``)."""
+    an exported program's ``verify`` method has the same contract (``spec_program.PteSpecBase``).
+
+    With InfLLM-v2 sparse attention every call is a verification, the prompt's included: slots and
+    mask are always passed (default: slots = positions, causal), so each row is a decode step over
+    its own path (``attention/infllm_tree.py``), as in the program's ``verify``."""
 
     def __init__(self, model):
-        if any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers):
-            raise UsageError("speculative decoding needs dense attention: InfLLM-v2 sparse attention has "
-                             "no tree mask; load the model without sparse attention")
         self.model = model
         self.config = model.config
         self.max_seq_len = model.max_seq_len
+        self.sparse = any(getattr(layer.self_attn, "sparse", None) is not None for layer in model.model.layers)
 
     def verify(self, tokens, input_pos, cache_pos=None, attn_mask=None):
+        if self.sparse and attn_mask is None:
+            cache_pos = input_pos if cache_pos is None else cache_pos
+            attn_mask = input_pos.unsqueeze(1) >= self.model.positions.unsqueeze(0)
         hidden = self.model.hidden_states(tokens.view(1, -1), input_pos, cache_pos, attn_mask)[0]
         return hidden, self.model.logits(hidden)
 
