@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 
@@ -64,6 +65,8 @@ class TinyBundles:
 
     ``[name]`` → (the checkpoint the eager reference loads, the exported bundle directory).
     ``float-spec`` is the float program with the speculative methods of ``tiny-draft``.
+    ``ternary-all`` / ``int4-all``: all three at once, the quantized weights with InfLLM-v2 sparse
+    attention (``TINY_SPARSE``) and ``tiny-draft`` restricted to an FR-Spec subset.
     """
 
     SCHEMES = ("float", "int4", "ternary")
@@ -80,7 +83,8 @@ class TinyBundles:
             from edgecpm.quant.config import Int4Config, TernaryConfig
             from edgecpm.speculative.export_methods import draft_methods
 
-            draft = None
+            draft, frspec = None, None
+            scheme, _, extras = name.partition("-")
             if name in ("float", "float-spec"):
                 ckpt = resolve_model("tiny")
                 draft = "tiny-draft" if name == "float-spec" else None
@@ -88,12 +92,41 @@ class TinyBundles:
                 # int4 with an int8 table and tied head: int4_linear, int8_embedding, int8_linear;
                 # the BitCPM-style twin in TQ2_0: ternary_linear.
                 src, cfg = {"int4": ("tiny", Int4Config(group_size=32, embeddings="int8")),
-                            "ternary": ("tiny-ternary", TernaryConfig(group_size=256, layout="tq2_0"))}[name]
+                            "ternary": ("tiny-ternary", TernaryConfig(group_size=256, layout="tq2_0"))}[scheme]
                 ckpt = self.root / f"{name}-ckpt"
                 quantize_checkpoint(resolve_model(src), ckpt, cfg)
+                if extras == "all":
+                    add_sparse_config(ckpt, TINY_SPARSE)
+                    draft, frspec = "tiny-draft", tiny_frspec(self.root / "tiny-frspec.safetensors")
             self._made[name] = (ckpt, export_pte(ckpt, self.root / name, max_seq_len=self.MAX_SEQ_LEN,
-                                                  speculative=draft_methods(draft)))
+                                                  speculative=draft_methods(draft, frspec)))
         return self._made[name]
+
+
+# InfLLM-v2 at the tiny model's scale: kernel 4, stride 2, blocks of 8; init + local + own + one
+# chosen block (32 slots) of the up to 12 a 96-slot context has.
+TINY_SPARSE = {"kernel_size": 4, "kernel_stride": 2, "init_blocks": 1, "block_size": 8, "window_size": 8,
+               "topk": 3, "use_nope": False, "dense_len": -1}
+
+
+def add_sparse_config(ckpt: Path, sparse: dict) -> None:
+    config = json.loads((ckpt / "config.json").read_text())
+    config["sparse_config"] = sparse
+    (ckpt / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def tiny_frspec(path: Path) -> Path:
+    """The tiny model's FR-Spec list: its 2048 most frequent ids over the embedded training split."""
+    if not path.is_file():
+        from edgecpm.checkpoint.locate import resolve_model
+        from edgecpm.speculative.frspec import count_tokens, save_frspec, top_ids
+        from edgecpm.tiny.corpus import split_text, stdlib_documents
+        from edgecpm.tokenizer.tokenizer import load_tokenizer
+
+        tok = load_tokenizer(resolve_model("tiny"))
+        train, _ = split_text(stdlib_documents())
+        save_frspec(top_ids(count_tokens(tok, [train]), 2048, tok.vocab_size, keep=[2]), path)
+    return path
 
 
 @pytest.fixture(scope="module")
