@@ -10,7 +10,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kChunk = 64;  // compressed keys scored per qk call: a chunk stays in L1 across heads
 
-
 void select_blocks(const AttnKernels& ak, const InfllmProblem& pr, bool dense, int64_t b, int64_t g, int64_t t,
                    const float* qg, InfllmScratch& sc, std::vector<int32_t>& blocks) {
   const RowWindows windows{pr.ck + (b * pr.Hkv + g) * pr.C * pr.D, infllm_visible_windows(pr.cfg, pr.pos[t]), nullptr};

@@ -69,8 +69,8 @@ const char* infllm_tree_prepare(const InfllmTreeProblem& tp, TreeRows& rows) {
   if (pr.T == 0) return nullptr;
   rows.p0 = *std::min_element(pr.pos, pr.pos + pr.T);
   if (rows.p0 < 0) return "input_pos must be >= 0";
-  const int64_t committed_windows = c.kernel_size > rows.p0 ? 0 : (rows.p0 - c.kernel_size) / c.kernel_stride + 1;
-  if (committed_windows > pr.C) return "ck_cache has fewer rows than the committed prefix's windows";
+  rows.committed_windows = infllm_visible_windows(c, rows.p0 - 1);
+  if (rows.committed_windows > pr.C) return "ck_cache has fewer rows than the committed prefix's windows";
   for (int64_t t = 0; t < pr.T; ++t) {
     const int64_t p = pr.pos[t];
     if (p >= pr.S) return "input_pos out of range of the cache (0..S-1)";
@@ -89,7 +89,7 @@ void infllm_tree_items(const AttnKernels& ak, const InfllmTreeProblem& tp, const
                        int64_t i1, InfllmScratch& sc) {
   const InfllmProblem& pr = tp.pr;
   const InfllmConfig& c = pr.cfg;
-  const int64_t committed = c.kernel_size > rows.p0 ? 0 : (rows.p0 - c.kernel_size) / c.kernel_stride + 1;
+  const int64_t committed = rows.committed_windows;
   for (int64_t i = i0; i < i1; ++i) {
     const int64_t t = i % pr.T, g = (i / pr.T) % pr.Hkv, b = i / (pr.T * pr.Hkv);
     const int64_t p = pr.pos[t];

@@ -25,6 +25,7 @@ struct InfllmTreeProblem {
 // The rows' path slots (for positions p0 .. pos[t]), built and checked once per call.
 struct TreeRows {
   int64_t p0 = 0;
+  int64_t committed_windows = 0;  // the windows that end before p0: read from ck_cache
   std::vector<std::vector<int64_t>> path;
 };
 
