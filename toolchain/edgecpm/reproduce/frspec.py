@@ -102,7 +102,7 @@ def decode_claims(prompts: int, n: int) -> tuple[list[Claim], dict]:
     full, fr = r["runs"]["full"], r["runs"]["frspec"]
     speedup = ratio(fr.tok_s, full.tok_s)
     scale = (f"tiny model (vocab {r['vocab_size']}, FR {r['frspec_size']}), {r['prompts']} held-out prompts x "
-             f"{n} tokens, tree 2/10/12, eager, {r['threads']} threads")
+             f"{n} tokens, tree 2/10/12, eager, {r['threads']} thread(s)")
     same = "" if r["identical"] else " (TOKENS DIFFER FROM FULL-VOCAB RUN)"
     claims = [Claim("spec decode speed, FR-Spec over EAGLE-2 (full vocab)", f"{PAPER_SPEEDUP}× (average)",
                     f"{speedup:.2f}×{same}", "tok/s ratio", scale, PAPER_SPEEDUP, speedup),
