@@ -36,11 +36,9 @@ def kept(score: Score, reference: Score) -> float:
 
 
 @torch.no_grad()
-def score_model(model, ids: torch.Tensor, ctx: int) -> Score:
-    """Perplexity and top-1 accuracy over non-overlapping windows of ``ctx`` tokens, each scored
-    from scratch (the windows ``edgecpm eval`` uses)."""
-    from edgecpm.runtime.footprint import weight_bytes
-
+def next_token_scores(model, ids: torch.Tensor, ctx: int) -> tuple[float, float, int]:
+    """(perplexity, top-1 accuracy, tokens scored) over non-overlapping windows of ``ctx``
+    tokens, each scored from scratch (the windows ``edgecpm eval`` uses)."""
     nll, correct, count = 0.0, 0, 0
     for s in range(0, ids.numel() - 1, ctx):
         x = ids[s:s + ctx + 1]
@@ -53,7 +51,7 @@ def score_model(model, ids: torch.Tensor, ctx: int) -> Score:
         count += target.numel()
     if count == 0:
         raise ValueError("the evaluation text is shorter than two tokens")
-    return Score(math.exp(nll / count), correct / count, count, weight_bytes(model)[0])
+    return math.exp(nll / count), correct / count, count
 
 
 def scheme_configs() -> dict[str, tuple[str, object]]:
@@ -87,6 +85,7 @@ def score_schemes(work: Path, eval_tokens: int, ctx: int = 256, threads: int = 1
     from edgecpm.checkpoint.contents import load_config
     from edgecpm.checkpoint.loader import load_model
     from edgecpm.checkpoint.locate import resolve_model
+    from edgecpm.runtime.footprint import weight_bytes
     from edgecpm.tiny.corpus import split_text, stdlib_documents
     from edgecpm.tokenizer.tokenizer import load_tokenizer
 
@@ -101,5 +100,6 @@ def score_schemes(work: Path, eval_tokens: int, ctx: int = 256, threads: int = 1
             path = resolve_model(source)
             if config is not None:
                 path = quantized(path, config, work / name.replace(" ", "-"), train_text)
-            scores[name] = score_model(load_model(path, dtype=torch.float32, max_seq_len=ctx), ids, ctx)
+            model = load_model(path, dtype=torch.float32, max_seq_len=ctx)
+            scores[name] = Score(*next_token_scores(model, ids, ctx), weight_bytes(model)[0])
     return scores
