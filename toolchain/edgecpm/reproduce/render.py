@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import textwrap
 from pathlib import Path
 
 from edgecpm.reproduce.claims import Claim, ExperimentResult
@@ -61,15 +62,16 @@ def claim_png(claim: Claim) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5, 3.6), layout="constrained")
+    fig = Figure(figsize=(5.5, 4), layout="constrained")
     ax = fig.subplots()
     bars = ax.bar(["paper", "ours"], [claim.paper_value, claim.ours_value], color=["#888888", "#1f77b4"])
-    ax.bar_label(bars, fmt="%.3g")
-    ax.set_title(claim.claim, fontsize="medium", wrap=True)
+    # The paper's bar carries its words (a range, "~"), ours its measured value.
+    ax.bar_label(bars, labels=[textwrap.shorten(claim.paper, 40), f"{claim.ours_value:.3g}"], fontsize="small")
+    ax.set_title("\n".join(textwrap.wrap(claim.claim, 55)), fontsize="medium")
     ax.set_ylabel(claim.metric, fontsize="small")
-    ax.set_ylim(bottom=0)
+    ax.set_xlabel("\n".join(textwrap.wrap(claim.scale, 80)), fontsize="x-small", color="#555555")
+    ax.set_ylim(0, 1.15 * max(claim.paper_value, claim.ours_value))
     ax.grid(axis="y", alpha=0.3)
-    fig.text(0.01, 0.01, claim.scale[:110], fontsize="x-small", color="#555555")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()
