@@ -25,9 +25,9 @@ def fake_experiments(monkeypatch):
 
     def fake(name, gpu, artifacts, tokenizer, quick):
         ran.append(name)
-        return ExperimentResult(name, f"{name} title", [Claim(f"{name} ratio", "2×", "1.5×", "ratio", "tiny", 2.0, 1.5),
-                                                        Claim(f"{name} pending", "—", "not measured: later", "x", "-")],
-                                differs=f"{name} is smaller")
+        claims = [Claim(f"{name} ratio", "2×", "1.5×", "ratio", "tiny", 2.0, 1.5),
+                  Claim(f"{name} pending", "—", "not measured: later", "x", "-")]
+        return ExperimentResult(name, f"{name} title", claims, differs=f"{name} is smaller")
 
     monkeypatch.setattr(reproduce_pkg, "run_experiment", fake)
     return ran
@@ -62,7 +62,8 @@ def test_all_runs_every_experiment_in_order_and_prints_markdown(fake_experiments
     assert r.exit_code == 0, r.output
     assert fake_experiments == ["frspec", "infllmv2", "bitcpm", "edge"]
     assert "| claim | paper | ours | metric | scale note |" in r.output
-    assert "| edge ratio | 2× | 1.5× | ratio | tiny |" in r.output and "Where ours differs: edge is smaller" in r.output
+    assert "| edge ratio | 2× | 1.5× | ratio | tiny |" in r.output
+    assert "Where ours differs: edge is smaller" in r.output
 
 
 def test_json_file_and_plots(tmp_path, fake_experiments):

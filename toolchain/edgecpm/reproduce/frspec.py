@@ -79,7 +79,8 @@ def coverage_claims(counts: Counter, vocab_size: int, keep: list[int]) -> list[C
     rows = [Claim(f"top {size // 1024}K ids ({100 * size / vocab_size:.0f}% of vocab) cover", "—",
                   f"{100 * cov[size]:.1f}%", "share of corpus tokens", scale, ours_value=100 * cov[size])
             for size in SIZES]
-    rows.append(Claim(f"top 25% of vocab ({quarter} ids) covers", f"~{PAPER_COVERAGE:.0f}%", f"{100 * cov[quarter]:.1f}%",
+    rows.append(Claim(f"top 25% of vocab ({quarter} ids) covers", f"~{PAPER_COVERAGE:.0f}%",
+                      f"{100 * cov[quarter]:.1f}%",
                       "share of corpus tokens", scale, PAPER_COVERAGE, 100 * cov[quarter]))
     return rows
 
@@ -137,8 +138,8 @@ def run(tokenizer_dir: Path | None, quick: bool = False) -> ExperimentResult:
     head, head_details = head_claims(vocab_size, reps=5 if quick else 20)
     decode, decode_details = decode_claims(prompts=2 if quick else 6, n=16 if quick else 32)
     details.update(head_details, **decode_details)
-    differs = ("Coverage is counted on English docstrings and code, a narrower corpus than the paper's, which fewer ids "
-               "cover; the decode speedup is the tiny model's (8192-token vocabulary, eager PyTorch), not a "
+    differs = ("Coverage is counted on English docstrings and code, a narrower corpus than the paper's, which "
+               "fewer ids cover; the decode speedup is the tiny model's (8192-token vocabulary, eager PyTorch), not a "
                "73K-vocabulary model's, which the 0.5B-shape row is for.")
     return ExperimentResult("frspec", "FR-Spec: frequency-ranked draft vocabulary", claims + head + decode, differs,
                             setting=f"MiniCPM4 tokenizer {tokenizer_dir or 'missing'}", details=details)
