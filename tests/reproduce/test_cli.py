@@ -76,3 +76,17 @@ def test_json_file_and_plots(tmp_path, fake_experiments):
     assert "not plotted (1): bitcpm: bitcpm pending (not measured)" in r.output
     again = invoke("bitcpm", "--plot", tmp_path / "plots")   # PNGs there: only with --force
     assert again.exit_code == 2 and "already holds PNGs" in again.output
+
+
+@pytest.mark.slow  # times the C++ kernel at 8K (~10 s on 2 loaded cores)
+def test_infllmv2_quick_run_end_to_end(lib):
+    r = invoke("infllmv2", "--quick", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    claims = doc["experiments"][0]["claims"]
+    measured = [c for c in claims if c["measured"]]
+    assert [c["claim"] for c in measured][:2] == ["attention speedup over dense, decode step @ 8K",
+                                                  "attention speedup over dense, prefill chunk (64 rows) @ 8K"]
+    assert all(c["ours_value"] > 0 for c in measured)
+    assert all(0 <= c["ours_value"] <= 100 for c in measured if c["metric"].startswith("dense attention mass"))
+    assert [c["measured"] for c in claims].count(False) == 1   # the end-to-end 8B row, with its reason

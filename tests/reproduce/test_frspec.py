@@ -62,6 +62,7 @@ def test_different_tokens_are_flagged_in_the_row(monkeypatch):
     assert "TOKENS DIFFER" in claims[0].ours
 
 
+@pytest.mark.slow  # tokenizes the 1.9 MB training split (~4 s)
 def test_coverage_rows_with_the_real_tokenizer(minicpm4_tokenizer_dir):
     counts, vocab_size, keep = frspec.tokenizer_counts(minicpm4_tokenizer_dir)
     assert vocab_size == 73448 and 2 in keep
