@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from edgecpm.reproduce import frspec
-from edgecpm.reproduce.frspec_decode import DecodeTotals, totals
+from edgecpm.reproduce.frspec_decode import DecodeTotals, merged, totals
 
 
 def test_coverage_counts_the_top_ids_with_eos_forced_in():
@@ -34,6 +34,12 @@ def test_decode_totals_sum_tokens_time_and_steps():
     t = totals(runs)
     assert t.tok_s == pytest.approx(6 / 3.0)
     assert t.mean_accepted == pytest.approx(6 / 3)
+
+
+def test_repeated_runs_merge_into_one():
+    m = merged([DecodeTotals([[1, 2]], 1.0, 2, 4), DecodeTotals([[1, 2, 3]], 3.0, 2, 4)])
+    assert (m.outputs, m.seconds, m.verify_steps, m.emitted) == ([[1, 2], [1, 2, 3]], 4.0, 4, 8)
+    assert m.tok_s == pytest.approx(5 / 4.0) and m.mean_accepted == 2.0
 
 
 def fake_comparison(identical: bool):
