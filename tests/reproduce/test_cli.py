@@ -40,6 +40,7 @@ def fake_experiments(monkeypatch):
     (["all", "--format", "csv"], "--format csv: choose md or json"),
     (["all", "--plot", "c.txt"], "--plot c.txt: is a file"),
     (["all", "--tokenizer", "nowhere"], "--tokenizer nowhere: no tokenizer.model there"),
+    (["all", "--artifacts", "nowhere"], "--artifacts nowhere: no such folder"),
 ])
 def test_refused_in_one_line_before_any_experiment(tmp_path, monkeypatch, fake_experiments, args, message):
     monkeypatch.chdir(tmp_path)

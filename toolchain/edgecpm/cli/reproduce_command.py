@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from edgecpm.reproduce import DEFAULT_ARTIFACTS
+
 FORMATS = ("md", "json")
 
 
@@ -26,7 +28,7 @@ def reproduce(
     force: bool = typer.Option(False, help="Replace OUT and the PNGs in the --plot folder if they exist"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Folder for one PNG per claim (paper vs ours); needs "
                                                              "matplotlib"),
-    artifacts: Path = typer.Option(Path("build/peers/minicpm4-0.5b"), "--artifacts",
+    artifacts: Path = typer.Option(DEFAULT_ARTIFACTS, "--artifacts",
                                    help="The 0.5B-shape bundles (int4-pte, ternary-pte, fp-pte) and GGUFs "
                                         "(`python -m benchmarks.peers_artifacts` makes them); rows whose files "
                                         "are missing say so"),
@@ -53,6 +55,9 @@ def reproduce(
     if out in FORMATS:  # the issue's `-o md` spelling; -o is always a file in edgecpm
         raise typer.BadParameter(f"-o {out}: -o is the file to write; for the format pass --format {out} "
                                  f"(to write a file named {out}, pass -o ./{out})")
+    if artifacts != DEFAULT_ARTIFACTS and not artifacts.is_dir():   # the default may be absent: its rows say so
+        raise typer.BadParameter(f"--artifacts {artifacts}: no such folder; give the folder "
+                                 "`python -m benchmarks.peers_artifacts` wrote (build/peers/minicpm4-0.5b)")
     if tokenizer is not None and not (tokenizer / "tokenizer.model").is_file():
         raise typer.BadParameter(f"--tokenizer {tokenizer}: no tokenizer.model there; pass the folder of the "
                                  "MiniCPM4 release's tokenizer files")
