@@ -77,3 +77,27 @@ def test_missing_artifacts_are_named_with_the_command_that_makes_them(tmp_path):
     assert [s.median for s in measured.values()] == [None, None, None]
     assert "python -m benchmarks.peers_artifacts" in measured["int4"].missing
     assert f"edgecpm export {tmp_path / 'none'}/fp -o" in measured["fp"].missing
+
+
+def test_a_failing_runner_becomes_the_rows_reason(tmp_path, monkeypatch):
+    import json
+
+    import edgecpm.bench
+    from edgecpm.errors import EdgecpmError
+
+    bundle = tmp_path / "int4-pte"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text(json.dumps({"config": {"vocab_size": 100}, "bits_per_weight": 4.5}))
+
+    def fail(*args, **kwargs):
+        raise EdgecpmError("edgecpm-runner failed on int4-pte (exit 1): bad program")
+
+    from types import SimpleNamespace
+
+    import edgecpm.export.targets
+
+    (tmp_path / "edgecpm-runner").write_text("")   # found, never run: runner_samples is replaced
+    monkeypatch.setattr(edgecpm.export.targets, "load_target", lambda name: SimpleNamespace(kernel_dir=tmp_path))
+    monkeypatch.setattr(edgecpm.bench, "runner_samples", fail)
+    speed = decode_05b._measure_one(tmp_path, "int4", reps=1, with_llamacpp=True)
+    assert speed.median is None and "bad program" in speed.missing

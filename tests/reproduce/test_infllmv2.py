@@ -73,3 +73,15 @@ def test_kernel_entry_point_matches_the_reference(lib):
     pos = torch.arange(1021, 1024, dtype=torch.int64)
     out = kernel_call(bind(lib), q, k, v, ck, pos, torch.empty_like(q), params)
     torch.testing.assert_close(out, infllm_attention_reference(q, k, v, ck, pos, params), atol=1e-4, rtol=1e-4)
+
+
+def test_without_the_kernel_library_the_rows_say_why(monkeypatch):
+    from edgecpm.errors import KernelLibraryError
+
+    def refuse():
+        raise KernelLibraryError("build/kernels/host/libedgecpm_kernels.so is not built: run `make kernels`")
+
+    monkeypatch.setattr(infllmv2, "kernel_entry", refuse)
+    result = infllmv2.run(quick=True)
+    assert [c.measured for c in result.claims] == [False, False, False]
+    assert "run `make kernels`" in result.claims[0].ours and "run `make kernels`" in result.claims[1].ours

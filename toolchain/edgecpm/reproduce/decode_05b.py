@@ -69,6 +69,7 @@ def _measure_one(artifacts: Path, scheme: str, reps: int, with_llamacpp: bool) -
 
     from edgecpm.bench import runner_samples
     from edgecpm.bench_depth import prompt_ids
+    from edgecpm.errors import EdgecpmError
     from edgecpm.export.targets import load_target
 
     why = missing_bundle(artifacts, scheme)
@@ -81,7 +82,10 @@ def _measure_one(artifacts: Path, scheme: str, reps: int, with_llamacpp: bool) -
     bundle = bundle_of(artifacts, scheme)
     manifest = json.loads((bundle / "manifest.json").read_text())
     prompt = prompt_ids(manifest["config"]["vocab_size"], N_PROMPT, 0)
-    rows = dict(runner_samples(runner, bundle, prompt, N_GEN, reps))
+    try:
+        rows = dict(runner_samples(runner, bundle, prompt, N_GEN, reps))
+    except EdgecpmError as e:   # a broken bundle or runner: this row says so, the others still run
+        return DecodeSpeed(scheme, None, None, missing=str(e), llamacpp_missing="ours not measured")
     speed = DecodeSpeed(scheme, rows[f"tg{N_GEN}"], manifest.get("bits_per_weight"))
     if not with_llamacpp:
         speed.llamacpp_missing = "skipped (--quick)"
@@ -110,5 +114,8 @@ def _llamacpp(artifacts: Path, scheme: str, prompt: list[int], reps: int) -> tup
                                   N_PROMPT + N_GEN + 2, progress=lambda _: None)
         except EdgecpmError as e:
             return None, str(e)
-    rows = peer_rows(peers, 0.0, prompt, N_GEN, reps, None, "")["llama.cpp"]
+    try:
+        rows = peer_rows(peers, 0.0, prompt, N_GEN, reps, None, "")["llama.cpp"]
+    except EdgecpmError as e:
+        return None, str(e)
     return next(r.samples for r in rows if r.test == f"tg{N_GEN}"), ""
