@@ -37,7 +37,6 @@ machine). On the GPU every clock read follows a device synchronize.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import math
 
 import torch
@@ -46,27 +45,10 @@ from benchmarks.common import add_format_option, emit, progress
 from edgecpm.attention.infllm_v2 import SparseParams
 from edgecpm.bench_records import BenchReport, BenchRow, cpu_name
 from edgecpm.bench_timing import cuda_sync, in_ms, time_calls
+from edgecpm.runtime.infllm_entry import bind, kernel_call, random_cache
 from edgecpm.runtime.kernel_library import kernel_isa, load_library, set_kernel_isa
 
 HQ, HKV, D = 32, 2, 128
-I64 = ctypes.c_int64
-
-
-def bind(lib: ctypes.CDLL):
-    fn = lib.edgecpm_infllm_attention_f32
-    fn.restype = ctypes.c_int
-    fn.argtypes = [ctypes.c_void_p] * 6 + [I64] * 14
-    lib.edgecpm_kernels_threads.restype = I64
-    return fn
-
-
-def kernel_call(fn, q, k, v, ck, pos, out, params: SparseParams):
-    b, hq, t, d = q.shape
-    rc = fn(q.data_ptr(), k.data_ptr(), v.data_ptr(), ck.data_ptr(), pos.data_ptr(), out.data_ptr(),
-            b, hq, k.shape[1], t, k.shape[2], ck.shape[2], d, *params.op_args())
-    if rc != 0:
-        raise RuntimeError("edgecpm_infllm_attention_f32 refused the problem (see stderr)")
-    return out
 
 
 def torch_dense(q, k, v):
@@ -109,12 +91,7 @@ def steps(args) -> list[tuple[str, int]]:
 
 
 def make_cache(context: int, params: SparseParams, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    k = torch.randn(1, HKV, context, D, generator=g)
-    v = torch.randn(1, HKV, context, D, generator=g)
-    # The window means without materialising [nw, 32, D]: unfold is a view.
-    ck = k.unfold(2, params.kernel_size, params.kernel_stride).mean(-1).contiguous()
-    return k, v, ck
+    return random_cache(context, HKV, D, params, seed)
 
 
 def timed_ms(calls: list, reps: int, flush: bool, sync=None) -> list[float]:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from edgecpm.cli import bench_sweep, device_commands, write_commands
+from edgecpm.cli import bench_sweep, device_commands, reproduce_command, write_commands
 from edgecpm.cli.bounds import check_range
 from edgecpm.cli.device_commands import check_timeout, device_option, timeout_option
 from edgecpm.cli.common import (DTYPE_HELP, ModelArg, friendly_errors, load_model_and_tokenizer, parse_dtype,
@@ -375,6 +375,7 @@ app.command(rich_help_panel=MAKE)(friendly_errors(write_commands.frspec))
 app.command("train-draft", rich_help_panel=MAKE)(friendly_errors(write_commands.train_draft))
 app.command()(friendly_errors(device_commands.deploy))
 app.command("bench-plot")(friendly_errors(bench_sweep.bench_plot))
+app.command()(friendly_errors(reproduce_command.reproduce))
 
 
 def main():
