@@ -57,7 +57,8 @@ def spec_program(model_dir: Path, draft_dir: Path, frspec: Path | None, draft_qu
     from edgecpm.export.spec_methods import METHODS
     from edgecpm.speculative.export_methods import draft_methods
 
-    want = {"model": str(Path(model_dir).resolve()), "draft": str(draft_dir), "frspec": str(frspec),
+    want = {"model": str(Path(model_dir).resolve()), "draft": str(Path(draft_dir).resolve()),
+            "frspec": None if frspec is None else str(Path(frspec).resolve()),
             "draft_quant": draft_quant, "max_seq_len": max_seq_len, "methods": list(METHODS)}
     stamp = out / "bench-inputs.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
