@@ -4,7 +4,7 @@
 //   verify(tokens [1,T], input_pos [T], cache_pos [T], attn_mask bool [T,S], move_src [M],
 //          move_dst [M]) -> (hidden f32 [1,T,h], logits f32 [1,T,vocab])
 //   verify_in_place(tokens, input_pos, cache_pos, attn_mask) -> (hidden, logits): verify with
-//          nothing to move (cheaper: the moves copy every layer's cache), used whenever it can be
+//          nothing to move (the moves copy every layer's whole cache), used whenever it can be
 //   draft(tokens [1,T], hidden f32 [1,T,h], input_pos [T], cache_pos [T], attn_mask [T,S])
 //          -> (hidden f32 [1,T,h], logits f32 [1,T,N])
 //

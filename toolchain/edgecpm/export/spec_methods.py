@@ -1,4 +1,4 @@
-"""Speculative decoding in an ExecuTorch program: two methods beside ``forward``, and running them.
+"""Speculative decoding in an ExecuTorch program: three methods beside ``forward``, and running them.
 
 ``edgecpm export MODEL --draft DRAFT_DIR [--frspec FILE]`` adds, in the same ``.pte``:
 
@@ -10,8 +10,8 @@
 - ``verify_in_place(tokens [1,T], input_pos [T], cache_pos [T], attn_mask [T,S] bool) -> (hidden,
   logits)``: ``verify`` for a step with nothing to move (every chain step; a tree step whose
   accepted path already lies in contiguous slots). The moves' exported form copies each layer's
-  whole K/V cache three times (a clone, an out-of-place ``index_put``, the write back) even for
-  ``[0] -> [0]``: at MiniCPM4-0.5B shapes that is most of what a verify call costs beyond a forward.
+  whole K and V cache twice (an out-of-place ``index_put``, then the write back into the buffer),
+  even for ``[0] -> [0]``.
 - ``draft(tokens [1,T], hidden [1,T,h], input_pos [T], cache_pos [T], attn_mask [T,S]) ->
   (hidden [1,T,h], logits [1,T,N])``: the EAGLE draft head with its one-layer KV cache; N is the
   FR-Spec subset's size when the draft had one at export (the ids are in the manifest).
@@ -23,7 +23,7 @@ chunks. KV caches are planned as shared mutable buffers (``lower_model``): ``ver
 give all methods one set of planned arenas (the Python runtime does for host methods; the C++
 runner's ``PteProgram`` does the same). Weights are stored once (the emitter dedupes constants).
 
-``edgecpm.runtime.spec_program`` runs the two methods; ``edgecpm.speculative.export_methods``
+``edgecpm.runtime.spec_program`` runs ``verify`` and ``draft``; ``edgecpm.speculative.export_methods``
 loads the draft head and gives ``export_pte`` these programs.
 """
 
