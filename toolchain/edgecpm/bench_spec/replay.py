@@ -130,8 +130,8 @@ def speedup_at(points: list[Point], drafting: str, mean: float) -> float | None:
 
 def speedup_table(points: list[Point]) -> list[str]:
     """Markdown: one row per (drafting, target)."""
-    lines = ["| drafting | target tok/step | per-token accept | measured tok/step | plain tok/s | spec tok/s | speedup |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| drafting | target tok/step | per-token accept | measured tok/step | plain tok/s | spec tok/s "
+             "| speedup |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for p in points:
         lines.append(f"| {p.drafting} | {p.target:.1f} | {p.accept:.3f} | {statistics.median(p.accepted):.2f} | "
                      f"{statistics.median(p.plain_tok_s):.1f} | {statistics.median(p.spec_tok_s):.1f} | "
@@ -144,7 +144,8 @@ def cost_table(costs: CallCosts) -> list[str]:
     fwd = statistics.median(costs.forward_ms)
     rows = sorted({t for _m, t in costs.calls})
     lines = [f"one-token forward_last (plain decode): {fwd:.2f} ms", "",
-             "| T | verify_in_place(T) ms | x forward | verify(T) with moves ms | x forward | draft(T) ms | x forward |",
+             "| T | verify_in_place(T) ms | x forward | verify(T) with moves ms | x forward | draft(T) ms "
+             "| x forward |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for t in rows:
         cells = []
