@@ -46,8 +46,9 @@ const char* kUsage =
     "first (timed: the plain_* stats), then with --spec where the draft head still runs every call\n"
     "but each drafted token is replaced by the plain run's token at that position with probability A\n"
     "(else by another id; --seed seeds the draws), so the mean accepted length is set (a chain of c:\n"
-    "(1-A^(c+1))/(1-A)). Verification is real: the runner fails if the tokens differ from the plain\n"
-    "run's. The stats add each method's calls by rows (verify_calls, draft_calls: [calls, total ms]).\n";
+    "(1-A^(c+1))/(1-A)). Verification is real, so the tokens should be the plain run's:\n"
+    "replay_tokens_equal says whether they are (a warning on stderr if not). The stats add each\n"
+    "method's calls by rows (verify_calls, verify_in_place_calls, draft_calls: [calls, total ms]).\n";
 
 // A prompt longer than any KV cache is refused later anyway; this only bounds the read.
 constexpr uint64_t kMaxPromptFileBytes = 16u << 20;

@@ -52,7 +52,9 @@ std::string stats_json(const RunStats& stats, double rss_mb) {
     json += ",\"replay_accept\":" + fixed(replay.accept, 6) + ",\"plain_ttft_ms\":" +
             fixed(replay.plain_prefill_s * 1e3, 2) + ",\"plain_decode_tok_s\":" +
             fixed(replay.plain_decode_s > 0 ? steps / replay.plain_decode_s : 0, 2) + ",\"plain_forward_ms\":" +
-            fixed(steps ? replay.plain_decode_s * 1e3 / steps : 0, 3);
+            fixed(steps ? replay.plain_decode_s * 1e3 / steps : 0, 3) + ",\"replay_tokens_equal\":" +
+            (replay.tokens_equal ? "true" : "false") + ",\"replay_first_difference\":" +
+            std::to_string(replay.first_difference);
   }
   json += "}";
   return json;

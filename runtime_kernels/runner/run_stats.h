@@ -42,6 +42,8 @@ struct ReplayRunStats {
   double plain_prefill_s = 0;
   double plain_decode_s = 0;  // its one-token forward calls
   size_t plain_tokens = 0;
+  bool tokens_equal = true;       // the speculative run's tokens are the plain run's
+  int64_t first_difference = -1;  // else the first generated index where they differ
 };
 
 struct RunStats {
@@ -61,7 +63,8 @@ struct RunStats {
 // calls (the first generated token comes out of prefill). With spec.used it adds verify_steps,
 // mean_accepted (tokens per verify step; plain decoding is 1), draft_s, verify_s and
 // verify_calls / verify_in_place_calls / draft_calls ({"T": [calls, total ms]}); with replay.used, replay_accept and the
-// plain run's plain_ttft_ms, plain_decode_tok_s and plain_forward_ms (per one-token call).
+// plain run's plain_ttft_ms, plain_decode_tok_s and plain_forward_ms (per one-token call), and
+// replay_tokens_equal / replay_first_difference (-1 when equal).
 std::string stats_json(const RunStats& stats, double peak_rss_mb);
 
 // Peak resident set size of this process so far, in MiB (getrusage ru_maxrss).

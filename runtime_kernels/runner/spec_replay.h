@@ -4,7 +4,7 @@
 // setting: the real draft head still runs every call at its real shapes (its cost is real), then
 // each drafted node's token is replaced by the token a plain greedy run of the same program and
 // prompt produced at that position, kept with probability A and otherwise replaced by another id.
-// Verification stays real, so the output is still plain greedy decoding (the runner checks it).
+// Verification stays real, so the output is still plain greedy decoding (the runner compares).
 // A chain of c tokens then accepts (1 - A^(c+1)) / (1 - A) tokens per step on average, the base
 // model's own token included. It says nothing about any draft's quality.
 #pragma once

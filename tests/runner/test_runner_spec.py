@@ -184,6 +184,7 @@ def test_replay_draft_sets_acceptance_and_keeps_plain_tokens(spec_bundle, prompt
             stats = runner_stats(runner, spec_bundle, prompt, "--spec", "chain", "--chain-len", "3",
                                  "--replay-accept", str(accept), "--seed", str(seed))
             assert stats["tokens"] == want, (accept, prompt)
+            assert stats["replay_tokens_equal"] is True and stats["replay_first_difference"] == -1
             assert stats["replay_accept"] == accept and stats["plain_decode_tok_s"] > 0
             assert stats["plain_forward_ms"] > 0 and "4" in stats["verify_in_place_calls"]
             steps += stats["verify_steps"]
@@ -201,7 +202,7 @@ def test_replay_draft_on_a_tree_keeps_plain_tokens(spec_bundle, prompts, plain_t
     runner = [str(require(HOST_RUNNER, "kernels"))]
     for prompt, want in list(zip(prompts, plain_tokens))[:3]:
         stats = runner_stats(runner, spec_bundle, prompt, "--spec", "tree", "--replay-accept", "0.7")
-        assert stats["tokens"] == want and stats["mean_accepted"] > 1.5
+        assert stats["tokens"] == want and stats["replay_tokens_equal"] is True and stats["mean_accepted"] > 1.5
 
 
 def test_replay_flag_is_checked():

@@ -3,9 +3,10 @@
 Each run of ``edgecpm-runner --replay-accept A`` decodes plainly (``forward_last``, the baseline)
 and then speculatively with the program's real ``verify``/``draft`` calls, the draft's tokens
 replaced by the plain run's at rate ``A`` (runtime_kernels/runner/spec_replay.h); both in one
-process, so a speedup is two timings taken seconds apart on the same machine state. The runner
-fails if the speculative tokens differ from the plain ones. Rates are decode rates (tokens after
-the first over the time after prefill), as ``edgecpm bench`` reports them.
+process, so a speedup is two timings taken seconds apart on the same machine state. The tokens
+should be the plain run's (verification is real); a run where they are not (verify's arithmetic
+deciding a near-tie otherwise than forward's) is kept and marked in the table. Rates are decode
+rates (tokens after the first over the time after prefill), as ``edgecpm bench`` reports them.
 
 Runs are interleaved (every configuration and target once per repetition) and summarised by
 medians. The same runs give the per-call cost table: each method's mean wall time per call by
@@ -72,6 +73,7 @@ class Point:
     plain_tok_s: list[float] = field(default_factory=list)
     spec_tok_s: list[float] = field(default_factory=list)
     accepted: list[float] = field(default_factory=list)
+    differ_from: list[int] = field(default_factory=list)   # runs whose tokens differ: first index
 
     @property
     def speedup(self) -> float:
@@ -114,6 +116,8 @@ def sweep(runner: Path, bundle: Path, prompt: list[int], n_gen: int, draftings=D
             cell.plain_tok_s.append(stats["plain_decode_tok_s"])
             cell.spec_tok_s.append(stats["decode_tok_s"])
             cell.accepted.append(stats["mean_accepted"])
+            if not stats["replay_tokens_equal"]:
+                cell.differ_from.append(stats["replay_first_difference"])
             costs.add(stats)
     return cells, costs
 
@@ -131,11 +135,13 @@ def speedup_at(points: list[Point], drafting: str, mean: float) -> float | None:
 def speedup_table(points: list[Point]) -> list[str]:
     """Markdown: one row per (drafting, target)."""
     lines = ["| drafting | target tok/step | per-token accept | measured tok/step | plain tok/s | spec tok/s "
-             "| speedup |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| speedup | tokens = plain |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for p in points:
+        same = "yes" if not p.differ_from else (f"NO in {len(p.differ_from)}/{len(p.accepted)} runs "
+                                                 f"(from token {min(p.differ_from)})")
         lines.append(f"| {p.drafting} | {p.target:.1f} | {p.accept:.3f} | {statistics.median(p.accepted):.2f} | "
                      f"{statistics.median(p.plain_tok_s):.1f} | {statistics.median(p.spec_tok_s):.1f} | "
-                     f"{p.speedup:.2f}x |")
+                     f"{p.speedup:.2f}x | {same} |")
     return lines
 
 
