@@ -299,7 +299,7 @@ inline void prefetch_ahead(const Fmt& f, int64_t n, int64_t c, int64_t nchunks, 
 // straight from registers by every row: a decode step, and the few rows of a speculative verify
 // call, for which decoding the chunks into scratch (below) costs more than the rows' own dot
 // products. Same integer sums and float order as the scratch path (shifted operands are exact).
-constexpr int kFusedRows = 4;
+constexpr int kFusedRows = 8;
 
 template <int M, bool kZeroVec, class Fmt>
 void rows16_fused(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
@@ -328,6 +328,10 @@ void rows16_zero(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t 
     case 1: return rows16_fused<1, kZeroVec>(f, x, n_total, n, n_end, out);
     case 2: return rows16_fused<2, kZeroVec>(f, x, n_total, n, n_end, out);
     case 3: return rows16_fused<3, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 4: return rows16_fused<4, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 5: return rows16_fused<5, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 6: return rows16_fused<6, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 7: return rows16_fused<7, kZeroVec>(f, x, n_total, n, n_end, out);
     case kFusedRows: return rows16_fused<kFusedRows, kZeroVec>(f, x, n_total, n, n_end, out);
     default: break;
   }
