@@ -49,12 +49,14 @@ def price_speculation(checkpoints: dict[str, Path], cache: Path, runner: Path, n
                               cache / f"{scheme}-spec-fr{frspec_size // 1024}k-{draft_quant}-pte", MAX_SEQ_LEN, say)
         points, costs = sweep(runner, bundle, prompt, n_gen, draftings, targets, reps, threads, say=say)
         lines += [f"### {scheme}", "", *speedup_table(points), ""]
-        placed = speedup_at(points, TINY_DRAFT_DRAFTING, TINY_DRAFT_ACCEPTED)
-        if placed is not None:
-            lines += [f"At {TINY_DRAFT_ACCEPTED} accepted tokens per step (the embedded tiny-draft's acceptance "
-                      f"with {TINY_DRAFT_DRAFTING} on the tiny model, not measured at this shape), a draft of "
-                      f"this shape would give **{placed:.2f}x** plain decoding ({TINY_DRAFT_DRAFTING}, "
-                      "interpolated on the measured curve).", ""]
+        placed = {d.name: speedup_at(points, d.name, TINY_DRAFT_ACCEPTED) for d in draftings}
+        reached = ", ".join(f"{name} **{x:.2f}x**" for name, x in placed.items() if x is not None)
+        missed = ", ".join(name for name, x in placed.items() if x is None)
+        lines += [f"At {TINY_DRAFT_ACCEPTED} accepted tokens per step (the embedded tiny-draft's acceptance "
+                  f"with {TINY_DRAFT_DRAFTING} on the tiny model; not measured at this shape), a draft of this "
+                  f"shape would give, interpolated on the measured curves: {reached or 'none reached'}"
+                  + (f"; not reached by {missed} (a tree's shape is the random draft's own)" if missed else "")
+                  + ".", ""]
         lines += ["Per-call cost, mean over every call of the sweep (timed in the runner around each "
                   "method's execute and the copy of its outputs):", "", *cost_table(costs), ""]
     load_after = os.getloadavg()
