@@ -41,3 +41,24 @@ def test_cost_table_divides_by_calls_and_by_the_plain_forward():
     assert costs.per_call_ms("verify_in_place", 4) == pytest.approx(20.0)
     table = cost_table(costs)
     assert "| 4 | 20.00 | 2.00 |  |  |  |  |" in table and "| 1 |  |  |  |  | 2.00 | 0.20 |" in table
+
+
+@pytest.mark.slow
+def test_price_speculation_end_to_end_on_the_tiny_model(tmp_path):
+    """The whole pricing path on the embedded tiny model: random draft and FR-Spec files, the
+    export, the runner's replay sweep (acceptance exactly at A = 0 and 1) and the report."""
+    from edgecpm.bench_spec.replay import Drafting
+    from edgecpm.bench_spec.shape import price_speculation
+    from edgecpm.checkpoint.locate import resolve_model
+    from tests.runner.test_runner import HOST_RUNNER, require
+
+    runner = require(HOST_RUNNER, "kernels")
+    lines = price_speculation({"tiny": resolve_model("tiny")}, tmp_path, runner, n_prompt=16, n_gen=16, reps=1,
+                              frspec_size=1024, draftings=(Drafting.chain(2),), targets=(1.0, 3.0))
+    text = "\n".join(lines)
+    assert "| chain 2 | 1.0 | 0.000 | 1.00 |" in text and "| chain 2 | 3.0 | 1.000 | 3.00 |" in text
+    assert "| yes |" in text and "NO in" not in text
+    assert "a draft of this shape would give, interpolated on the measured curves: chain 2 **" in text
+    assert "| 3 | " in text   # verify(3) and draft rows in the per-call table
+    assert (tmp_path / "random-draft" / "draft.json").is_file()
+    assert (tmp_path / "random-frspec-1k.safetensors").is_file()
