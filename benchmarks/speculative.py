@@ -240,6 +240,7 @@ def shape_main(args) -> None:
         raise SystemExit(f"--schemes {args.schemes}: choose from ternary, int4")
     lines = price_speculation({s: known[s] for s in schemes}, ROOT / "build" / "bench-spec" / args.shape, RUNNER,
                               n_gen=args.n, reps=args.shape_reps, threads=args.runner_threads,
+                              frspec_size=args.frspec_size or 8192, draft_quant=args.draft_quant,
                               draftings=parse_draftings(args.draftings), targets=targets, say=progress)
     print("\n".join(lines), flush=True)
 
@@ -249,7 +250,8 @@ def main():
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--draft", default="tiny-draft")
     ap.add_argument("--frspec", default=None, help="FR-Spec file (default: built from the training split)")
-    ap.add_argument("--frspec-size", type=int, default=None, help="default: a quarter of the vocabulary")
+    ap.add_argument("--frspec-size", type=int, default=None, help="default: a quarter of the vocabulary "
+                    "(--shape: 8192 random ids)")
     ap.add_argument("--prompts", type=int, default=20)
     ap.add_argument("-n", type=int, default=64, help="tokens generated per prompt")
     ap.add_argument("--threads", type=int, default=1, help="eager: torch threads")
@@ -266,6 +268,8 @@ def main():
                     "(default 1.0 to 4.0 by 0.5)")
     ap.add_argument("--draftings", default=None, help="--shape: e.g. chain3,tree2/10/12 "
                     "(default chain 1-4 and tree 2/10/12)")
+    ap.add_argument("--draft-quant", choices=["int8", "int4", "fp32"], default="int8",
+                    help="--shape: how the random draft head's own linears are stored")
     add_format_option(ap)
     args = ap.parse_args()
     if args.shape:

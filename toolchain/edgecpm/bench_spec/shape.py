@@ -55,7 +55,8 @@ def price_speculation(checkpoints: dict[str, Path], cache: Path, runner: Path, n
         lines += [f"At {TINY_DRAFT_ACCEPTED} accepted tokens per step (the embedded tiny-draft's acceptance "
                   f"with {TINY_DRAFT_DRAFTING} on the tiny model; not measured at this shape), a draft of this "
                   f"shape would give, interpolated on the measured curves: {reached or 'none reached'}"
-                  + (f"; not reached by {missed} (a tree's shape is the random draft's own)" if missed else "")
+                  + (f"; outside the measured range of {missed} (a tree's depth is the random draft's "
+                     "own; one target alone spans no range)" if missed else "")
                   + ".", ""]
         lines += ["Per-call cost, mean over every call of the sweep (timed in the runner around each "
                   "method's execute and the copy of its outputs):", "", *cost_table(costs), ""]
