@@ -7,6 +7,12 @@ Not a test: it prints tables. Shared machines are noisy; read the ratios, run it
     .venv/bin/python -m benchmarks.speculative --backends eager -n 32 # quicker
     .venv/bin/python -m benchmarks.speculative --backends eager --prompts 2 -n 8 --reps 3   # a quick check
     .venv/bin/python -m benchmarks.speculative --model DIR --draft DRAFT_DIR --frspec FILE
+    .venv/bin/python -m benchmarks.speculative --shape minicpm4-0.5b   # speedup vs acceptance at real shapes
+
+``--shape minicpm4-0.5b`` prices the mechanism instead (``edgecpm.bench_spec``): random-weight
+ternary and int4 checkpoints of the shape (benchmarks.peers' cache), a random draft head of the
+real EAGLE shape and random FR-Spec ids, and the native runner's replay draft
+(``--replay-accept``), which sets the mean accepted length; it says nothing about acceptance.
 
 Backends (each compares against its own plain decoding, in the same run):
 - ``eager``: PyTorch, ``torch.set_num_threads(--threads)``.
@@ -200,12 +206,52 @@ def call_ms(fn, reps: int) -> list[float]:
     return in_ms(time_calls(fn, reps))
 
 
+def parse_draftings(text: str | None):
+    from edgecpm.bench_spec.replay import DRAFTINGS, Drafting
+
+    if text is None:
+        return DRAFTINGS
+    out = []
+    for item in text.split(","):
+        if item.startswith("chain") and item[5:].isdigit():
+            out.append(Drafting.chain(int(item[5:])))
+        elif item.startswith("tree") and len(item[4:].split("/")) == 3 and item[4:].replace("/", "").isdigit():
+            out.append(Drafting.tree(*map(int, item[4:].split("/"))))
+        else:
+            raise SystemExit(f"--draftings: {item!r} is not chainN or treeI/K/N")
+    return tuple(out)
+
+
+def shape_main(args) -> None:
+    """--shape: the replay-draft pricing (edgecpm.bench_spec), printed as markdown."""
+    from benchmarks.peers_artifacts import checkpoints
+    from edgecpm.bench_spec.replay import TARGETS
+    from edgecpm.bench_spec.shape import price_speculation
+
+    if args.format != "md":
+        raise SystemExit("--shape prints markdown tables only: drop --format")
+    if not RUNNER.is_file():
+        raise SystemExit(f"{RUNNER} is not built: run `make kernels`")
+    targets = TARGETS if args.targets is None else tuple(float(t) for t in args.targets.split(","))
+    ternary, int4 = checkpoints(args.shape, ROOT / "build" / "peers" / args.shape, False)
+    known = {"ternary": ternary, "int4": int4}
+    schemes = args.schemes.split(",")
+    if not set(schemes) <= set(known):
+        raise SystemExit(f"--schemes {args.schemes}: choose from ternary, int4")
+    lines = price_speculation({s: known[s] for s in schemes}, ROOT / "build" / "bench-spec" / args.shape, RUNNER,
+                              n_gen=args.n, reps=args.shape_reps, threads=args.runner_threads,
+                              frspec_size=args.frspec_size or 8192, draft_quant=args.draft_quant,
+                              draftings=parse_draftings(args.draftings), targets=targets, say=progress)
+    print("\n".join(lines), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--draft", default="tiny-draft")
     ap.add_argument("--frspec", default=None, help="FR-Spec file (default: built from the training split)")
-    ap.add_argument("--frspec-size", type=int, default=None, help="default: a quarter of the vocabulary")
+    ap.add_argument("--frspec-size", type=int, default=None, help="default: a quarter of the vocabulary "
+                    "(--shape: 8192 random ids)")
     ap.add_argument("--prompts", type=int, default=20)
     ap.add_argument("-n", type=int, default=64, help="tokens generated per prompt")
     ap.add_argument("--threads", type=int, default=1, help="eager: torch threads")
@@ -213,8 +259,22 @@ def main():
                     "per-call cost table comes with pte or runner)")
     ap.add_argument("--bundles", type=Path, default=ROOT / "build" / "spec-bench")
     ap.add_argument("--reps", type=int, default=200, help="timed calls per row of the per-call tables")
+    ap.add_argument("--shape", choices=["minicpm4-0.5b"], default=None,
+                    help="price speculation at this shape with the runner's replay draft (random weights)")
+    ap.add_argument("--schemes", default="ternary,int4", help="--shape: the checkpoints to price")
+    ap.add_argument("--runner-threads", type=int, default=None, help="--shape: the runner's -t")
+    ap.add_argument("--shape-reps", type=int, default=5, help="--shape: interleaved repetitions")
+    ap.add_argument("--targets", default=None, help="--shape: mean accepted lengths, e.g. 1,2.5,4 "
+                    "(default 1.0 to 4.0 by 0.5)")
+    ap.add_argument("--draftings", default=None, help="--shape: e.g. chain3,tree2/10/12 "
+                    "(default chain 1-4 and tree 2/10/12)")
+    ap.add_argument("--draft-quant", choices=["int8", "int4", "fp32"], default="int8",
+                    help="--shape: how the random draft head's own linears are stored")
     add_format_option(ap)
     args = ap.parse_args()
+    if args.shape:
+        shape_main(args)
+        return
     backends = args.backends.split(",")
     torch.set_num_threads(args.threads)
 

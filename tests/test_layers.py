@@ -37,6 +37,7 @@ LAYERS = {
     "edgecpm.generate": 4, "edgecpm.eval": 4, "edgecpm.bench": 4, "edgecpm.reproduce": 4,
     "edgecpm.bench_records": 4, "edgecpm.bench_timing": 4, "edgecpm.bench_plot": 4, "edgecpm.bench_depth": 4,
     "edgecpm.demo": 4, "edgecpm.doctor": 4, "edgecpm.tiny": 4, "edgecpm.on_device": 4, "edgecpm.peers": 4,
+    "edgecpm.bench_spec": 4,
     "edgecpm.speculative": 3, "edgecpm.runtime": 3,
     "edgecpm.model": 2, "edgecpm.export": 2, "edgecpm.checkpoint": 2,
     "edgecpm.attention": 1, "edgecpm.quant": 1, "edgecpm.tokenizer": 1,

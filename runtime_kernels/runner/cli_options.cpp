@@ -16,7 +16,8 @@ const char* kUsage =
     "                      (--prompt TEXT [--chat] | --prompt-ids 1,604,322 | --prompt-ids-file F)\n"
     "                      [-n 32] [-t THREADS] [--stats-only] [--no-verify] [--tokenizer DIR]\n"
     "                      [--temperature T [--top-p P] [--top-k K]] [--seed S]\n"
-    "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]]\n"
+    "                      [--spec chain|tree [--chain-len 3] [--tree 2/10/12] [--draft-vocab F]\n"
+    "                       [--replay-accept A]]\n"
     "       edgecpm-runner (BUNDLE | --model DIR/model.pte | --tokenizer DIR) --tokenize FILE\n"
     "       edgecpm-runner BUNDLE --serve [--chat] [-t THREADS] [--no-verify] [--spec chain|tree ...]\n"
     "\n"
@@ -40,7 +41,14 @@ const char* kUsage =
     "--spec: greedy speculative decoding (same tokens, fewer base-model calls) with the draft head\n"
     "of a program exported with `edgecpm export MODEL --draft DRAFT_DIR`: a chain of --chain-len\n"
     "draft tokens, or an EAGLE-2 tree of --tree NUM_ITER/TOPK_PER_ITER/TREE_SIZE. --draft-vocab:\n"
-    "the FR-Spec ids of a `--frspec` export (default: draft_vocab.bin beside the program).\n";
+    "the FR-Spec ids of a `--frspec` export (default: draft_vocab.bin beside the program).\n"
+    "--replay-accept A (0..1): FOR PRICING SPECULATION ONLY, never a quality figure. Decodes plainly\n"
+    "first (timed: the plain_* stats), then with --spec where the draft head still runs every call\n"
+    "but each drafted token is replaced by the plain run's token at that position with probability A\n"
+    "(else by another id; --seed seeds the draws), so the mean accepted length is set (a chain of c:\n"
+    "(1-A^(c+1))/(1-A)). Verification is real, so the tokens should be the plain run's:\n"
+    "replay_tokens_equal says whether they are (a warning on stderr if not). The stats add each\n"
+    "method's calls by rows (verify_calls, verify_in_place_calls, draft_calls: [calls, total ms]).\n";
 
 // A prompt longer than any KV cache is refused later anyway; this only bounds the read.
 constexpr uint64_t kMaxPromptFileBytes = 16u << 20;
@@ -224,6 +232,9 @@ CliOptions parse_cli(int argc, char** argv) {
     } else if (arg == "--tree") {
       spec_flag = arg;
       parse_tree(value(), options);
+    } else if (arg == "--replay-accept") {
+      spec_flag = arg;
+      options.replay_accept = parse_number(value(), arg, 0, 1);
     } else if (arg == "--draft-vocab") {
       spec_flag = arg;
       options.draft_vocab_path = value();
@@ -244,6 +255,9 @@ CliOptions parse_cli(int argc, char** argv) {
     throw RunnerError(spec_flag + " sets up speculative decoding: pass --spec chain or --spec tree with it");
   }
   if (options.serve) {
+    if (options.replay_accept >= 0) {
+      throw RunnerError("--replay-accept prices one run against plain decoding; it does not apply to --serve");
+    }
     return serve_options(options, have_prompt, sampling_flag);
   }
   if (!have_prompt) {

@@ -31,6 +31,9 @@ struct CliOptions {
   int tree_topk = 10;
   int tree_size = 12;
   std::string draft_vocab_path;  // --draft-vocab FILE (FR-Spec ids); default DIR/draft_vocab.bin when needed
+  // --replay-accept A: benchmarks only (spec_replay.h); a plain greedy run first, then --spec with
+  // its tokens as proposals, each kept with probability A. Negative = off.
+  double replay_accept = -1;
 };
 
 // More threads than this is a typo, not a configuration (each costs a stack and a pool slot).

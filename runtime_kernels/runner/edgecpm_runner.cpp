@@ -31,6 +31,7 @@
 #include "runtime_abort.h"
 #include "threads.h"
 #include "spec_decode.h"
+#include "spec_replay.h"
 #include "runner_error.h"
 #include "sampler.h"
 #include "text_tokenizer.h"
@@ -137,6 +138,38 @@ void plain_generate(ForwardCall& forward, const std::vector<int64_t>& prompt_ids
   stats.decode_s = seconds_since(start);
 }
 
+// --replay-accept: plain greedy decoding (the baseline, and the tokens to replay), then the
+// speculative run proposing them (spec_replay.h). Both share the base KV cache; each run writes
+// the slots it reads and masks the rest, so the first leaves nothing the second can see.
+void replay_generate(ForwardCall& forward, SpecMethods& spec, const DraftVocab& draft_vocab, int64_t max_seq_len,
+                     int64_t vocab_size, const std::vector<int64_t>& prompt_ids, const CliOptions& options,
+                     const std::set<int64_t>& eos_ids, const SpecSettings& settings,
+                     const std::function<void(int64_t)>& emit, RunStats& stats) {
+  RunStats plain;
+  plain_generate(forward, prompt_ids, options, eos_ids, [](int64_t) {}, plain);
+  stats.replay.used = true;
+  stats.replay.accept = options.replay_accept;
+  stats.replay.plain_prefill_s = plain.prefill_s;
+  stats.replay.plain_decode_s = plain.decode_s;
+  stats.replay.plain_tokens = plain.tokens.size();
+  ReplayDraft replay(plain.tokens, options.replay_accept, vocab_size,
+                     options.sampling.seeded ? options.sampling.seed : 0);
+  speculative_generate(spec, draft_vocab, max_seq_len, prompt_ids, options.max_new_tokens, eos_ids, settings, emit,
+                       stats, &replay);
+  // Verification is real, so the tokens should be plain greedy's; where verify's arithmetic
+  // differs from forward's (a near-tie decided the other way), the stats say from which token,
+  // and stderr says so: the timings of such a run still stand, its acceptance does not.
+  size_t at = 0;
+  while (at < stats.tokens.size() && at < plain.tokens.size() && stats.tokens[at] == plain.tokens[at]) ++at;
+  stats.replay.tokens_equal = stats.tokens == plain.tokens;
+  stats.replay.first_difference = stats.replay.tokens_equal ? -1 : static_cast<int64_t>(at);
+  if (!stats.replay.tokens_equal) {
+    std::fprintf(stderr, "edgecpm-runner: warning: %s: speculative decoding gave different tokens from plain "
+                 "greedy decoding from generated token %zu (verify and forward disagree there)\n",
+                 options.model_path.c_str(), at);
+  }
+}
+
 int run(const CliOptions& options) {
   if (!options.tokenize_path.empty()) {
     tokenize_lines(*bundle_tokenizer(options), options.tokenize_path);
@@ -188,7 +221,7 @@ int run(const CliOptions& options) {
   }
   // Speculative decoding runs on verify/draft alone; plain decoding on forward.
   std::unique_ptr<SpecMethods> spec;
-  std::unique_ptr<ForwardCall> forward;
+  std::unique_ptr<ForwardCall> forward;  // plain decoding; with --replay-accept, its baseline run
   DraftVocab draft_vocab;
   SpecSettings settings;
   if (!options.spec.empty()) {
@@ -200,7 +233,8 @@ int run(const CliOptions& options) {
     }
     spec = std::make_unique<SpecMethods>(*program, max_seq_len);
     draft_vocab = DraftVocab::for_program(options.draft_vocab_path, options.model_path, spec->draft_width(), vocab_size);
-  } else {
+  }
+  if (options.spec.empty() || options.replay_accept >= 0) {
     // forward_last (edgecpm export writes it) runs the LM head on the last row only; older
     // programs have forward alone, which gives every row's logits.
     const char* method = program->has_method("forward_last") ? "forward_last" : "forward";
@@ -241,7 +275,9 @@ int run(const CliOptions& options) {
     }
   };
 
-  if (spec) {
+  if (spec && options.replay_accept >= 0) {
+    replay_generate(*forward, *spec, draft_vocab, max_seq_len, vocab_size, prompt_ids, options, eos_ids, settings, emit, stats);
+  } else if (spec) {
     speculative_generate(*spec, draft_vocab, max_seq_len, prompt_ids, options.max_new_tokens, eos_ids,
                          settings, emit, stats);
   } else {

@@ -13,6 +13,15 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+std::string call_times_json(const CallTimes& times) {
+  std::string json = "{";
+  for (const auto& [rows, entry] : times.by_rows) {
+    json += (json.size() > 1 ? ",\"" : "\"") + std::to_string(rows) + "\":[" + std::to_string(entry.calls) + "," +
+            fixed(entry.seconds * 1e3, 3) + "]";
+  }
+  return json + "}";
+}
+
 }  // namespace
 
 std::string stats_json(const RunStats& stats, double rss_mb) {
@@ -32,7 +41,20 @@ std::string stats_json(const RunStats& stats, double rss_mb) {
     const auto& spec = stats.spec;
     const double mean = spec.verify_steps ? static_cast<double>(spec.accepted_tokens) / spec.verify_steps : 0;
     json += ",\"verify_steps\":" + std::to_string(spec.verify_steps) + ",\"mean_accepted\":" + fixed(mean, 3) +
-            ",\"draft_s\":" + fixed(spec.draft_s, 4) + ",\"verify_s\":" + fixed(spec.verify_s, 4);
+            ",\"draft_s\":" + fixed(spec.draft_s, 4) + ",\"verify_s\":" + fixed(spec.verify_s, 4) +
+            ",\"verify_calls\":" + call_times_json(spec.verify_calls) +
+            ",\"verify_in_place_calls\":" + call_times_json(spec.verify_in_place_calls) +
+            ",\"draft_calls\":" + call_times_json(spec.draft_calls);
+  }
+  if (stats.replay.used) {
+    const auto& replay = stats.replay;
+    const size_t steps = replay.plain_tokens ? replay.plain_tokens - 1 : 0;
+    json += ",\"replay_accept\":" + fixed(replay.accept, 6) + ",\"plain_ttft_ms\":" +
+            fixed(replay.plain_prefill_s * 1e3, 2) + ",\"plain_decode_tok_s\":" +
+            fixed(replay.plain_decode_s > 0 ? steps / replay.plain_decode_s : 0, 2) + ",\"plain_forward_ms\":" +
+            fixed(steps ? replay.plain_decode_s * 1e3 / steps : 0, 3) + ",\"replay_tokens_equal\":" +
+            (replay.tokens_equal ? "true" : "false") + ",\"replay_first_difference\":" +
+            std::to_string(replay.first_difference);
   }
   json += "}";
   return json;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "argmax.h"
 #include "runner_error.h"
 
 namespace edgecpm {
@@ -40,7 +39,7 @@ std::vector<int> accept_greedy(const SpecTree& tree, const SpecOutput& verified,
   std::vector<int> path{0};
   int node = 0;
   while (true) {
-    const int64_t best = argmax(verified.logits_row(node), verified.width);
+    const int64_t best = verified.argmax[node];
     int next = -1;
     for (int c : children[node]) {
       if (tree.tokens[c] == best) {
@@ -122,7 +121,7 @@ void check_spec_headroom(const SpecSettings& settings, size_t prompt_len, int ma
 void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t max_seq_len,
                           const std::vector<int64_t>& prompt, int max_new_tokens, const std::set<int64_t>& eos_ids,
                           const SpecSettings& settings, const std::function<void(int64_t)>& on_token,
-                          RunStats& stats) {
+                          RunStats& stats, ReplayDraft* replay) {
   SpecRunStats& spec = stats.spec;
   spec.used = true;
   auto emit = [&](const std::vector<int64_t>& tokens) {
@@ -148,7 +147,7 @@ void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t
     rows.add(prompt[i], i, i, max_seq_len, /*causal=*/true);
   }
   SpecOutput verified = methods.verify(rows);
-  int64_t root = argmax(verified.logits_row(n - 1), verified.width);
+  int64_t root = verified.argmax[n - 1];
   stats.prefill_s = seconds_since(start);
 
   const auto decode_start = Clock::now();
@@ -165,6 +164,9 @@ void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t
     SpecTree tree = settings.tree
                         ? draft_tree(methods, vocab, max_seq_len, committed, state, root, settings.shape)
                         : draft_chain(methods, vocab, max_seq_len, committed, state, root, settings.chain_len);
+    if (replay != nullptr) {
+      replay->propose(tree, stats.tokens.size());
+    }
     const auto verify_start = Clock::now();
     spec.draft_s += std::chrono::duration<double>(verify_start - start).count();
     verified = verify_tree(methods, tree, committed, max_seq_len, rows);
@@ -188,6 +190,9 @@ void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t
     root = kept.tokens.back();
   }
   stats.decode_s = seconds_since(decode_start);
+  spec.verify_calls = methods.verify_times();
+  spec.verify_in_place_calls = methods.verify_in_place_times();
+  spec.draft_calls = methods.draft_times();
 }
 
 }  // namespace edgecpm

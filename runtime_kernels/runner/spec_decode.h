@@ -15,6 +15,7 @@
 #include "run_stats.h"
 #include "spec_draft.h"
 #include "spec_methods.h"
+#include "spec_replay.h"
 
 namespace edgecpm {
 
@@ -35,10 +36,11 @@ void check_spec_headroom(const SpecSettings& settings, size_t prompt_len, int ma
                          const std::string& pte);
 
 // Generates into stats.tokens (stopping after an eos id or max_new_tokens), calling on_token for
-// each, and fills the prefill/decode timings and stats.spec.
+// each, and fills the prefill/decode timings and stats.spec. `replay` (benchmarks only,
+// spec_replay.h) rewrites each drafted tree's tokens before verification.
 void speculative_generate(SpecMethods& methods, const DraftVocab& vocab, int64_t max_seq_len,
                           const std::vector<int64_t>& prompt, int max_new_tokens, const std::set<int64_t>& eos_ids,
                           const SpecSettings& settings, const std::function<void(int64_t)>& on_token,
-                          RunStats& stats);
+                          RunStats& stats, ReplayDraft* replay = nullptr);
 
 }  // namespace edgecpm

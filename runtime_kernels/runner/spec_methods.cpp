@@ -1,10 +1,12 @@
 #include "spec_methods.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <executorch/runtime/core/evalue.h>
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
 
+#include "argmax.h"
 #include "runner_error.h"
 #include "tensor_view.h"
 
@@ -55,6 +57,10 @@ SpecMethods::SpecMethods(const PteProgram& program, int64_t max_seq_len)
   }
   verify_ = program.load_method("verify");
   draft_ = program.load_method("draft");
+  // Programs exported before verify_in_place existed move [0] -> [0] on every call instead.
+  if (program.has_method("verify_in_place")) {
+    verify_in_place_ = program.load_method("verify_in_place");
+  }
   // Dynamic dimensions are planned at their upper bound: the tokens input's is the chunk.
   chunk_ = planned_size(*verify_, false, 0, 1, path_ + ": verify");
   hidden_size_ = planned_size(*verify_, true, 0, 2, path_ + ": verify");
@@ -68,21 +74,22 @@ SpecMethods::SpecMethods(const PteProgram& program, int64_t max_seq_len)
 void SpecMethods::move_on_next_verify(std::vector<int64_t> src, std::vector<int64_t> dst) {
   move_src_ = std::move(src);
   move_dst_ = std::move(dst);
+  move_pending_ = true;
 }
 
-SpecOutput SpecMethods::verify(const SpecRows& rows) { return run(*verify_, "verify", rows, nullptr); }
+SpecOutput SpecMethods::verify(const SpecRows& rows) { return run(rows, nullptr); }
 
-SpecOutput SpecMethods::draft(const SpecRows& rows, const std::vector<float>& hidden) {
-  return run(*draft_, "draft", rows, &hidden);
-}
+SpecOutput SpecMethods::draft(const SpecRows& rows, const std::vector<float>& hidden) { return run(rows, &hidden); }
 
-SpecOutput SpecMethods::run(LoadedMethod& loaded, const char* name, const SpecRows& rows,
-                            const std::vector<float>* hidden) {
-  const std::string where = path_ + ": " + name;
-  auto& method = loaded.method();
+SpecOutput SpecMethods::run(const SpecRows& rows, const std::vector<float>* hidden) {
   SpecOutput out;
   const int64_t total = static_cast<int64_t>(rows.size());
   for (int64_t a = 0; a < total; a += chunk_) {
+    // A pending move goes with the first call only: later chunks see the compacted cache.
+    const bool moves = hidden == nullptr && (move_pending_ || !verify_in_place_);
+    LoadedMethod& loaded = hidden != nullptr ? *draft_ : moves ? *verify_ : *verify_in_place_;
+    const std::string where = path_ + ": " + (hidden != nullptr ? "draft" : moves ? "verify" : "verify_in_place");
+    auto& method = loaded.method();
     const int64_t t = std::min(total, a + chunk_) - a;
     const auto n = static_cast<TensorImpl::SizesType>(t);
     const auto s = static_cast<TensorImpl::SizesType>(max_seq_len_);
@@ -95,8 +102,7 @@ SpecOutput SpecMethods::run(LoadedMethod& loaded, const char* name, const SpecRo
     inputs.emplace_back(ScalarType::Long, TensorView::Sizes{n}, rows.input_pos.data() + a);
     inputs.emplace_back(ScalarType::Long, TensorView::Sizes{n}, rows.cache_pos.data() + a);
     inputs.emplace_back(ScalarType::Bool, TensorView::Sizes{n, s}, rows.mask.data() + a * s);
-    if (hidden == nullptr) {
-      // A pending move goes with the first call only: later chunks see the compacted cache.
+    if (moves) {
       const auto m = static_cast<TensorImpl::SizesType>(move_src_.size());
       inputs.emplace_back(ScalarType::Long, TensorView::Sizes{m}, move_src_.data());
       inputs.emplace_back(ScalarType::Long, TensorView::Sizes{m}, move_dst_.data());
@@ -108,13 +114,15 @@ SpecOutput SpecMethods::run(LoadedMethod& loaded, const char* name, const SpecRo
                           "-token call (" + executorch::runtime::to_string(status) + ")");
       }
     }
+    const auto start = std::chrono::steady_clock::now();
     Error status = method.execute();
     if (status != Error::Ok) {
       throw RunnerError(where + " failed (" + std::string(executorch::runtime::to_string(status)) + ")");
     }
-    if (hidden == nullptr) {
+    if (moves) {
       move_src_.assign(1, 0);
       move_dst_.assign(1, 0);
+      move_pending_ = false;
     }
     if (method.outputs_size() != 2 || !method.get_output(0).isTensor() || !method.get_output(1).isTensor()) {
       throw RunnerError(where + " did not return (hidden, logits); was it made by `edgecpm export --draft`?");
@@ -128,8 +136,17 @@ SpecOutput SpecMethods::run(LoadedMethod& loaded, const char* name, const SpecRo
     out.hidden_size = h.size(2);
     out.width = lg.size(2);
     out.hidden.insert(out.hidden.end(), h.const_data_ptr<float>(), h.const_data_ptr<float>() + h.numel());
-    out.logits.insert(out.logits.end(), lg.const_data_ptr<float>(), lg.const_data_ptr<float>() + lg.numel());
+    if (hidden == nullptr) {
+      for (int64_t r = 0; r < t; ++r) {
+        out.argmax.push_back(argmax(lg.const_data_ptr<float>() + r * out.width, out.width));
+      }
+    } else {
+      out.logits.insert(out.logits.end(), lg.const_data_ptr<float>(), lg.const_data_ptr<float>() + lg.numel());
+    }
     out.rows += t;
+    // The call as decoding pays for it: the method, and taking its outputs.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (hidden != nullptr ? draft_times_ : moves ? verify_times_ : verify_in_place_times_).add(t, seconds);
   }
   return out;
 }

@@ -295,22 +295,45 @@ inline void prefetch_ahead(const Fmt& f, int64_t n, int64_t c, int64_t nchunks, 
     for (int b = 0; b < Fmt::kChunkBytes; b += 64) prefetch_l1(p + r * f.stride() + b);
 }
 
+// Rows [n, n + 16) for M (1..kFusedRows) activation rows in one pass, each decoded operand used
+// straight from registers by every row: a decode step, and the few rows of a speculative verify
+// call, for which decoding the chunks into scratch (below) costs more than the rows' own dot
+// products. Same integer sums and float order as the scratch path (shifted operands are exact).
+constexpr int kFusedRows = 8;
+
+template <int M, bool kZeroVec, class Fmt>
+void rows16_fused(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
+  const int64_t nchunks = x.cols / kChunk;
+  __m512 acc[M][8];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm512_setzero_ps();
+  ChunkScales k;
+  for (int64_t c = 0; c < nchunks; ++c) {
+    prefetch_ahead(f, n, c, nchunks, n_end);
+    XChunk xc[M];
+    for (int m = 0; m < M; ++m) xc[m] = x_chunk(x, m, c);
+    f.decode(n, c, k, [&](int s, const SubOps& o) {
+      for (int m = 0; m < M; ++m) rows_sub<kZeroVec, true>(k, o, s, xc[m], acc[m]);
+    });
+  }
+  for (int m = 0; m < M; ++m) rows_store(acc[m], out + m * n_total + n);
+}
+
 // Rows [n, n + 16) for every activation row. K must be a multiple of 256.
 template <bool kZeroVec, class Fmt>
 void rows16_zero(const Fmt& f, const QuantizedActs& x, int64_t n_total, int64_t n, int64_t n_end, float* out) {
   const int64_t nchunks = x.cols / kChunk;
   f.begin_tile(n);
-  if (x.rows == 1) {  // decode: one pass, operands straight from registers
-    __m512 acc[8];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    ChunkScales k;
-    for (int64_t c = 0; c < nchunks; ++c) {
-      prefetch_ahead(f, n, c, nchunks, n_end);
-      const XChunk xc = x_chunk(x, 0, c);
-      f.decode(n, c, k, [&](int s, const SubOps& o) { rows_sub<kZeroVec, true>(k, o, s, xc, acc); });
-    }
-    rows_store(acc, out + n);
-    return;
+  switch (x.rows) {
+    case 1: return rows16_fused<1, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 2: return rows16_fused<2, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 3: return rows16_fused<3, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 4: return rows16_fused<4, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 5: return rows16_fused<5, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 6: return rows16_fused<6, kZeroVec>(f, x, n_total, n, n_end, out);
+    case 7: return rows16_fused<7, kZeroVec>(f, x, n_total, n, n_end, out);
+    case kFusedRows: return rows16_fused<kFusedRows, kZeroVec>(f, x, n_total, n, n_end, out);
+    default: break;
   }
   thread_local RowsScratch scratch;
   if (int64_t(scratch.chunks.size()) < nchunks) scratch.chunks.resize(nchunks);

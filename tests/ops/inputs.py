@@ -1,6 +1,6 @@
 """The one input generator for the linear and embedding ops: odd output widths (not a multiple of any
-kernel's row tile), a decode call (M = 1) and a prefill call (M = 5, with an outlier that widens its
-activation block's int8 step), weights of checkpoint scale. Seeded, so every run sees the same."""
+kernel's row tile), a decode call (M = 1), a prefill call (M = 5, with an outlier that widens its
+activation block's int8 step) and a verify-sized call (M = 3), weights of checkpoint scale. Seeded, so every run sees the same."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ def weight(n: int = N, k: int = K) -> torch.Tensor:
 
 
 def activations(k: int = K) -> list[torch.Tensor]:
-    """[decode [1, 1, k], prefill [1, 5, k]]."""
+    """[decode [1, 1, k], prefill [1, 5, k], verify [1, 3, k]] (a speculative verify call's few
+    rows take the kernels' fused few-row path; made last so the first two stay as they were)."""
     g = torch.Generator().manual_seed(k)
     decode = torch.randn(1, 1, k, generator=g)
     prefill = torch.randn(1, 5, k, generator=g) * 3
     prefill[0, 2, 7] = 50.0
-    return [decode, prefill]
+    verify = torch.randn(1, 3, k, generator=g)
+    return [decode, prefill, verify]
 
 
 def token_ids(vocab: int) -> list[torch.Tensor]:

@@ -170,6 +170,50 @@ def test_spec_headroom_is_checked(spec_bundle):
     assert "+ 21 draft slots exceeds the KV cache" in err and "max_seq_len 96" in err
 
 
+@pytest.mark.slow
+def test_replay_draft_sets_acceptance_and_keeps_plain_tokens(spec_bundle, prompts, plain_tokens):
+    """--replay-accept A: the runner's own plain run is the baseline and the reference; the
+    speculative run gives the same tokens, at the mean accepted length a chain of 3 should have
+    ((1 - A^4) / (1 - A)), exactly at A = 0 and A = 1."""
+    from edgecpm.bench_spec.replay import chain_mean
+
+    runner = [str(require(HOST_RUNNER, "kernels"))]
+    for accept in (0.0, 0.6, 1.0):
+        steps = emitted = 0
+        for seed, (prompt, want) in enumerate(zip(prompts, plain_tokens)):
+            stats = runner_stats(runner, spec_bundle, prompt, "--spec", "chain", "--chain-len", "3",
+                                 "--replay-accept", str(accept), "--seed", str(seed))
+            assert stats["tokens"] == want, (accept, prompt)
+            assert stats["replay_tokens_equal"] is True and stats["replay_first_difference"] == -1
+            assert stats["replay_accept"] == accept and stats["plain_decode_tok_s"] > 0
+            assert stats["plain_forward_ms"] > 0 and "4" in stats["verify_in_place_calls"]
+            steps += stats["verify_steps"]
+            emitted += stats["verify_steps"] * stats["mean_accepted"]
+        mean = emitted / steps
+        if accept in (0.0, 1.0):
+            # Every step keeps none / all of its 3 drafted tokens (an eos ends a run early, not a step).
+            assert mean == pytest.approx(chain_mean(accept, 3), abs=0.01), accept
+        else:
+            assert mean == pytest.approx(chain_mean(accept, 3), abs=0.3), accept
+
+
+@pytest.mark.slow
+def test_replay_draft_on_a_tree_keeps_plain_tokens(spec_bundle, prompts, plain_tokens):
+    runner = [str(require(HOST_RUNNER, "kernels"))]
+    for prompt, want in list(zip(prompts, plain_tokens))[:3]:
+        stats = runner_stats(runner, spec_bundle, prompt, "--spec", "tree", "--replay-accept", "0.7")
+        assert stats["tokens"] == want and stats["replay_tokens_equal"] is True and stats["mean_accepted"] > 1.5
+
+
+def test_replay_flag_is_checked():
+    assert "pass --spec chain or --spec tree" in runner_error("--model", "x.pte", "--prompt-ids", "1",
+                                                               "--stats-only", "--replay-accept", "0.5")
+    assert "--replay-accept expects a number from 0" in runner_error(
+        "--model", "x.pte", "--prompt-ids", "1", "--stats-only", "--spec", "chain", "--replay-accept", "1.5")
+    assert "does not apply to --serve" in runner_error("--model", "x.pte", "--vocab", "v.bin", "--serve",
+                                                       "--spec", "chain", "--replay-accept", "0.5")
+
+
 def test_drafting_flags_need_spec():
     assert "pass --spec chain or --spec tree" in runner_error("--model", "x.pte", "--prompt-ids", "1",
                                                                "--stats-only", "--chain-len", "2")

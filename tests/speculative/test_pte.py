@@ -51,7 +51,8 @@ def lower_spec_program(path, frspec: bool):
     loaded = Runtime.get().load_program(str(path))
     chunk = min(SPEC_CHUNK, MAX_SEQ_LEN)
     ids = FRSPEC_IDS.tolist() if frspec else None
-    return (ProgramForward(loaded, MAX_SEQ_LEN), PteSpecBase(loaded, base.config, MAX_SEQ_LEN, chunk),
+    # The FR-Spec program also calls verify_in_place when nothing moves; the other, verify always.
+    return (ProgramForward(loaded, MAX_SEQ_LEN), PteSpecBase(loaded, base.config, MAX_SEQ_LEN, chunk, in_place=frspec),
             PteSpecDraft(loaded, base.config, MAX_SEQ_LEN, chunk, ids))
 
 

@@ -1,4 +1,4 @@
-"""Speculative decoding in an ExecuTorch program: two methods beside ``forward``, and running them.
+"""Speculative decoding in an ExecuTorch program: three methods beside ``forward``, and running them.
 
 ``edgecpm export MODEL --draft DRAFT_DIR [--frspec FILE]`` adds, in the same ``.pte``:
 
@@ -7,6 +7,11 @@
   ``move_src`` to ``move_dst`` (the previous step's accepted path; ``[0] -> [0]`` when nothing
   moves), then the base model over the given rope positions, cache slots and tree mask (S is
   ``max_seq_len``). Prefill is a verify with the causal mask.
+- ``verify_in_place(tokens [1,T], input_pos [T], cache_pos [T], attn_mask [T,S] bool) -> (hidden,
+  logits)``: ``verify`` for a step with nothing to move (every chain step; a tree step whose
+  accepted path already lies in contiguous slots). The moves' exported form copies each layer's
+  whole K and V cache twice (an out-of-place ``index_put``, then the write back into the buffer),
+  even for ``[0] -> [0]``.
 - ``draft(tokens [1,T], hidden [1,T,h], input_pos [T], cache_pos [T], attn_mask [T,S]) ->
   (hidden [1,T,h], logits [1,T,N])``: the EAGLE draft head with its one-layer KV cache; N is the
   FR-Spec subset's size when the draft had one at export (the ids are in the manifest).
@@ -18,7 +23,7 @@ chunks. KV caches are planned as shared mutable buffers (``lower_model``): ``ver
 give all methods one set of planned arenas (the Python runtime does for host methods; the C++
 runner's ``PteProgram`` does the same). Weights are stored once (the emitter dedupes constants).
 
-``edgecpm.runtime.spec_program`` runs the two methods; ``edgecpm.speculative.export_methods``
+``edgecpm.runtime.spec_program`` runs ``verify`` and ``draft``; ``edgecpm.speculative.export_methods``
 loads the draft head and gives ``export_pte`` these programs.
 """
 
@@ -28,7 +33,7 @@ import torch
 
 from edgecpm.export.spec_chunk import SPEC_CHUNK
 
-METHODS = ("verify", "draft")
+METHODS = ("verify", "verify_in_place", "draft")
 
 
 class _Verify(torch.nn.Module):
@@ -38,6 +43,16 @@ class _Verify(torch.nn.Module):
 
     def forward(self, tokens, input_pos, cache_pos, attn_mask, move_src, move_dst):
         self.model.compact_caches(move_src, move_dst)
+        hidden = self.model.hidden_states(tokens, input_pos, cache_pos, attn_mask)
+        return hidden, self.model.logits(hidden)
+
+
+class _VerifyInPlace(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, input_pos, cache_pos, attn_mask):
         hidden = self.model.hidden_states(tokens, input_pos, cache_pos, attn_mask)
         return hidden, self.model.logits(hidden)
 
@@ -67,7 +82,8 @@ class _Draft(torch.nn.Module):
 
 
 def spec_programs(model, draft, max_seq_len: int) -> dict:
-    """The ``verify`` and ``draft`` exported programs, for ``to_edge_transform_and_lower``."""
+    """The ``verify``, ``verify_in_place`` and ``draft`` exported programs, for
+    ``to_edge_transform_and_lower``."""
     for p in list(model.parameters()) + list(draft.parameters()):
         p.requires_grad_(False)   # inference programs: in-place cache writes on non-leaf tensors
     h = model.config.hidden_size
@@ -83,9 +99,12 @@ def spec_programs(model, draft, max_seq_len: int) -> dict:
         verify = torch.export.export(
             _Verify(model), (tokens, pos, pos.clone(), mask, pos.clone(), pos.clone()),
             dynamic_shapes=({1: seq}, {0: seq}, {0: seq}, {0: seq}, {0: moves}, {0: moves}), strict=False)
+        in_place = torch.export.export(
+            _VerifyInPlace(model), (tokens.clone(), pos.clone(), pos.clone(), mask.clone()),
+            dynamic_shapes=({1: seq}, {0: seq}, {0: seq}, {0: seq}), strict=False)
         drafted = torch.export.export(
             _Draft(draft), (tokens.clone(), torch.randn(1, 2, h), pos.clone(), pos.clone(), mask.clone()),
             dynamic_shapes=({1: seq}, {1: seq}, {0: seq}, {0: seq}, {0: seq}), strict=False)
     finally:
         draft._base = bound
-    return {"verify": verify, "draft": drafted}
+    return {"verify": verify, "verify_in_place": in_place, "draft": drafted}

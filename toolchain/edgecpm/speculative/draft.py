@@ -47,6 +47,7 @@ from edgecpm.embedded import DRAFTS
 from edgecpm.errors import CheckpointError
 from edgecpm.model.config import MiniCPMConfig
 from edgecpm.model.minicpm import DecoderLayer, KVCache, RMSNorm, cache_mask
+from edgecpm.quant.linear import Int4Linear, Int8Linear
 
 FORMAT = "edgecpm-eagle-draft"
 VERSION = 1
@@ -92,6 +93,7 @@ class EagleDraft(nn.Module):
         self.layer = DecoderLayer(cfg, residual_scale=cfg.scale_depth / math.sqrt(cfg.num_hidden_layers + 1))
         self.vocab_ids: torch.Tensor | None = None   # FR-Spec subset (full-vocabulary ids), or None
         self._head_rows: torch.Tensor | None = None
+        self._head_subset: nn.Module | None = None     # FR-Spec rows of a quantized head
         self._base: list = []                         # the base model, kept out of state_dict
 
     # ---- binding to the base model ----
@@ -101,7 +103,7 @@ class EagleDraft(nn.Module):
         if base.max_seq_len == 0:
             raise RuntimeError("call base.setup_caches(max_seq_len) before binding a draft")
         self._base = [base]
-        w = self.fc.weight
+        w = self.norm_embed.weight  # float even when the linears are quantized (draft_quant.py)
         self.layer.self_attn.kv_cache = KVCache(1, self.config.num_key_value_heads, base.max_seq_len,
                                                 self.config.head_dim, w.dtype, w.device)
         self.set_vocab(self.vocab_ids)
@@ -117,11 +119,17 @@ class EagleDraft(nn.Module):
         """Restrict the draft's LM head to FR-Spec rows (``None``: the full vocabulary)."""
         self.vocab_ids = None if vocab_ids is None else torch.as_tensor(vocab_ids, dtype=torch.long)
         self._head_rows = None
+        self._head_subset = None
         if self.vocab_ids is not None and self._base:
-            weight = getattr(self.base.lm_head, "weight", None)
+            head = self.base.lm_head
+            weight = getattr(head, "weight", None)
             if isinstance(weight, torch.Tensor) and weight.is_floating_point():
                 # A copy of the N rows: the point is to stream only those bytes per draft step.
                 self._head_rows = weight.detach()[self.vocab_ids].contiguous()
+            else:
+                # A quantized head (int8 / int4 rows): the same rows, still quantized, so a draft
+                # step streams N rows instead of the whole vocabulary and then dropping most.
+                self._head_subset = head_rows_subset(head, self.vocab_ids)
 
     def reset_cache(self):
         self.layer.self_attn.kv_cache.k_cache.zero_()
@@ -169,6 +177,8 @@ class EagleDraft(nn.Module):
             return base.lm_head(x).float()
         if self._head_rows is not None:
             return F.linear(x, self._head_rows).float()
+        if self._head_subset is not None:
+            return self._head_subset(x).float()
         return base.lm_head(x).float()[..., self.vocab_ids]   # a quantized head: no saving
 
     def to_full_ids(self, ids: torch.Tensor) -> torch.Tensor:
@@ -186,6 +196,18 @@ class EagleDraft(nn.Module):
         [T, h], draft logits [T, N])."""
         out = self(tokens.view(1, -1), hidden.unsqueeze(0), input_pos, cache_pos, attn_mask)[0]
         return out, self.logits(out)
+
+
+def head_rows_subset(head: nn.Module, ids: torch.Tensor) -> nn.Module | None:
+    """The rows ``ids`` of a quantized LM head as a head of their own (same values, same kernel),
+    or None for a head kind without rows to pick (the caller then slices full logits)."""
+    if isinstance(head, Int8Linear):
+        return Int8Linear(head.qweight[ids].contiguous(), head.scales[ids].contiguous())
+    if isinstance(head, Int4Linear):
+        zeros = None if head.zeros is None else head.zeros[ids].contiguous()
+        return Int4Linear(head.in_features, ids.numel(), head.qweight[ids].contiguous(),
+                          head.scales[ids].contiguous(), zeros, head.group_size)
+    return None
 
 
 # ---- files ----
