@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from edgecpm.reproduce import frspec
+from edgecpm.reproduce import frspec, speculation_05b
 from edgecpm.reproduce.frspec_decode import DecodeTotals, merged, totals
+from edgecpm.reproduce.speculation_05b import SpecSpeedup
 
 
 def test_coverage_counts_the_top_ids_with_eos_forced_in():
@@ -51,18 +52,24 @@ def fake_comparison(identical: bool):
     return compare
 
 
-def test_decode_speedup_is_frspec_over_full_from_the_measured_times(monkeypatch):
+@pytest.fixture
+def no_05b_program(monkeypatch):
+    """The 0.5B speculation row as on a machine without its cached program."""
+    monkeypatch.setattr(speculation_05b, "measure", lambda quick=False: SpecSpeedup(None, missing="no program here"))
+
+
+def test_decode_speedup_is_frspec_over_full_from_the_measured_times(monkeypatch, no_05b_program):
     monkeypatch.setattr(frspec, "tiny_draft_comparison", fake_comparison(identical=True))
     claims, details = frspec.decode_claims(prompts=3, n=10)
     speed, acceptance, at_05b = claims
     assert speed.ours_value == pytest.approx(6.25 / 5.0) and speed.ours == "1.25×"
     assert speed.paper_value == 1.12
     assert acceptance.ours_value == pytest.approx(2.5) and "full vocab 2.00" in acceptance.ours
-    assert not at_05b.measured and "not wired" in at_05b.ours
+    assert not at_05b.measured and "no program here" in at_05b.ours
     assert details["identical_tokens"] is True
 
 
-def test_different_tokens_are_flagged_in_the_row(monkeypatch):
+def test_different_tokens_are_flagged_in_the_row(monkeypatch, no_05b_program):
     monkeypatch.setattr(frspec, "tiny_draft_comparison", fake_comparison(identical=False))
     claims, _ = frspec.decode_claims(prompts=3, n=10)
     assert "TOKENS DIFFER" in claims[0].ours
@@ -80,7 +87,7 @@ def test_coverage_rows_with_the_real_tokenizer(minicpm4_tokenizer_dir):
 
 def test_without_a_tokenizer_the_coverage_rows_say_why(monkeypatch):
     monkeypatch.setattr(frspec, "head_claims", lambda vocab, reps: ([], {}))
-    monkeypatch.setattr(frspec, "decode_claims", lambda prompts, n: ([], {}))
+    monkeypatch.setattr(frspec, "decode_claims", lambda prompts, n, quick: ([], {}))
     result = frspec.run(None, quick=True)
     assert [c.measured for c in result.claims] == [False] * 3
     assert all("no MiniCPM4 tokenizer" in c.ours for c in result.claims)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from edgecpm.reproduce import decode_05b
 from edgecpm.reproduce.claims import Claim, ExperimentResult, not_measured, ratio
-from edgecpm.reproduce.frspec_decode import speculation_speedup_05b
+from edgecpm.reproduce import speculation_05b
 
 PAPER_JETSON = "CPM.cu 8B (sparse + int4 + EAGLE/FR-Spec), AGX Orin: ≈59 tok/s @32K, ≈46 @128K"
 
@@ -32,18 +32,18 @@ def peer_claims(speeds: dict[str, decode_05b.DecodeSpeed]) -> list[Claim]:
     return claims
 
 
-def pending_claims() -> list[Claim]:
+def pending_claims(quick: bool = False) -> list[Claim]:
     """What the paper's table combines that cannot be measured at 0.5B shapes on this run."""
     claims = [not_measured("sparse vs dense decode at depth", PAPER_JETSON, "decode tok/s ratio", "—",
                            "MiniCPM4-0.5B has no sparse attention (sparse_config is 8B-only); the per-layer ratio is "
                            "in the InfLLM-v2 table")]
-    speedup = speculation_speedup_05b()
-    name, metric, scale = "speculative decode speedup", "tok/s ratio over plain decode", "MiniCPM4-0.5B shapes"
-    if speedup is None:
-        claims.append(not_measured(name, PAPER_JETSON, metric, scale,
-                                   "the 0.5B speculation benchmark is not wired into reproduce yet"))
+    spec = speculation_05b.measure(quick=quick)
+    name, metric = "speculative decode speedup", "tok/s ratio over plain decode"
+    scale = f"MiniCPM4-0.5B shapes, ternary, replay draft at {speculation_05b.TINY_DRAFT_ACCEPTED} tokens/step"
+    if spec.speedup is None:
+        claims.append(not_measured(name, PAPER_JETSON, metric, scale, spec.missing))
     else:
-        claims.append(Claim(name, PAPER_JETSON, f"{speedup:.2f}×", metric, scale, ours_value=speedup))
+        claims.append(Claim(name, PAPER_JETSON, spec.describe(), metric, scale, ours_value=spec.speedup))
     return claims
 
 
@@ -52,7 +52,7 @@ def run(artifacts: Path, quick: bool = False) -> ExperimentResult:
     differs = ("The paper's table is an 8B model on a Jetson AGX Orin GPU with sparse attention and speculation "
                "combined; ours is 0.5B shapes with random weights on this host's CPU, plain decode, each "
                "technique measured on its own.")
-    return ExperimentResult("edge", "MiniCPM4 end to end on the edge", peer_claims(speeds) + pending_claims(), differs,
+    return ExperimentResult("edge", "MiniCPM4 end to end on the edge", peer_claims(speeds) + pending_claims(quick), differs,
                             setting=f"0.5B-shape bundles under {artifacts}",
                             details={"decode_tok_s": {k: v.tok_s for k, v in speeds.items()},
                                      "llamacpp_tok_s": {k: v.llamacpp_tok_s for k, v in speeds.items()}})

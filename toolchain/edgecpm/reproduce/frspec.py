@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from edgecpm.reproduce.claims import Claim, ExperimentResult, not_measured, ratio, share_saved
-from edgecpm.reproduce.frspec_decode import speculation_speedup_05b, tiny_draft_comparison
+from edgecpm.reproduce import speculation_05b
+from edgecpm.reproduce.frspec_decode import tiny_draft_comparison
 
 SIZES = (8192, 16384, 32768)
 HIDDEN_05B = 1024
@@ -98,7 +99,7 @@ def head_claims(vocab_size: int, reps: int) -> tuple[list[Claim], dict]:
     return claims, {"head_full_s": full_s, "head_subset_s": sub_s}
 
 
-def decode_claims(prompts: int, n: int) -> tuple[list[Claim], dict]:
+def decode_claims(prompts: int, n: int, quick: bool = False) -> tuple[list[Claim], dict]:
     r = tiny_draft_comparison(prompts, n)
     full, fr = r["runs"]["full"], r["runs"]["frspec"]
     speedup = ratio(fr.tok_s, full.tok_s)
@@ -110,15 +111,14 @@ def decode_claims(prompts: int, n: int) -> tuple[list[Claim], dict]:
               Claim("acceptance length with FR-Spec", f"{PAPER_ACCEPTANCE:.2f} (CPM.cu, 8B, 107K-token prompt)",
                     f"{fr.mean_accepted:.2f} (full vocab {full.mean_accepted:.2f})", "tokens per verify step",
                     scale, PAPER_ACCEPTANCE, fr.mean_accepted)]
-    speedup_05b = speculation_speedup_05b()
-    if speedup_05b is None:
-        claims.append(not_measured("spec decode speedup at 0.5B shapes", "—", "tok/s ratio over plain decode",
-                                   "MiniCPM4-0.5B shapes, replay draft",
-                                   "the 0.5B speculation benchmark is not wired into reproduce yet"))
+    spec = speculation_05b.measure(quick=quick)
+    name, metric = "spec decode speedup at 0.5B shapes", "tok/s ratio over plain decode"
+    scale = (f"MiniCPM4-0.5B shapes, ternary, replay draft at {speculation_05b.TINY_DRAFT_ACCEPTED} "
+             "tokens/step, native runner")
+    if spec.speedup is None:
+        claims.append(not_measured(name, "—", metric, scale, spec.missing))
     else:
-        claims.append(Claim("spec decode speedup at 0.5B shapes", "—", f"{speedup_05b:.2f}×",
-                            "tok/s ratio over plain decode", "MiniCPM4-0.5B shapes, replay draft",
-                            ours_value=speedup_05b))
+        claims.append(Claim(name, "—", spec.describe(), metric, scale, ours_value=spec.speedup))
     details = {"full_tok_s": full.tok_s, "frspec_tok_s": fr.tok_s, "full_mean_accepted": full.mean_accepted,
                "frspec_mean_accepted": fr.mean_accepted, "identical_tokens": r["identical"]}
     return claims, details
@@ -136,7 +136,7 @@ def run(tokenizer_dir: Path | None, quick: bool = False) -> ExperimentResult:
         counts, vocab_size, keep = tokenizer_counts(tokenizer_dir)
         claims += coverage_claims(counts, vocab_size, keep)
     head, head_details = head_claims(vocab_size, reps=5 if quick else 20)
-    decode, decode_details = decode_claims(prompts=2 if quick else 6, n=16 if quick else 32)
+    decode, decode_details = decode_claims(prompts=2 if quick else 6, n=16 if quick else 32, quick=quick)
     details.update(head_details, **decode_details)
     differs = ("Coverage is counted on English docstrings and code, a narrower corpus than the paper's, which "
                "fewer ids cover; the decode speedup is the tiny model's (8192-token vocabulary, eager PyTorch), not a "

@@ -98,10 +98,3 @@ def tiny_draft_comparison(prompts_count: int, n: int, threads: int = 1) -> dict:
     return {"runs": runs, "frspec_size": int(fr.ids.numel()), "vocab_size": cfg.vocab_size,
             "prompts": len(prompts), "n": n, "threads": threads,
             "identical": runs["full"].outputs == runs["frspec"].outputs}
-
-
-def speculation_speedup_05b() -> float | None:
-    """FR-Spec speculative decode over plain decode at MiniCPM4-0.5B shapes (the replay-draft
-    speculation benchmark). That benchmark is being built apart from this command; until it is
-    wired in here, this returns None and the row says "not measured"."""
-    return None
