@@ -18,27 +18,24 @@ void rotate(const float* x, const float* cos, const float* sin, int64_t D, float
   }
 }
 
-// Runs of visible slots, cut to kSegment: 0..slot without a mask, the mask's true runs with one.
-void visible_segments(const CachedAttentionProblem& pr, int64_t t, std::vector<Segment>& segs) {
-  segs.clear();
-  auto add_run = [&segs](int64_t start, int64_t end) {  // [start, end)
-    for (int64_t s = start; s < end; s += kSegment) segs.push_back({s, int(std::min<int64_t>(kSegment, end - s))});
-  };
+// The segments row t reads: slots 0..slot cut to kSegment without a mask; with one, the slots it
+// allows, in order, with the same cuts (gathered_segments: non-consecutive chunks are gathered).
+void visible_segments(const CachedAttentionProblem& pr, int64_t t, const float* k, const float* v,
+                      CachedAttentionScratch& sc) {
+  sc.segments.clear();
   if (pr.mask == nullptr) {
-    add_run(0, pr.slots[t] + 1);
+    for (int64_t s = 0; s <= pr.slots[t]; s += kSegment)
+      sc.segments.push_back({s, int(std::min<int64_t>(kSegment, pr.slots[t] + 1 - s))});
     return;
   }
   const bool* row = pr.mask + t * pr.S;
-  for (int64_t s = 0; s < pr.S;) {
-    if (!row[s]) {
-      ++s;
-      continue;
-    }
-    int64_t e = s;
-    while (e < pr.S && row[e]) ++e;
-    add_run(s, e);
-    s = e;
-  }
+  sc.sequence.clear();
+  for (int64_t s = 0; s < pr.S; ++s)
+    if (row[s]) sc.sequence.push_back(s);
+  sc.chunk_lens.clear();
+  for (int64_t a = 0; a < int64_t(sc.sequence.size()); a += kSegment)
+    sc.chunk_lens.push_back(int(std::min<int64_t>(kSegment, int64_t(sc.sequence.size()) - a)));
+  gathered_segments(sc.sequence.data(), sc.chunk_lens, k, v, int(pr.D), sc.segments, sc.gathered_k, sc.gathered_v);
 }
 
 }  // namespace
@@ -71,8 +68,8 @@ void cached_attention_items(const AttnKernels& ak, const CachedAttentionProblem&
     const int64_t t = i % pr.T, g = (i / pr.T) % pr.Hkv, b = i / (pr.T * pr.Hkv);
     const int64_t row = (b * pr.T + t) * pr.Hq + g * G;  // the group's first head in q and out
     for (int h = 0; h < G; ++h) rotate(pr.q + (row + h) * D, pr.cos + t * D, pr.sin + t * D, D, sc.q.data() + h * D);
-    visible_segments(pr, t, sc.segments);
     const int64_t kv = (b * pr.Hkv + g) * pr.S * D;
+    visible_segments(pr, t, pr.k_cache + kv, pr.v_cache + kv, sc);
     attend_segments(ak, sc.q.data(), G, D, pr.k_cache + kv, pr.v_cache + kv, sc.segments.data(), sc.segments.size(),
                     kSegment, scale, sc.attend, pr.out + row * D, D);
   }

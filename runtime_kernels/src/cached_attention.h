@@ -5,7 +5,9 @@
 //
 // Work item = (batch b, kv head g, query row t): the group's Hq / Hkv query heads read the kv
 // head's K/V once per segment of slots, so the GQA "repeat" is never materialised. Without a
-// mask a row reads slots 0..cache_pos[t] (decode cost grows with the position, not the cache).
+// mask a row reads slots 0..cache_pos[t] (decode cost grows with the position, not the cache);
+// with one, the slots its mask allows, in chunks cut as that decode step cuts them (a tree row's
+// arithmetic is plain decoding's over its own path, to the bit).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,9 @@ void cached_attention_write_cache(const CachedAttentionProblem& pr);
 inline int64_t cached_attention_items(const CachedAttentionProblem& pr) { return pr.B * pr.Hkv * pr.T; }
 
 struct CachedAttentionScratch {
-  std::vector<float> q;
+  std::vector<float> q, gathered_k, gathered_v;
+  std::vector<int64_t> sequence;  // a masked row's visible slots, ascending
+  std::vector<int> chunk_lens;
   std::vector<Segment> segments;
   AttendScratch attend;
 };

@@ -49,8 +49,10 @@ inline int64_t infllm_items(const InfllmProblem& pr) { return pr.B * pr.Hkv * pr
 
 // Per-thread working memory (reused between calls).
 struct InfllmScratch {
-  std::vector<float> q, logits, s, block_score, own_windows;
+  std::vector<float> q, logits, s, block_score, own_windows, gathered_k, gathered_v;
   std::vector<int32_t> order, blocks;
+  std::vector<int64_t> slots;  // a tree row's selected positions' slots
+  std::vector<int> chunk_lens;
   std::vector<Segment> segments;
   AttendScratch attend;
 };

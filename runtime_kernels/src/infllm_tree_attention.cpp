@@ -29,27 +29,24 @@ void own_windows(const InfllmTreeProblem& tp, const TreeRows& rows, int64_t b, i
   }
 }
 
-// Stage 2 for one item: the selected blocks' positions <= p, each read from its slot.
+// Stage 2 for one item: the selected blocks' positions <= p, each read from its slot, in the plain
+// op's chunks (a block each), so a row's result is its decode step's to the bit.
 void attend_path(const AttnKernels& ak, const InfllmTreeProblem& tp, const TreeRows& rows, int64_t b, int64_t g,
                  int64_t t, const float* qg, InfllmScratch& sc) {
   const InfllmProblem& pr = tp.pr;
   const int G = int(pr.Hq / pr.Hkv), D = int(pr.D), bs = int(pr.cfg.block_size);
   const int64_t p = pr.pos[t];
-  sc.segments.clear();
+  // The selected positions' slots, one chunk per block as the plain op reads them.
+  sc.slots.clear();
+  sc.chunk_lens.clear();
   for (const int32_t bk : sc.blocks) {
     const int64_t first = int64_t(bk) * bs, end = std::min<int64_t>(first + bs, p + 1);
-    for (int64_t i = first; i < end; ++i) {
-      const int64_t slot = slot_of(rows, t, i);
-      Segment* last = sc.segments.empty() ? nullptr : &sc.segments.back();
-      // Extend a run within this block (a segment never exceeds bs slots).
-      if (last != nullptr && i > first && last->start + last->len == slot) {
-        last->len += 1;
-      } else {
-        sc.segments.push_back({slot, 1});
-      }
-    }
+    for (int64_t i = first; i < end; ++i) sc.slots.push_back(slot_of(rows, t, i));
+    sc.chunk_lens.push_back(int(end - first));
   }
   const int64_t kv = (b * pr.Hkv + g) * pr.S * D;
+  gathered_segments(sc.slots.data(), sc.chunk_lens, pr.k + kv, pr.v + kv, D, sc.segments, sc.gathered_k,
+                    sc.gathered_v);
   float* out = pr.out + ((b * pr.Hq + g * G) * pr.T + t) * D;
   attend_segments(ak, qg, G, D, pr.k + kv, pr.v + kv, sc.segments.data(), sc.segments.size(), bs,
                   1.f / std::sqrt(float(pr.D)), sc.attend, out, pr.T * D);

@@ -27,7 +27,7 @@
 using namespace edgecpm;
 
 void infllm_cases(int& checks, int& failures);  // infllm_check.cpp
-void infllm_tree_cases(int& checks, int& failures);  // infllm_tree_check.cpp
+void tree_cases(int& checks, int& failures);  // tree_check.cpp
 
 namespace {
 
@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
   int4_cases();
   int8_cases();
   infllm_cases(checks, failures);
-  infllm_tree_cases(checks, failures);
+  tree_cases(checks, failures);
   std::printf("kernel_check: %d checks, %d failures (ISAs: %s)\n", checks, failures, edgecpm_kernels_available());
   return failures ? 1 : 0;
 }

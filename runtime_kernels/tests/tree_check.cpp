@@ -1,9 +1,14 @@
-// edgecpm::infllm_tree_attention (infllm_tree_attention.cpp) in the standalone checker, natively and
-// under qemu: each row of a verification call is a decode step over its own sequence. For EAGLE-shaped
-// trees after a prefix, every row's output (every ISA table) equals infllm_attention on a fresh cache
-// that holds that row's sequence at slots = positions, with the compressed keys of that cache, within
-// 1e-5. The tree's ck rows past the prefix's windows are NaN: reading them would fail. One tree straddles
-// dense_len (the switch is per row here, as a decode step takes it).
+// Speculative verification in the standalone checker, natively and under qemu: each row of a
+// verification call is a decode step over its own sequence (the committed prefix, then its tree
+// path, in slots that are not its positions), to the bit. For EAGLE-shaped trees after a prefix,
+// with every ISA table:
+//  - edgecpm::infllm_tree_attention: every row equals infllm_attention on a fresh cache holding that
+//    row's sequence at slots = positions (with that cache's compressed keys), bit for bit; the ck rows
+//    past the prefix's windows are NaN (reading them would fail); one tree straddles dense_len (the
+//    switch is per row, as a decode step takes it);
+//  - edgecpm::cached_attention with a tree mask: every row equals the maskless decode step over the
+//    same fresh cache, bit for bit (the chunks a row reads are cut by position, gathered where the
+//    path's slots are not consecutive).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +18,7 @@
 #include <vector>
 
 #include "attn_kernels.h"
+#include "cached_attention.h"
 #include "infllm_tree_attention.h"
 #include "isa.h"
 
@@ -51,6 +57,30 @@ std::vector<float> window_means(const std::vector<float>& k, int64_t Hkv, int64_
   return ck;
 }
 
+// max |a[i] - b[i]| over n values; a NaN on either side is infinite.
+double max_diff(const float* a, const float* b, int64_t n) {
+  double err = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double diff = std::fabs(double(a[i]) - double(b[i]));
+    err = std::isnan(diff) ? INFINITY : std::max(err, diff);
+  }
+  return err;
+}
+
+// cached_attention over caches already holding K/V (rotation by the identity: cos 1, sin 0): q is
+// [T, Hq, D]; mask [T, S] or nullptr.
+std::vector<float> cached_rows(const AttnKernels& ak, const std::vector<float>& q, std::vector<float>& k,
+                               std::vector<float>& v, const std::vector<int64_t>& slots, const bool* mask, int64_t Hq,
+                               int64_t Hkv, int64_t S, int64_t D) {
+  const int64_t T = int64_t(slots.size());
+  std::vector<float> out(T * Hq * D, std::nanf("")), cos(T * D, 1.f), sin(T * D, 0.f);
+  const CachedAttentionProblem pr{q.data(), nullptr, nullptr, k.data(), v.data(), cos.data(), sin.data(),
+                                  slots.data(), mask, out.data(), 1, T, Hq, Hkv, S, D};
+  CachedAttentionScratch sc;
+  cached_attention_items(ak, pr, 0, cached_attention_items(pr), sc);
+  return out;
+}
+
 void check_tree(const TreeCase& c, int& checks, int& failures, double& worst) {
   const int64_t T = int64_t(c.parents.size()), D = c.D, S = c.S;
   const int64_t C = (S - c.cfg.kernel_size) / c.cfg.kernel_stride + 2;
@@ -86,6 +116,13 @@ void check_tree(const TreeCase& c, int& checks, int& failures, double& worst) {
     run.pr.out = out.data();
     InfllmScratch sc;
     infllm_tree_items(ak, run, rows, 0, infllm_items(run.pr), sc);
+    std::vector<float> q_rows(T * c.Hq * D);  // [T, Hq, D], cached_attention's layout
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t h = 0; h < c.Hq; ++h)
+        std::copy(q.begin() + (h * T + t) * D, q.begin() + (h * T + t + 1) * D, q_rows.begin() + (t * c.Hq + h) * D);
+    std::vector<int64_t> tree_slots(T);
+    for (int64_t t = 0; t < T; ++t) tree_slots[t] = c.p0 + t;
+    const std::vector<float> cached_tree = cached_rows(ak, q_rows, k, v, tree_slots, mask.get(), c.Hq, c.Hkv, S, D);
     for (int64_t t = 0; t < T; ++t) {
       // The plain op on a fresh cache holding row t's sequence at slots = positions.
       const int64_t L = int64_t(seq[t].size());
@@ -104,19 +141,20 @@ void check_tree(const TreeCase& c, int& checks, int& failures, double& worst) {
       const InfllmProblem plain{q1.data(), k1.data(), v1.data(), ck1.data(), &p, want.data(), 1, c.Hq, c.Hkv, 1, L, C1,
                                 D, c.cfg};
       InfllmScratch sc1;
-      infllm_attention_items(scalar_attn_kernels(), plain, 0, infllm_items(plain), sc1);
+      infllm_attention_items(ak, plain, 0, infllm_items(plain), sc1);
       double err = 0;
-      for (int64_t h = 0; h < c.Hq; ++h)
-        for (int64_t e = 0; e < D; ++e) {
-          const double diff = std::fabs(double(out[(h * T + t) * D + e]) - double(want[h * D + e]));
-          err = std::isnan(diff) ? INFINITY : std::max(err, diff);
+      for (int64_t h = 0; h < c.Hq; ++h) err = std::max(err, max_diff(&out[(h * T + t) * D], &want[h * D], D));
+      // cached_attention: the maskless decode step at slot L - 1 of the same fresh cache.
+      const std::vector<float> plain_cached = cached_rows(ak, q1, k1, v1, {L - 1}, nullptr, c.Hq, c.Hkv, L, D);
+      const double cached_err = max_diff(&cached_tree[t * c.Hq * D], plain_cached.data(), c.Hq * D);
+      checks += 2;
+      worst = std::max({worst, err, cached_err});
+      for (const auto& [op, e] : {std::pair<const char*, double>{"infllm_tree_attention", err}, {"cached_attention", cached_err}}) {
+        if (e != 0) {
+          ++failures;
+          std::printf("FAIL tree %s %s [%s] row %lld (position %lld): max |diff| %.3g from its decode step\n", op,
+                      c.name.c_str(), ak.name, (long long)t, (long long)pos[t], e);
         }
-      ++checks;
-      worst = std::max(worst, err);
-      if (!(err <= 1e-5)) {
-        ++failures;
-        std::printf("FAIL infllm_tree %s [%s] row %lld (position %lld): max |diff| %.3g from its decode step\n",
-                    c.name.c_str(), ak.name, (long long)t, (long long)pos[t], err);
       }
     }
   }
@@ -124,7 +162,7 @@ void check_tree(const TreeCase& c, int& checks, int& failures, double& worst) {
 
 }  // namespace
 
-void infllm_tree_cases(int& checks, int& failures) {
+void tree_cases(int& checks, int& failures) {
   const int before = checks, failed_before = failures;
   double worst = 0;
   const std::vector<int> eagle{-1, 0, 0, 1, 1, 2, 2, 5, 7};
@@ -143,6 +181,6 @@ void infllm_tree_cases(int& checks, int& failures) {
     cases.push_back({"real tree across dense_len" + tag, 4, 2, 800, D, 499, eagle, switched});
   }
   for (const TreeCase& c : cases) check_tree(c, checks, failures, worst);
-  std::printf("kernel_check: infllm_tree_attention %zu cases, %d checks, %d failures, worst |diff| %.3g\n",
+  std::printf("kernel_check: tree verification %zu cases, %d checks, %d failures, worst |diff| %.3g\n",
               cases.size(), checks - before, failures - failed_before, worst);
 }
