@@ -28,6 +28,9 @@ def test_sparse_bundle_runs_like_eager(tmp_path):
     assert (bundle / LIBRARY_NAME).is_file()
     pte = PteModel(bundle)
     assert "edgecpm::infllm_attention.out" in pte.manifest["operators"]
+    # The caches are written in place: no index_put into a copy of a whole cache (and its copy back).
+    assert "edgecpm::cache_write.out" in pte.manifest["operators"]
+    assert not [op for op in pte.manifest["operators"] if "index_put" in op or op.startswith("aten::copy")]
 
     ids = tokens(300)
     with torch.no_grad():

@@ -3,7 +3,7 @@
 Layout: ``ck_cache`` [batch, kv_heads, C + 1, head_dim], C = (max_seq_len - K) // s + 1. Row j
 (< C) is window j, the mean of the RoPE'd keys at positions s*j .. s*j+K-1, exactly what
 ``compress_keys`` gives for the full keys. Row C is scratch: positions that complete no window
-write there, so the update is one gather, one mean and one index_put for any chunk of positions,
+write there, so the update is one gather, one mean and one in-place row write for any chunk of positions,
 with no branch on tensor values (torch.export traces it once for prefill and decode alike) and no
 two writes to the same real row. The op never reads row C (no position sees C windows' worth + 1).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+import edgecpm.attention.cache_write  # noqa: F401  registers torch.ops.edgecpm.cache_write
 from edgecpm.attention.infllm_v2 import SparseParams
 
 
@@ -37,6 +38,6 @@ class CompressedKeyCache(nn.Module):
         end = input_pos + 1 - k
         completes = (end >= 0) & (end.remainder(s) == 0)
         row = torch.where(completes, end.div(s, rounding_mode="floor"), self.n_windows)
-        # index_put_ on a buffer, as KVCache.update: a buffer mutation in the exported program.
-        self.ck_cache[:, :, row] = windows.to(self.ck_cache.dtype)
+        # In place (edgecpm::cache_write), as KVCache.update: no copy of the whole buffer per call.
+        torch.ops.edgecpm.cache_write(self.ck_cache, windows.to(self.ck_cache.dtype), row)
         return self.ck_cache

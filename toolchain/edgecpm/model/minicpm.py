@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import edgecpm.attention.cache_write  # noqa: F401  registers torch.ops.edgecpm.cache_write
 import edgecpm.attention.cached_attention  # noqa: F401  registers torch.ops.edgecpm.cached_attention
 import edgecpm.attention.ops  # noqa: F401  registers torch.ops.edgecpm.infllm_attention
 from edgecpm.attention.cache import CompressedKeyCache
@@ -62,11 +63,16 @@ class KVCache(nn.Module):
         self.register_buffer("v_cache", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
 
     def update(self, input_pos: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
-        # index_put_ on a buffer: torch.export records it as a buffer mutation (ExecuTorch keeps
-        # the cache as mutable state between execute() calls).
-        self.k_cache[:, :, input_pos] = k
-        self.v_cache[:, :, input_pos] = v
+        # In place (edgecpm::cache_write): an index_put_ on the buffer would export as a copy of
+        # the whole cache per call.
+        torch.ops.edgecpm.cache_write(self.k_cache, k, input_pos)
+        torch.ops.edgecpm.cache_write(self.v_cache, v, input_pos)
         return self.k_cache, self.v_cache
+
+    def move(self, src: torch.Tensor, dst: torch.Tensor) -> None:
+        """Slots ``src`` copied to slots ``dst`` (read first, then written in place)."""
+        torch.ops.edgecpm.cache_write(self.k_cache, self.k_cache[:, :, src].clone(), dst)
+        torch.ops.edgecpm.cache_write(self.v_cache, self.v_cache[:, :, src].clone(), dst)
 
 
 def cache_mask(input_pos: torch.Tensor, cache_pos: torch.Tensor | None, attn_mask: torch.Tensor | None,
@@ -297,8 +303,7 @@ class MiniCPMForCausalLM(nn.Module):
         next verification reads from its cache."""
         for layer in self.model.layers:
             cache = layer.self_attn.kv_cache
-            cache.k_cache[:, :, dst] = cache.k_cache[:, :, src].clone()
-            cache.v_cache[:, :, dst] = cache.v_cache[:, :, src].clone()
+            cache.move(src, dst)
             if layer.self_attn.ck_cache is not None:
                 layer.self_attn.ck_cache.update(dst, cache.k_cache)
 
