@@ -119,3 +119,24 @@ def test_footprint_reads_the_bundles(tmp_path):
         (b / "manifest.json").write_text(json.dumps({"config": cfg}))
         (b / "model.pte").write_bytes(b"x" * 1000)
     assert depth_05b.footprint(tmp_path) == Footprint(24576, 1000, 96 * 64, 8192, 16)
+
+
+@pytest.mark.slow
+def test_the_serving_runner_fills_to_a_depth_then_times_turns(tiny_bundles):
+    from edgecpm.export.targets import load_target
+    from edgecpm.reproduce.serve_depth import ServeSession
+
+    runner = load_target("host").kernel_dir / "edgecpm-runner"
+    if not runner.is_file():
+        pytest.skip("the native runner is not built (make kernels)")
+    _, bundle = tiny_bundles["float"]
+    session = ServeSession(runner, bundle, n_gen=4)
+    try:
+        reached = session.fill_to(60)
+        assert 60 - session.paragraph_tokens < reached <= 60
+        stats = session.decode()
+        assert stats["generated_tokens"] == 4 and stats["decode_tok_s"] > 0
+        assert session.position > reached
+    finally:
+        session.close()
+    assert session.proc.returncode == 0

@@ -59,7 +59,8 @@ class ServeSession:
 
     def fill_to(self, depth: int) -> int:
         """Prefills filler up to ``depth`` positions (at most one paragraph short); the position reached."""
-        repeats = (depth - self.position) // self.paragraph_tokens
+        # The turn also holds a BOS (the first turn) and its one generated token.
+        repeats = (depth - self.position - 2) // self.paragraph_tokens
         if repeats > 0:
             self._turn(PARAGRAPH * repeats, 1)
         return self.position
