@@ -140,3 +140,13 @@ def test_the_serving_runner_fills_to_a_depth_then_times_turns(tiny_bundles):
     finally:
         session.close()
     assert session.proc.returncode == 0
+
+
+def test_a_control_far_from_one_is_said_in_the_differs_line():
+    near = DepthSpeed(4096, {"dense": [30.0], "sparse": [29.0]})
+    far = DepthSpeed(4096, {"dense": [58.0], "sparse": [6.7]})
+    deep = DepthSpeed(12288, {"dense": [10.0], "sparse": [5.0]})   # not a control: never named
+    assert edge.control_line([near, deep], 8192) == ""
+    line = edge.control_line([far, deep], 8192)
+    assert "The control is not ≈1 (0.12× at d4096)" in line and "d12288" not in line
+    assert edge.control_line([DepthSpeed(4096, missing="no bundle")], 8192) == ""
