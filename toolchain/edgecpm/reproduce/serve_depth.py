@@ -89,20 +89,23 @@ class ServeSession:
             self._fail(f"printed a line that is not JSON: {line.strip()[:200]!r}")
 
     def _fail(self, what: str):
-        self.close()
-        raise EdgecpmError(f"{self.runner} --serve on {self.bundle} {what} (exit {self.proc.returncode}): "
-                           f"{self._stderr_tail()}")
-
-    def _stderr_tail(self) -> str:
+        self._end()
         self.stderr.seek(0)
-        return self.stderr.read().strip()[-300:]
+        tail = self.stderr.read().strip()[-300:]
+        self.close()
+        raise EdgecpmError(f"{self.runner} --serve on {self.bundle} {what} (exit {self.proc.returncode}): {tail}")
 
-    def close(self) -> None:
-        if self.proc.stdin and not self.proc.stdin.closed:
+    def _end(self) -> None:
+        """Ends the process: its stdin closed (it exits at the end of input), killed after a minute."""
+        if not self.proc.stdin.closed:
             self.proc.stdin.close()
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+    def close(self) -> None:
+        self._end()
         self.proc.stdout.close()
+        self.stderr.close()
