@@ -88,7 +88,7 @@ def pending_claims() -> list[Claim]:
 DIFFERS = ("The paper's table is an 8B model on a Jetson AGX Orin GPU with sparse attention and speculation "
            "combined; ours is 0.5B shapes with random weights on this host's CPU, plain decode, each technique "
            "measured on its own. The 0.5B has no sparse attention: the depth rows add the 8B's sparse_config to the "
-           "0.5B shapes. At depth the time goes to the KV cache: 24 KiB read per position and step (24 layers x 2 "
+           "0.5B shapes. At depth a step reads mostly KV cache: 24 KiB per position (24 layers x 2 "
            "KV heads x 64 dims x 4 bytes x K,V), 288 MiB at 12K against ~170 MiB of ternary weights; sparse "
            "attention reads at most 96 blocks (6144 positions) of it.")
 
@@ -101,7 +101,8 @@ def run(artifacts: Path, quick: bool = False) -> ExperimentResult:
         else depth_05b.footprint(artifacts)
     claims = peer_claims(speeds) + depth_claims(at_depth, rounds, footprint) + pending_claims()
     dense_len = footprint.dense_len if footprint is not None else depth_05b.DENSE_LEN_8B
-    return ExperimentResult("edge", "MiniCPM4 end to end on the edge", claims, DIFFERS + control_line(at_depth, dense_len),
+    differs = DIFFERS + control_line(at_depth, dense_len)
+    return ExperimentResult("edge", "MiniCPM4 end to end on the edge", claims, differs,
                             setting=f"0.5B-shape bundles under {artifacts}",
                             details={"decode_tok_s": {k: v.tok_s for k, v in speeds.items()},
                                      "llamacpp_tok_s": {k: v.llamacpp_tok_s for k, v in speeds.items()},
