@@ -71,7 +71,7 @@ def test_edge_rows_are_ours_over_llamacpp_medians(monkeypatch):
     assert not fp.measured
     assert int4.ours_value == pytest.approx(2.0) and "20.0 vs 10.0 tok/s (2.00×)" in int4.ours
     assert "llama.cpp not measured: not installed" in ternary.ours
-    assert [c.measured for c in edge.pending_claims()] == [False, False]
+    assert [c.measured for c in edge.pending_claims()] == [False]   # speculation, until it is wired in
 
 
 def test_missing_artifacts_are_named_with_the_command_that_makes_them(tmp_path):

@@ -30,8 +30,9 @@ def reproduce(
                                                              "matplotlib"),
     artifacts: Path = typer.Option(DEFAULT_ARTIFACTS, "--artifacts",
                                    help="The 0.5B-shape bundles (int4-pte, ternary-pte, fp-pte) and GGUFs "
-                                        "(`python -m benchmarks.peers_artifacts` makes them); rows whose files "
-                                        "are missing say so"),
+                                        "(`python -m benchmarks.peers_artifacts` makes them) and the depth "
+                                        "bundles depth-dense-pte, depth-sparse-pte (`python -m "
+                                        "benchmarks.peers_depth_artifacts`); rows whose files are missing say so"),
     tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="The real MiniCPM4 tokenizer folder "
                                                                        "(default: $EDGECPM_SHARED/data/"
                                                                        "minicpm4-0.5b, else ARTIFACTS/fp)"),
