@@ -77,7 +77,7 @@ def test_edge_rows_are_ours_over_llamacpp_medians(monkeypatch):
 def test_missing_artifacts_are_named_with_the_command_that_makes_them(tmp_path):
     measured = decode_05b.measure(tmp_path / "none", reps=1)
     assert [s.median for s in measured.values()] == [None, None, None]
-    assert "python -m benchmarks.peers_artifacts" in measured["int4"].missing
+    assert "python -m benchmarks.peers --shape minicpm4-0.5b" in measured["int4"].missing
     assert f"edgecpm export {tmp_path / 'none'}/fp -o" in measured["fp"].missing
 
 

@@ -30,7 +30,7 @@ def reproduce(
                                                              "matplotlib"),
     artifacts: Path = typer.Option(DEFAULT_ARTIFACTS, "--artifacts",
                                    help="The 0.5B-shape bundles (int4-pte, ternary-pte, fp-pte) and GGUFs "
-                                        "(`python -m benchmarks.peers_artifacts` makes them) and the depth "
+                                        "(`python -m benchmarks.peers --shape minicpm4-0.5b` makes them) and the depth "
                                         "bundles depth-dense-pte, depth-sparse-pte (`python -m "
                                         "benchmarks.peers_depth_artifacts`); rows whose files are missing say so"),
     tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="The real MiniCPM4 tokenizer folder "
@@ -58,7 +58,7 @@ def reproduce(
                                  f"(to write a file named {out}, pass -o ./{out})")
     if artifacts != DEFAULT_ARTIFACTS and not artifacts.is_dir():   # the default may be absent: its rows say so
         raise typer.BadParameter(f"--artifacts {artifacts}: no such folder; give the folder "
-                                 "`python -m benchmarks.peers_artifacts` wrote (build/peers/minicpm4-0.5b)")
+                                 "`python -m benchmarks.peers --shape minicpm4-0.5b` wrote (build/peers/minicpm4-0.5b)")
     if tokenizer is not None and not (tokenizer / "tokenizer.model").is_file():
         raise typer.BadParameter(f"--tokenizer {tokenizer}: no tokenizer.model there; pass the folder of the "
                                  "MiniCPM4 release's tokenizer files")

@@ -3,7 +3,7 @@ llama.cpp on the same quantized weights, measured once per run and shared by the
 ``edge`` experiments.
 
 The bundles are random-weight 0.5B-shape artifacts (speed does not depend on the values), made by
-``python -m benchmarks.peers_artifacts`` into ``build/peers/minicpm4-0.5b/`` (``ternary-pte``,
+``python -m benchmarks.peers --shape minicpm4-0.5b`` into ``build/peers/minicpm4-0.5b/`` (``ternary-pte``,
 ``int4-pte``; the fp one by ``edgecpm export DIR/fp -o DIR/fp-pte --max-seq-len 128``). A
 bundle that is not there is reported as missing, with the command that makes it: building them
 takes longer than this command's budget.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 SCHEMES = ("fp", "int4", "ternary")
 N_PROMPT, N_GEN = 16, 32
-MAKE_HINT = {"int4": "python -m benchmarks.peers_artifacts", "ternary": "python -m benchmarks.peers_artifacts",
+MAKE_HINT = {"int4": "python -m benchmarks.peers --shape minicpm4-0.5b", "ternary": "python -m benchmarks.peers --shape minicpm4-0.5b",
              "fp": "edgecpm export {dir}/fp -o {dir}/fp-pte --max-seq-len 128"}
 
 
