@@ -16,7 +16,8 @@ from pathlib import Path
 
 SCHEMES = ("fp", "int4", "ternary")
 N_PROMPT, N_GEN = 16, 32
-MAKE_HINT = {"int4": "python -m benchmarks.peers --shape minicpm4-0.5b", "ternary": "python -m benchmarks.peers --shape minicpm4-0.5b",
+PEERS = "python -m benchmarks.peers --shape minicpm4-0.5b"
+MAKE_HINT = {"int4": PEERS, "ternary": PEERS,
              "fp": "edgecpm export {dir}/fp -o {dir}/fp-pte --max-seq-len 128"}
 
 

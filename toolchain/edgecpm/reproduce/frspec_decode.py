@@ -40,8 +40,8 @@ def totals(results) -> DecodeTotals:
 
 def merged(repeats: list[DecodeTotals]) -> DecodeTotals:
     """Repeated runs of the same prompts as one: outputs, times and steps of all of them."""
-    return DecodeTotals([o for r in repeats for o in r.outputs], sum(r.seconds for r in repeats), sum(r.verify_steps for r in repeats),
-                        sum(r.emitted for r in repeats))
+    return DecodeTotals([o for r in repeats for o in r.outputs], sum(r.seconds for r in repeats),
+                        sum(r.verify_steps for r in repeats), sum(r.emitted for r in repeats))
 
 
 def speculative_totals(base, draft, prompts: list[list[int]], n: int, spec, eos: list[int]) -> DecodeTotals:
