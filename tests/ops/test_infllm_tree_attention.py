@@ -76,7 +76,8 @@ def tree_inputs(seed: int, p0: int, parents: list[int] | None, d: int, params: S
 def case(name: str) -> tuple[OpCalls, SparseParams]:
     p0, parents, d, params, cache = CASES[name]
     args = tree_inputs(len(name), p0, parents, d, params, cache)
-    return OpCalls("infllm_tree_attention", [(*args, *params.op_args())], varying=(0, 1, 2, 3, 4, 5), dynamic={}), params
+    calls = OpCalls("infllm_tree_attention", [(*args, *params.op_args())], varying=(0, 1, 2, 3, 4, 5), dynamic={})
+    return calls, params
 
 
 def definition(args: tuple, params: SparseParams) -> tuple[torch.Tensor, torch.Tensor]:
