@@ -110,13 +110,19 @@ bool infllm_dense_call(const InfllmProblem& pr) {
   return last + 1 < pr.cfg.dense_len;
 }
 
-const char* infllm_validate(const InfllmProblem& pr) {
+const char* infllm_shape_error(const InfllmProblem& pr) {
   const InfllmConfig& c = pr.cfg;
   if (pr.Hkv <= 0 || pr.Hq % pr.Hkv != 0) return "Hq must be a multiple of Hkv";
   if (pr.D <= 0) return "head_dim must be positive";
   if (c.kernel_size <= 0 || c.kernel_stride <= 0 || c.block_size <= 0)
     return "kernel_size, kernel_stride and block_size must be positive";
   if (c.topk < 1 || c.init_blocks < 0 || c.local_blocks < 0) return "topk must be >= 1, init/local blocks >= 0";
+  return nullptr;
+}
+
+const char* infllm_validate(const InfllmProblem& pr) {
+  if (const char* bad = infllm_shape_error(pr)) return bad;
+  const InfllmConfig& c = pr.cfg;
   const bool dense = infllm_dense_call(pr);
   for (int64_t t = 0; t < pr.T; ++t) {
     const int64_t p = pr.pos[t];

@@ -41,6 +41,9 @@ struct InfllmProblem {
 // Whether the call attends densely: dense_len >= 0 and max(pos) + 1 < dense_len.
 bool infllm_dense_call(const InfllmProblem& pr);
 
+// nullptr if the heads, head_dim and config are sane (what both InfLLM ops check first), else why not.
+const char* infllm_shape_error(const InfllmProblem& pr);
+
 // nullptr if the problem is valid (positions in 0..S-1, enough ck rows for every sparse row, sane
 // config), else why not.
 const char* infllm_validate(const InfllmProblem& pr);

@@ -57,11 +57,7 @@ void attend_path(const AttnKernels& ak, const InfllmTreeProblem& tp, const TreeR
 const char* infllm_tree_prepare(const InfllmTreeProblem& tp, TreeRows& rows) {
   const InfllmProblem& pr = tp.pr;
   const InfllmConfig& c = pr.cfg;
-  if (pr.Hkv <= 0 || pr.Hq % pr.Hkv != 0) return "Hq must be a multiple of Hkv";
-  if (pr.D <= 0) return "head_dim must be positive";
-  if (c.kernel_size <= 0 || c.kernel_stride <= 0 || c.block_size <= 0)
-    return "kernel_size, kernel_stride and block_size must be positive";
-  if (c.topk < 1 || c.init_blocks < 0 || c.local_blocks < 0) return "topk must be >= 1, init/local blocks >= 0";
+  if (const char* bad = infllm_shape_error(pr)) return bad;
   rows.path.assign(size_t(pr.T), {});
   if (pr.T == 0) return nullptr;
   rows.p0 = *std::min_element(pr.pos, pr.pos + pr.T);
