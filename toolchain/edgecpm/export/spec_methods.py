@@ -9,9 +9,8 @@
   ``max_seq_len``). Prefill is a verify with the causal mask.
 - ``verify_in_place(tokens [1,T], input_pos [T], cache_pos [T], attn_mask [T,S] bool) -> (hidden,
   logits)``: ``verify`` for a step with nothing to move (every chain step; a tree step whose
-  accepted path already lies in contiguous slots). The moves' exported form copies each layer's
-  whole K and V cache twice (an out-of-place ``index_put``, then the write back into the buffer),
-  even for ``[0] -> [0]``.
+  accepted path already lies in contiguous slots), without the move's gather and in-place write
+  (``edgecpm::cache_write``) of every layer's K and V.
 - ``draft(tokens [1,T], hidden [1,T,h], input_pos [T], cache_pos [T], attn_mask [T,S]) ->
   (hidden [1,T,h], logits [1,T,N])``: the EAGLE draft head with its one-layer KV cache; N is the
   FR-Spec subset's size when the draft had one at export (the ids are in the manifest).
