@@ -37,4 +37,4 @@ Tensor& cache_write_out(KernelRuntimeContext& ctx, Tensor& cache, const Tensor& 
 }  // namespace
 }  // namespace edgecpm
 
-EXECUTORCH_LIBRARY(edgecpm, "cache_write.out", edgecpm::cache_write_out);
+EDGECPM_KERNEL("cache_write.out", edgecpm::cache_write_out);

@@ -59,4 +59,4 @@ Tensor& cached_attention_out(KernelRuntimeContext& ctx, const Tensor& q, const T
 }  // namespace
 }  // namespace edgecpm
 
-EXECUTORCH_LIBRARY(edgecpm, "cached_attention.out", edgecpm::cached_attention_out);
+EDGECPM_KERNEL("cached_attention.out", edgecpm::cached_attention_out);

@@ -300,10 +300,10 @@ extern "C" int edgecpm_infllm_attention_f32(const float* q, const float* k, cons
 // Threads parallel_for uses (the ExecuTorch pool: one per core unless the runtime was told otherwise).
 extern "C" int64_t edgecpm_kernels_threads() { return executorch::extension::get_thread_count(); }
 
-EXECUTORCH_LIBRARY(edgecpm, "ternary_linear.out", edgecpm::ternary_linear_out);
-EXECUTORCH_LIBRARY(edgecpm, "int4_linear.out", edgecpm::int4_linear_out);
-EXECUTORCH_LIBRARY(edgecpm, "int8_linear.out", edgecpm::int8_linear_out);
-EXECUTORCH_LIBRARY(edgecpm, "int8_embedding.out", edgecpm::int8_embedding_out);
-EXECUTORCH_LIBRARY(edgecpm, "int4_embedding.out", edgecpm::int4_embedding_out);
-EXECUTORCH_LIBRARY(edgecpm, "infllm_attention.out", edgecpm::infllm_attention_out);
-EXECUTORCH_LIBRARY(edgecpm, "infllm_tree_attention.out", edgecpm::infllm_tree_attention_out);
+EDGECPM_KERNEL("ternary_linear.out", edgecpm::ternary_linear_out);
+EDGECPM_KERNEL("int4_linear.out", edgecpm::int4_linear_out);
+EDGECPM_KERNEL("int8_linear.out", edgecpm::int8_linear_out);
+EDGECPM_KERNEL("int8_embedding.out", edgecpm::int8_embedding_out);
+EDGECPM_KERNEL("int4_embedding.out", edgecpm::int4_embedding_out);
+EDGECPM_KERNEL("infllm_attention.out", edgecpm::infllm_attention_out);
+EDGECPM_KERNEL("infllm_tree_attention.out", edgecpm::infllm_tree_attention_out);

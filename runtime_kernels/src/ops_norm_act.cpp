@@ -45,5 +45,5 @@ Tensor& silu_mul_out(KernelRuntimeContext& ctx, const Tensor& gate, const Tensor
 }  // namespace
 }  // namespace edgecpm
 
-EXECUTORCH_LIBRARY(edgecpm, "rms_norm.out", edgecpm::rms_norm_out);
-EXECUTORCH_LIBRARY(edgecpm, "silu_mul.out", edgecpm::silu_mul_out);
+EDGECPM_KERNEL("rms_norm.out", edgecpm::rms_norm_out);
+EDGECPM_KERNEL("silu_mul.out", edgecpm::silu_mul_out);
