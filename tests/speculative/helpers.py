@@ -58,3 +58,54 @@ def oracle_pair(seed: int = 0, max_seq_len: int = 160, vocab: int = 96):
         draft.layer.load_state_dict(base.model.layers[0].state_dict())
     draft.layer.residual_scale = cfg.scale_depth / math.sqrt(cfg.num_hidden_layers)
     return base, draft.bind(base).eval()
+
+
+class ProgramForward:
+    """A program's plain ``forward`` behind the interface ``generate`` uses."""
+
+    def __init__(self, program, max_seq_len: int):
+        self._forward = program.load_method("forward")
+        self.max_seq_len = max_seq_len
+
+    def reset_caches(self):
+        pass
+
+    def __call__(self, tokens, input_pos):
+        return self._forward.execute([tokens, input_pos])[0]
+
+
+def lower_spec_program(path, base, draft, max_seq_len: int, in_place: bool = False):
+    """``base`` with ``draft`` (and its FR-Spec subset, as set) lowered with the speculative methods,
+    written to ``path`` and loaded: (its ``forward``, ``PteSpecBase``, ``PteSpecDraft``). ``in_place``:
+    the base side calls ``verify_in_place`` when nothing moves (else ``verify`` always)."""
+    from executorch.runtime import Runtime
+
+    from edgecpm.export.pte import lower_model
+    from edgecpm.export.spec_chunk import SPEC_CHUNK
+    from edgecpm.export.spec_methods import spec_programs
+    from edgecpm.runtime.spec_program import PteSpecBase, PteSpecDraft
+
+    program, _ = lower_model(base, max_seq_len, extra_methods=spec_programs(base, draft, max_seq_len))
+    path.write_bytes(program.buffer)
+    loaded = Runtime.get().load_program(str(path))
+    chunk = min(SPEC_CHUNK, max_seq_len)
+    ids = None if draft.vocab_ids is None else draft.vocab_ids.tolist()
+    return (ProgramForward(loaded, max_seq_len),
+            PteSpecBase(loaded, base.config, max_seq_len, chunk, in_place=in_place),
+            PteSpecDraft(loaded, base.config, max_seq_len, chunk, ids))
+
+
+def greedy_equals_plain(plain_model, base, draft, spec, prompts: list[list[int]], new: int) -> float:
+    """Asserts that each prompt's speculative greedy tokens (``base`` + ``draft``) are
+    ``plain_model``'s plain greedy tokens (EOS 2 stops both); returns tokens per verify step."""
+    from edgecpm.generate import generate
+    from edgecpm.speculative.decode import speculative_generate
+
+    steps = emitted = 0
+    for prompt in prompts:
+        want = generate(plain_model, prompt, new, eos_ids=[2]).tokens
+        got = speculative_generate(base, draft, prompt, new, spec=spec, eos_ids=[2])
+        assert got.tokens == want, f"{spec.mode}: prompt {prompt}"
+        steps += got.verify_steps
+        emitted += sum(got.accepted_per_step)
+    return emitted / steps

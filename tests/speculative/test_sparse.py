@@ -19,8 +19,7 @@ from edgecpm.attention.infllm_v2 import SparseParams
 from edgecpm.attention.sparse_config import SparseConfig
 from edgecpm.generate import generate
 from edgecpm.runtime.eager import EagerBase
-from edgecpm.speculative.decode import speculative_generate
-from tests.speculative.helpers import oracle_pair
+from tests.speculative.helpers import greedy_equals_plain, lower_spec_program, oracle_pair
 from tests.speculative.test_greedy import SPECS
 
 PROMPTS = 50
@@ -51,17 +50,6 @@ def long_prompts(n: int = PROMPTS, seed: int = 0) -> list[list[int]]:
             for _ in range(n)]
 
 
-def check_lossless(plain_model, base, draft, mode: str, count: int) -> float:
-    steps = emitted = 0
-    for prompt in long_prompts(count):
-        want = generate(plain_model, prompt, NEW, eos_ids=[2]).tokens
-        got = speculative_generate(base, draft, prompt, NEW, spec=SPECS[mode], eos_ids=[2])
-        assert got.tokens == want, f"{mode}: prompt {prompt}"
-        steps += got.verify_steps
-        emitted += sum(got.accepted_per_step)
-    return emitted / steps
-
-
 @pytest.fixture(scope="module", params=[SPARSE, SWITCHING], ids=["sparse", "dense_len-48"])
 def oracle(request):
     return sparse_oracle(request.param)
@@ -78,7 +66,7 @@ def test_blocks_are_really_dropped(oracle):
 @pytest.mark.parametrize("mode", list(SPECS))
 def test_eager_greedy_equals_plain_fast(oracle, mode):
     base, draft = oracle
-    assert check_lossless(base, EagerBase(base), draft, mode, 6) > 1.3
+    assert greedy_equals_plain(base, EagerBase(base), draft, SPECS[mode], long_prompts(6), NEW) > 1.3
 
 
 @pytest.mark.slow
@@ -88,7 +76,7 @@ def test_eager_greedy_equals_plain_50_prompts(oracle, mode, frspec):
     base, draft = oracle
     draft.set_vocab(FRSPEC_IDS if frspec else None)
     try:
-        assert check_lossless(base, EagerBase(base), draft, mode, PROMPTS) > 1.3
+        assert greedy_equals_plain(base, EagerBase(base), draft, SPECS[mode], long_prompts(), NEW) > 1.3
     finally:
         draft.set_vocab(None)
 
@@ -96,31 +84,17 @@ def test_eager_greedy_equals_plain_50_prompts(oracle, mode, frspec):
 @pytest.fixture(scope="module", params=[False, True], ids=["full-vocab", "frspec"])
 def program(request, tmp_path_factory, lib):  # lib: the attention ops are edgecpm's
     pytest.importorskip("executorch")
-    from executorch.runtime import Runtime
-
-    from edgecpm.export.pte import lower_model
-    from edgecpm.export.spec_chunk import SPEC_CHUNK
-    from edgecpm.export.spec_methods import spec_programs
-    from edgecpm.runtime.spec_program import PteSpecBase, PteSpecDraft
-    from tests.speculative.test_pte import ProgramForward
-
     base, draft = sparse_oracle(SWITCHING)
     draft.set_vocab(FRSPEC_IDS if request.param else None)
-    program, _ = lower_model(base, MAX_SEQ_LEN, extra_methods=spec_programs(base, draft, MAX_SEQ_LEN))
-    path = tmp_path_factory.mktemp("sparse-spec") / "model.pte"
-    path.write_bytes(program.buffer)
-    loaded = Runtime.get().load_program(str(path))
-    chunk = min(SPEC_CHUNK, MAX_SEQ_LEN)
-    ids = FRSPEC_IDS.tolist() if request.param else None
-    return (ProgramForward(loaded, MAX_SEQ_LEN), PteSpecBase(loaded, base.config, MAX_SEQ_LEN, chunk),
-            PteSpecDraft(loaded, base.config, MAX_SEQ_LEN, chunk, ids), base)
+    return (*lower_spec_program(tmp_path_factory.mktemp("sparse-spec") / "model.pte", base, draft, MAX_SEQ_LEN),
+            base)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(SPECS))
 def test_program_greedy_equals_its_plain_decoding(program, mode):
     forward, base, draft, eager = program
-    assert check_lossless(forward, base, draft, mode, PROMPTS) > 1.3
+    assert greedy_equals_plain(forward, base, draft, SPECS[mode], long_prompts(), NEW) > 1.3
     # and the program's plain tokens are the eager model's
     for prompt in long_prompts(3):
         assert generate(forward, prompt, NEW).tokens == generate(eager, prompt, NEW).tokens
